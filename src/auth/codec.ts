@@ -1,0 +1,53 @@
+import { MswError } from '../errors.js'
+import { decodeMswooleToken, encodeMswooleToken } from './mswoole-codec.js'
+import { signJwtToken, verifyJwtToken } from './jwt-codec.js'
+import type { AuthPayload } from './payload.js'
+
+/** One entry point over both token formats, so config can pick `auth.codec`. */
+export type AuthCodecName = 'mswoole' | 'jwt'
+
+export interface EncodeTokenOptions {
+  /** JWT only: lifetime in seconds (sets `exp`). The legacy format has no expiry field. */
+  ttlSeconds?: number
+  /** JWT only: Unix seconds used as `iat`. */
+  now?: number
+}
+
+export interface DecodeTokenOptions {
+  /** Seconds a token stays valid after its `ctime`; 0 or absent = no limit. */
+  maxAge?: number
+  /** Unix seconds (not ms) to judge age and `exp` against; defaults to the clock. */
+  now?: number
+}
+
+export async function encodeToken(codec: AuthCodecName, payload: object, key: string, opts: EncodeTokenOptions = {}): Promise<string> {
+  switch (codec) {
+    case 'mswoole':
+      return encodeMswooleToken(payload, key)
+    case 'jwt':
+      return signJwtToken(payload, key, opts)
+    default:
+      throw new MswError('MSW_ERR_INVALID_ARGUMENT', `unknown auth codec: ${String(codec)}`)
+  }
+}
+
+export async function decodeToken(codec: AuthCodecName, token: string, key: string, opts: DecodeTokenOptions = {}): Promise<AuthPayload> {
+  const { maxAge = 0, now = Math.floor(Date.now() / 1000) } = opts
+  if (!Number.isFinite(maxAge) || maxAge < 0) throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'maxAge must be a non-negative number of seconds')
+  let payload: AuthPayload
+  switch (codec) {
+    case 'mswoole':
+      payload = decodeMswooleToken(token, key)
+      break
+    case 'jwt':
+      payload = await verifyJwtToken(token, key, { now })
+      break
+    default:
+      throw new MswError('MSW_ERR_INVALID_ARGUMENT', `unknown auth codec: ${String(codec)}`)
+  }
+  // Legacy tokens never expire by themselves; ctime + maxAge is their only limit.
+  if (maxAge > 0 && now - payload.ctime > maxAge) {
+    throw new MswError('MSW_ERR_AUTH_EXPIRED', `token older than ${maxAge}s`, { details: { ctime: payload.ctime, maxAge } })
+  }
+  return payload
+}

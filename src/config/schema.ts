@@ -1,0 +1,122 @@
+/**
+ * The schemas of config/app.json, cache.json and db.json. Objects are strict so a
+ * misspelt key fails instead of being silently ignored; every key has a default so
+ * a partial file works. Leaf messages read as "expected …" because the loader
+ * appends ", got <value>" and the file and key.
+ */
+import * as z from 'zod'
+
+const MiB = 1024 * 1024
+
+function int(min: number, max?: number) {
+  const error = max === undefined ? `expected an integer >= ${min}` : `expected an integer from ${min} to ${max}`
+  const base = z.int({ error }).min(min, { error })
+  return max === undefined ? base : base.max(max, { error })
+}
+
+const str = () => z.string({ error: 'expected a string' })
+const bool = () => z.boolean({ error: 'expected true or false' })
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}` })
+}
+
+// Only the wrong-type case gets our wording; unknown keys are worded by the loader.
+const objectError = (issue: { code?: string }) => (issue.code === 'invalid_type' ? 'expected an object' : undefined)
+
+/** A strict section whose missing keys (or missing self) take their defaults. */
+function section<S extends z.core.$ZodLooseShape>(shape: S) {
+  // prefault, not default: the {} is parsed, so the inner defaults apply. Every key
+  // has a default, so {} is a valid input; the cast is only because S is generic here.
+  return z.strictObject(shape, { error: objectError }).prefault({} as never)
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
+
+export const AppSchema = z.strictObject(
+  {
+    outside: section({
+      host: str().default('0.0.0.0'),
+      port: int(0, 65535).default(20000), // 0 = pick a free port
+    }),
+    manager: section({
+      host: str().default('127.0.0.1'),
+      port: int(0, 65535).default(20001),
+      key: str().default(''),
+    }),
+    setting: section({
+      worker_num: int(1, 64).default(2),
+      heartbeat_idle_time: int(1).default(60), // seconds
+      heartbeat_check_interval: int(1).default(10), // seconds
+      max_message_size: int(1, 16 * MiB).default(65536), // bytes
+      max_wait_time: int(0).default(30), // seconds
+    }),
+    auth: section({
+      enabled: bool().default(true),
+      codec: oneOf(['mswoole', 'jwt']).default('mswoole'),
+      key: str().default('marico-websocket'),
+      max_age: int(0).default(0), // seconds, 0 = tokens never expire
+    }),
+    log: section({
+      level: oneOf(LOG_LEVELS).default('info'),
+      max_size: int(4096).default(10 * MiB), // bytes
+      max_files: int(1, 100).default(5),
+    }),
+    app: str().default('./app'),
+    runtime: str().default('./runtime'),
+    node_id: str()
+      .regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty name of letters, digits, ".", "_" or "-"' })
+      .optional(),
+  },
+  { error: objectError },
+)
+
+const driverError = (values: string[]) => (issue: { code?: string }) =>
+  issue.code === 'invalid_union' ? `expected driver ${values.map((v) => JSON.stringify(v)).join(' or ')}` : objectError(issue)
+
+export const CacheSchema = z.discriminatedUnion(
+  'driver',
+  [
+    z.strictObject({ driver: z.literal('memory').default('memory'), prefix: str().default('mswoole:') }),
+    z.strictObject({
+      driver: z.literal('redis'),
+      url: str(),
+      prefix: str().default('mswoole:'),
+      // ioredis options, passed through untouched.
+      options: z.record(z.string(), z.unknown(), { error: 'expected an object' }).optional(),
+    }),
+  ],
+  { error: driverError(['memory', 'redis']) },
+)
+
+export const DbSchema = z.discriminatedUnion(
+  'driver',
+  [
+    z.strictObject({ driver: z.literal('sqlite').default('sqlite'), file: str().default('./runtime/mswoole.db') }),
+    z.strictObject({ driver: z.literal('postgres'), url: str() }),
+  ],
+  { error: driverError(['sqlite', 'postgres']) },
+)
+
+export type AppConfig = z.infer<typeof AppSchema>
+export type CacheConfig = z.infer<typeof CacheSchema>
+export type DbConfig = z.infer<typeof DbSchema>
+
+/** Strips optional/default/prefault wrappers to reach the schema that checks the value. */
+export function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let s = schema
+  while ('innerType' in s._zod.def) s = (s._zod.def as unknown as { innerType: z.core.$ZodType }).innerType
+  return s
+}
+
+/** The keys an object schema accepts at `path` (through wrappers), if it is a plain object there. */
+export function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let s = unwrap(schema)
+  for (const key of path) {
+    if (!(s instanceof z.ZodObject)) return undefined
+    const next = (s.shape as Record<PropertyKey, z.core.$ZodType | undefined>)[key]
+    if (!next) return undefined
+    s = unwrap(next)
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined
+}

@@ -1,0 +1,109 @@
+import type { WebSocket } from 'ws'
+import type { ClosedConnection, Connection } from './connection.js'
+
+export type CloseHook = (closed: ClosedConnection) => void
+
+export interface RegistryOptions {
+  /** How long a closing socket may take to finish the close handshake before it is destroyed. */
+  closeTimeoutMs: number
+  onHookError: (err: unknown, closed: ClosedConnection) => void
+}
+
+/**
+ * Every open connection, by fd. All closes (client, heartbeat, kick, stop)
+ * end in #finalize, the one place that removes the connection and runs the
+ * close hooks, so each hook runs exactly once per connection.
+ */
+export class ConnectionRegistry {
+  readonly #byFd = new Map<number, Connection>()
+  readonly #hooks: CloseHook[] = []
+  readonly #drained = new Set<() => void>()
+  #nextFd = 1
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  get size(): number {
+    return this.#byFd.size
+  }
+
+  get(fd: number): Connection | undefined {
+    return this.#byFd.get(fd)
+  }
+
+  values(): IterableIterator<Connection> {
+    return this.#byFd.values()
+  }
+
+  onClose(hook: CloseHook): void {
+    this.#hooks.push(hook)
+  }
+
+  add(ws: WebSocket, ip: string): Connection {
+    const now = Date.now()
+    const connection: Connection = {
+      fd: this.#nextFd++,
+      ws,
+      ip,
+      connectedAt: now,
+      lastActiveAt: now,
+      messagesIn: 0,
+      messagesOut: 0,
+      state: 'open',
+      closeReason: undefined,
+    }
+    this.#byFd.set(connection.fd, connection)
+    ws.on('close', (code, reason) => this.#finalize(connection, code, reason.toString('utf8')))
+    // A socket error is followed by 'close'; the listener keeps ws from throwing.
+    ws.on('error', () => undefined)
+    return connection
+  }
+
+  /** Starts a server-side close; a peer that never answers is destroyed after closeTimeoutMs. */
+  close(connection: Connection, code: number, reason: string): void {
+    if (connection.state !== 'open') return
+    connection.state = 'closing'
+    connection.closeReason = reason
+    connection.ws.close(code, reason)
+    const timer = setTimeout(() => connection.ws.terminate(), this.options.closeTimeoutMs)
+    timer.unref()
+    connection.ws.once('close', () => clearTimeout(timer))
+  }
+
+  /** Closes every connection and resolves once all are gone; what is left at the deadline is destroyed. */
+  async closeAll(code: number, reason: string, timeoutMs: number): Promise<{ closed: number; forced: number }> {
+    const total = this.#byFd.size
+    for (const connection of this.#byFd.values()) this.close(connection, code, reason)
+    if (this.#byFd.size === 0) return { closed: total, forced: 0 }
+    const drained = new Promise<void>((resolve) => this.#drained.add(resolve))
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
+    const outcome = await Promise.race([drained, timedOut])
+    clearTimeout(timer)
+    if (outcome !== 'timeout') return { closed: total, forced: 0 }
+    const forced = this.#byFd.size
+    for (const connection of [...this.#byFd.values()]) {
+      connection.ws.terminate()
+      // terminate() emits 'close' on a later tick; finalize now so hooks run before we report.
+      this.#finalize(connection, 1006, connection.closeReason ?? 'forced')
+    }
+    return { closed: total, forced }
+  }
+
+  #finalize(connection: Connection, code: number, reason: string): void {
+    if (connection.state === 'closed') return
+    connection.state = 'closed'
+    this.#byFd.delete(connection.fd)
+    const closed: ClosedConnection = { connection, code, reason: connection.closeReason ?? reason }
+    for (const hook of this.#hooks) {
+      try {
+        hook(closed)
+      } catch (err) {
+        this.options.onHookError(err, closed)
+      }
+    }
+    if (this.#byFd.size === 0) {
+      for (const resolve of this.#drained) resolve()
+      this.#drained.clear()
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import type { Daemon } from './daemon.js'
+
+/**
+ * Signals stop the daemon gracefully; an uncaught error is logged with its
+ * stack and the runtime files are removed before the process exits.
+ */
+export function installProcessHandlers(daemon: Daemon): void {
+  const stop = (signal: NodeJS.Signals) => {
+    daemon.logger.info({ signal }, 'signal received')
+    void daemon.stop().then(() => daemon.stopped())
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGHUP', () => daemon.logger.info('SIGHUP ignored'))
+  const die = (err: unknown) => {
+    daemon.crash(err)
+    process.exit(1)
+  }
+  process.on('uncaughtException', die)
+  process.on('unhandledRejection', die)
+  void daemon.stopped().then(() => process.exit(0))
+}

@@ -1,0 +1,7 @@
+import type { ErrorCode } from '../errors.js'
+import type { StatusResult } from '../ipc/methods.js'
+
+/** The one message a detached daemon sends its launcher over the IPC channel. */
+export type ReadyMessage =
+  | { type: 'ready'; status: StatusResult }
+  | { type: 'error'; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } }

@@ -1,0 +1,71 @@
+import { open } from 'node:fs/promises'
+import path from 'node:path'
+import { execa } from 'execa'
+import type { Config } from '../config/load.js'
+import { MswError, errorFromJSON } from '../errors.js'
+import type { StatusResult } from '../ipc/methods.js'
+import { removeFiles } from '../daemon/runtime/pid-file.js'
+import { ensureRuntimeDir } from '../daemon/runtime/runtime-dir.js'
+import type { ReadyMessage } from '../daemon/ready-message.js'
+import { readTail } from '../logs/read-tail.js'
+import { daemonEntryArgs } from './daemon-entry.js'
+import { killHard, waitForExit } from './wait-exit.js'
+
+export interface LaunchOptions {
+  /** How long to wait for the daemon to report ready. */
+  timeoutMs: number
+}
+
+type Outcome = { kind: 'message'; message: ReadyMessage } | { kind: 'exit'; exitCode: number | undefined; signal: string | undefined } | { kind: 'timeout' }
+
+/**
+ * Spawns the daemon detached and waits for its one report. On any failure the
+ * child is gone before this returns, so a failed start leaves no process behind.
+ */
+export async function launchDaemon(config: Config, options: LaunchOptions): Promise<StatusResult> {
+  const { paths } = config
+  await ensureRuntimeDir(paths.runtime, paths.logDir)
+  // What the daemon prints before its logger exists (or a native crash) lands here.
+  const outFile = path.join(paths.logDir, 'daemon.out')
+  const out = await open(outFile, 'a', 0o600)
+  // execa's types spell fds out as literals; at run time any open fd is handed to spawn as it is.
+  const outFd = out.fd as 3
+  const child = execa(process.execPath, [...daemonEntryArgs(), '--config', config.dir], {
+    cwd: config.baseDir,
+    detached: true,
+    cleanup: false,
+    reject: false,
+    ipc: true,
+    stdin: 'ignore',
+    stdout: outFd,
+    stderr: outFd,
+  })
+  await out.close()
+
+  let timer: NodeJS.Timeout | undefined
+  const outcome: Outcome = await Promise.race([
+    child.getOneMessage().then((message: unknown): Outcome => ({ kind: 'message', message: message as ReadyMessage })),
+    child.then((result): Outcome => ({ kind: 'exit', exitCode: result.exitCode, signal: result.signal })),
+    new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ kind: 'timeout' }), options.timeoutMs))),
+  ]).catch((): Outcome => ({ kind: 'exit', exitCode: undefined, signal: undefined }))
+  clearTimeout(timer)
+
+  if (outcome.kind === 'message' && outcome.message.type === 'ready') {
+    child.disconnect()
+    child.unref()
+    return outcome.message.status
+  }
+  const pid = child.pid
+  if (outcome.kind === 'message' && outcome.message.type === 'error') {
+    if (pid !== undefined && !(await waitForExit(pid, 5000))) await killHard(pid)
+    throw errorFromJSON(outcome.message.error)
+  }
+  if (outcome.kind === 'timeout') {
+    if (pid !== undefined) await killHard(pid)
+    await removeFiles(paths.pidFile, paths.socket)
+    throw new MswError('MSW_ERR_START_TIMEOUT', `the daemon did not report ready within ${options.timeoutMs} ms; see ${outFile}`)
+  }
+  const last = await readTail(outFile, 1).catch(() => [])
+  const how = outcome.kind === 'exit' && outcome.signal ? `was killed by ${outcome.signal}` : `exited${outcome.kind === 'exit' && outcome.exitCode !== undefined ? ` with code ${outcome.exitCode}` : ''}`
+  throw new MswError('MSW_ERR_START_FAILED', `the daemon ${how} before it was ready${last[0] ? `: ${last[0]}` : ''} (see ${outFile})`)
+}

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { StatusResult } from '../../src/ipc/methods.js'
+import { cleanupProject, cli, cliJson, startDaemon } from '../helpers/cli.js'
+import { makeProject, type Project } from '../helpers/project.js'
+import { connect } from '../helpers/ws-client.js'
+
+const projects: Project[] = []
+async function project(): Promise<Project> {
+  const p = await makeProject({ node_id: 'node-a' })
+  projects.push(p)
+  return p
+}
+afterEach(async () => {
+  await Promise.all(projects.splice(0).map(cleanupProject))
+})
+
+describe('mswoole status', () => {
+  it('reports a running daemon as JSON', async () => {
+    const p = await project()
+    const started = await startDaemon(p)
+    const ws = await connect(`ws://127.0.0.1:${started.outside.port}/`)
+    const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])
+    expect(exitCode).toBe(0)
+    expect(json).toMatchObject({ running: true, pid: started.pid, nodeId: 'node-a', connections: 1, outside: started.outside, manager: started.manager })
+    expect(json.uptime).toBeGreaterThanOrEqual(0)
+    expect(json.version).toMatch(/^\d+\.\d+\.\d+/)
+    expect(json.memory.rss).toBeGreaterThan(0)
+    expect(Array.isArray(json.workers)).toBe(true)
+    ws.close()
+  })
+
+  it('shows a table for people', async () => {
+    const p = await project()
+    const started = await startDaemon(p)
+    const result = await cli(p, ['status'])
+    expect(result.exitCode).toBe(0)
+    for (const label of ['pid', 'uptime', 'version', 'node id', 'outside', 'manager', 'connections', 'workers', 'memory']) {
+      expect(result.stdout).toContain(label)
+    }
+    expect(result.stdout).toContain(String(started.pid))
+    expect(result.stdout).toContain('┌')
+  })
+
+  it('exits 3 when the daemon is not running', async () => {
+    const p = await project()
+    const human = await cli(p, ['status'])
+    expect(human.exitCode).toBe(3)
+    expect(human.stdout).toContain('not running')
+    const machine = await cliJson<{ running: boolean }>(p, ['status'])
+    expect(machine.exitCode).toBe(3)
+    expect(machine.json.running).toBe(false)
+  })
+
+  it('fails with one line and a JSON error when the config folder is missing', async () => {
+    const p = await project()
+    await p.remove()
+    const result = await cliJson<{ error: { code: string } }>(p, ['status'])
+    expect(result.exitCode).toBe(1)
+    expect(result.json.error.code).toBe('MSW_ERR_CONFIG_NOT_FOUND')
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})

@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url'
+import { execa, type Options } from 'execa'
+import type { StatusResult } from '../../src/ipc/methods.js'
+import type { Project } from './project.js'
+import { processesMentioning } from './project.js'
+
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface CliResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built `mswoole` CLI against a project, as an operator would. */
+export async function cli(project: Project, args: string[], options: Options = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [BIN, ...args, '-c', project.configDir], {
+    reject: false,
+    stdin: 'ignore',
+    ...options,
+    env: { ...(options.env as Record<string, string> | undefined) },
+  })
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }
+}
+
+export async function cliJson<T>(project: Project, args: string[], options: Options = {}): Promise<{ exitCode: number; json: T; stderr: string }> {
+  const result = await cli(project, [...args, '--json'], options)
+  let json: T
+  try {
+    json = JSON.parse(result.stdout) as T
+  } catch {
+    throw new Error(`mswoole ${args.join(' ')} --json printed no JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`)
+  }
+  return { exitCode: result.exitCode, json, stderr: result.stderr }
+}
+
+export async function startDaemon(project: Project, options: Options = {}): Promise<StatusResult> {
+  const { exitCode, json, stderr } = await cliJson<StatusResult>(project, ['start'], options)
+  if (exitCode !== 0) throw new Error(`mswoole start failed (${exitCode}): ${stderr}`)
+  return json
+}
+
+/** Stops whatever a test left running in the project and removes its folder. */
+export async function cleanupProject(project: Project): Promise<void> {
+  await cli(project, ['stop', '--timeout', '2'])
+  for (const pid of await processesMentioning(project.root)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+  await project.remove()
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+/** A throwaway project folder: config/ with app.json on free ports (0), runtime/ beside it. */
+export interface Project {
+  root: string
+  configDir: string
+  runtime: string
+  pidFile: string
+  socket: string
+  logFile: string
+  remove(): Promise<void>
+}
+
+export type AppJson = Record<string, unknown>
+
+export async function makeProject(app: AppJson = {}): Promise<Project> {
+  const root = await mkdtemp(path.join(tmpdir(), 'msw-'))
+  const configDir = path.join(root, 'config')
+  await mkdir(configDir)
+  const merged = {
+    ...app,
+    outside: { host: '127.0.0.1', port: 0, ...(app.outside as object | undefined) },
+    manager: { host: '127.0.0.1', port: 0, ...(app.manager as object | undefined) },
+  }
+  await writeFile(path.join(configDir, 'app.json'), JSON.stringify(merged, null, 2))
+  const runtime = path.join(root, 'runtime')
+  return {
+    root,
+    configDir,
+    runtime,
+    pidFile: path.join(runtime, 'mswoole.pid'),
+    socket: path.join(runtime, 'mswoole.sock'),
+    logFile: path.join(runtime, 'logs', 'mswoole.log'),
+    remove: () => rm(root, { recursive: true, force: true }),
+  }
+}
+
+/** Pids of live processes whose command line names `text` (e.g. a project's folder). */
+export async function processesMentioning(text: string): Promise<number[]> {
+  const found: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8')
+      if (cmdline.includes(text)) found.push(Number(entry))
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found
+}
+
+export async function readLogLines(project: Project): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(project.logFile, 'utf8')
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+}
