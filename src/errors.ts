@@ -14,7 +14,6 @@ export const ERRORS = {
   MSW_ERR_SOCKET_PATH_TOO_LONG: 'control socket path too long',
   MSW_ERR_START_FAILED: 'daemon failed to start',
   MSW_ERR_START_TIMEOUT: 'daemon did not report ready in time',
-  MSW_ERR_STOP_TIMEOUT: 'daemon did not stop in time',
   MSW_ERR_IPC_CONNECT: 'cannot reach the control socket',
   MSW_ERR_IPC_TIMEOUT: 'control request timed out',
   MSW_ERR_IPC_CLOSED: 'control connection closed',
