@@ -2,10 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { keyValueTable } from '../cli/format.js'
 import { withProgress } from '../cli/progress.js'
-import { Daemon } from '../daemon/daemon.js'
-import { installProcessHandlers } from '../daemon/process-handlers.js'
 import type { StatusResult } from '../ipc/methods.js'
-import { launchDaemon } from '../lifecycle/launch.js'
 
 export default class Start extends BaseCommand {
   static override summary = 'Start the mswoole daemon'
@@ -22,12 +19,16 @@ export default class Start extends BaseCommand {
   async run(): Promise<StatusResult | void> {
     const { flags } = await this.parse(Start)
     const config = await this.loadSettings(flags.config)
+    // Loaded on use: oclif reads every command file to list them, and these pull in the daemon and execa.
     if (flags.foreground) {
+      const { Daemon } = await import('../daemon/daemon.js')
+      const { installProcessHandlers } = await import('../daemon/process-handlers.js')
       const daemon = await Daemon.start({ config, foreground: true })
       installProcessHandlers(daemon)
       await daemon.stopped()
       return
     }
+    const { launchDaemon } = await import('../lifecycle/launch.js')
     const status = await withProgress(!flags.json, 'Starting mswoole', () => launchDaemon(config, { timeoutMs: flags.timeout * 1000 }))
     this.log(
       keyValueTable([
