@@ -5,7 +5,7 @@ type Destination = ReturnType<typeof pino.destination>
 
 export interface RotatingFileOptions {
   file: string
-  /** Rotate once the current file would grow past this many bytes. */
+  /** Rotate once the current file would grow past this many bytes (lines that come while the new file opens may overshoot it). */
   maxSize: number
   /** How many rotated files to keep: file.1 … file.N. */
   maxFiles: number
@@ -21,11 +21,17 @@ export class RotatingFile {
   readonly #dest: Destination
   #size: number
   #failed = false
+  /** True until the file (or, after a rotation, the new file) is open: no rotation may run meanwhile. */
+  #opening = true
 
   constructor(private readonly options: RotatingFileOptions) {
     this.#dest = pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 0, mode: 0o600 })
     this.#size = existsSync(options.file) ? statSync(options.file).size : 0
+    this.#dest.on('ready', () => {
+      this.#opening = false
+    })
     this.#dest.on('error', (err: Error) => {
+      this.#opening = false
       // A full or broken disk must not take the daemon down: report once, keep serving.
       if (!this.#failed) options.onError?.(err)
       this.#failed = true
@@ -38,7 +44,9 @@ export class RotatingFile {
 
   write(line: string): void {
     const bytes = Buffer.byteLength(line)
-    if (this.#size > 0 && this.#size + bytes > this.options.maxSize) this.#rotate()
+    // While the new file is still being opened it does not exist yet: rotating again would
+    // fail to rename it and push the older files out; its lines wait in the buffer instead.
+    if (this.#size > 0 && this.#size + bytes > this.options.maxSize && !this.#opening) this.#rotate()
     this.#size += bytes
     this.#dest.write(line)
   }
@@ -66,6 +74,7 @@ export class RotatingFile {
         if (existsSync(`${file}.${n}`)) renameSync(`${file}.${n}`, `${file}.${n + 1}`)
       }
       renameSync(file, `${file}.1`)
+      this.#opening = true
       this.#dest.reopen()
       this.#size = 0
     } catch (err) {

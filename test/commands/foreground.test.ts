@@ -1,0 +1,45 @@
+import { stat } from 'node:fs/promises'
+import { execa } from 'execa'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { StatusResult } from '../../src/ipc/methods.js'
+import { BIN, cleanupProject, cliJson } from '../helpers/cli.js'
+import { LineCollector } from '../helpers/lines.js'
+import { makeProject, readLogLines, type Project } from '../helpers/project.js'
+
+const projects: Project[] = []
+async function project(): Promise<Project> {
+  const p = await makeProject()
+  projects.push(p)
+  return p
+}
+afterEach(async () => {
+  await Promise.all(projects.splice(0).map(cleanupProject))
+})
+
+describe('mswoole start --foreground', () => {
+  it('runs attached, logs JSON to stdout and to the file, and stops cleanly on SIGTERM', async () => {
+    const p = await project()
+    // Attached, as systemd or a container runtime would run it: the daemon is this child itself.
+    const child = execa(process.execPath, [BIN, 'start', '--foreground', '-c', p.configDir], { reject: false, stdin: 'ignore' })
+    const out = new LineCollector(child.stdout, 'mswoole start --foreground')
+    const started = await out.waitForJson<{ msg: string; pid: number }>((line) => line.msg === 'mswoole started')
+    expect(started.pid).toBe(child.pid)
+
+    const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])
+    expect(exitCode).toBe(0)
+    expect(json).toMatchObject({ running: true, state: 'running', pid: child.pid })
+
+    child.kill('SIGTERM')
+    const result = await child
+    expect(result.exitCode).toBe(0)
+    await expect(stat(p.pidFile)).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(stat(p.socket)).rejects.toMatchObject({ code: 'ENOENT' })
+
+    const printed = out.lines.map((line) => (JSON.parse(line) as { msg: string }).msg)
+    expect(printed).toEqual(['mswoole started', 'signal received', 'stopping', 'stopped'])
+    // The file got the same lines as stdout.
+    const logged = await readLogLines(p)
+    expect(logged.map((line) => line.msg)).toEqual(printed)
+    expect(logged.find((line) => line.msg === 'signal received')).toMatchObject({ signal: 'SIGTERM', pid: child.pid })
+  })
+})

@@ -1,0 +1,176 @@
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { execa } from 'execa'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { StatusResult } from '../../src/ipc/methods.js'
+import { waitForExit } from '../../src/lifecycle/wait-exit.js'
+import { BIN, cleanupProject, cli, startDaemon } from '../helpers/cli.js'
+import { LineCollector } from '../helpers/lines.js'
+import { makeProject, type AppJson, type Project } from '../helpers/project.js'
+import { closed, connect } from '../helpers/ws-client.js'
+
+const projects: Project[] = []
+async function project(app: AppJson = {}): Promise<Project> {
+  const p = await makeProject(app)
+  projects.push(p)
+  return p
+}
+afterEach(async () => {
+  await Promise.all(projects.splice(0).map(cleanupProject))
+})
+
+/** The fds of the 'connection open' lines kept in the log and its rotated files, oldest first; every line must be whole JSON. */
+async function openedFds(logDir: string, maxFiles: number): Promise<number[]> {
+  const fds: number[] = []
+  const names = [...Array.from({ length: maxFiles }, (_, i) => `mswoole.log.${maxFiles - i}`), 'mswoole.log']
+  for (const name of names) {
+    const text = await readFile(path.join(logDir, name), 'utf8').catch(() => undefined)
+    if (text === undefined) continue
+    expect(text.endsWith('\n'), `${name} ends inside a line`).toBe(true)
+    for (const line of text.split('\n').slice(0, -1)) {
+      const entry = JSON.parse(line) as { msg: string; fd?: number }
+      if (entry.msg === 'connection open') fds.push(entry.fd as number)
+    }
+  }
+  return fds
+}
+
+/** An unbroken run of fds ending with `last`: no line was lost at a rotation. */
+function expectUnbrokenRunTo(fds: number[], last: number): void {
+  expect(fds.at(-1)).toBe(last)
+  expect(fds).toEqual(fds.map((_, i) => last - fds.length + 1 + i))
+}
+
+async function fileLines(file: string): Promise<string[]> {
+  return (await readFile(file, 'utf8')).split('\n').filter((line) => line.length > 0)
+}
+
+/** Opens and closes one WebSocket; at level debug the daemon logs 'connection open'. */
+async function touch(status: StatusResult): Promise<void> {
+  const ws = await connect(`ws://127.0.0.1:${status.outside.port}/`)
+  const done = closed(ws)
+  ws.close()
+  await done
+}
+
+describe('mswoole logs', () => {
+  it('-n 2 --json prints exactly the last two lines of the log file, untouched', async () => {
+    const p = await project({ log: { level: 'debug' } })
+    const status = await startDaemon(p)
+    await touch(status)
+    await touch(status)
+
+    const result = await cli(p, ['logs', '-n', '2', '--json'])
+    expect(result.exitCode).toBe(0)
+    // The daemon flushed its log before answering, and logs nothing for a tail request.
+    const all = await fileLines(p.logFile)
+    expect(all.length).toBeGreaterThan(2)
+    expect(result.stdout.split('\n').filter((line) => line.length > 0)).toEqual(all.slice(-2))
+  })
+
+  it('pretty-prints for people', async () => {
+    const p = await project()
+    await startDaemon(p)
+    const result = await cli(p, ['logs'])
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toContain('INFO')
+    expect(result.stdout).toContain('mswoole started')
+    expect(result.stdout).not.toContain('"level":')
+    expect(result.stdout).not.toContain('"msg":')
+  })
+
+  it('--level warn shows only warn and above', async () => {
+    const p = await project()
+    const first = await startDaemon(p)
+    // A daemon that dies hard makes the next one log a warning about what it left.
+    process.kill(first.pid, 'SIGKILL')
+    expect(await waitForExit(first.pid, 10_000)).toBe(true)
+    await startDaemon(p)
+
+    const file = (await fileLines(p.logFile)).map((line) => JSON.parse(line) as { level: number })
+    expect(file.some((line) => line.level < 40)).toBe(true)
+
+    const result = await cli(p, ['logs', '--level', 'warn', '--json'])
+    expect(result.exitCode).toBe(0)
+    const shown = result.stdout
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+    expect(shown.map((line) => line.msg)).toContain('removed the pid file and socket of a daemon that died')
+    for (const line of shown) expect(line.level).toBeGreaterThanOrEqual(40)
+    expect(shown).toHaveLength(file.filter((line) => line.level >= 40).length)
+  })
+
+  it('-f --json streams new lines after the tail and exits 0 when the daemon goes away', async () => {
+    const p = await project()
+    const status = await startDaemon(p)
+    const follower = execa(process.execPath, [BIN, 'logs', '-f', '--json', '-n', '1', '-c', p.configDir], { reject: false, stdin: 'ignore' })
+    const out = new LineCollector(follower.stdout, 'mswoole logs -f')
+    await out.waitForJson<{ msg: string }>((line) => line.msg === 'mswoole started')
+
+    expect((await cli(p, ['stop'])).exitCode).toBe(0)
+    const result = await follower
+    expect(result.exitCode).toBe(0)
+    const msgs = out.lines.map((line) => JSON.parse(line) as { msg: string; pid: number })
+    expect(msgs.map((line) => line.msg)).toEqual(['mswoole started', 'stopping', 'stopped'])
+    for (const line of msgs) expect(line.pid).toBe(status.pid)
+  })
+
+  it('reads the file when the daemon is stopped, but -f needs a running daemon', async () => {
+    const p = await project()
+    await startDaemon(p)
+    expect((await cli(p, ['stop'])).exitCode).toBe(0)
+
+    const result = await cli(p, ['logs', '--json'])
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout.split('\n').filter((line) => line.length > 0)).toEqual(await fileLines(p.logFile))
+    expect(result.stdout).toContain('"msg":"stopped"')
+
+    const follow = await cli(p, ['logs', '-f'])
+    expect(follow.exitCode).not.toBe(0)
+    expect(follow.stderr).toContain('MSW_ERR_NOT_RUNNING')
+  })
+
+  it('rotates the file by size, keeps max_files old ones, and never splits a line', async () => {
+    const p = await project({ log: { level: 'debug', max_size: 4096, max_files: 2 } })
+    const status = await startDaemon(p)
+    // Each connection logs a 'connection open' line of ~130 bytes: 150 of them pass 4096 bytes several times.
+    const total = 150
+    for (let i = 0; i < total; i++) await touch(status)
+    // Stopping flushes the log.
+    expect((await cli(p, ['stop'])).exitCode).toBe(0)
+
+    const logDir = path.dirname(p.logFile)
+    const names = (await readdir(logDir)).filter((name) => name.startsWith('mswoole.log')).sort()
+    expect(names).toEqual(['mswoole.log', 'mswoole.log.1', 'mswoole.log.2'])
+
+    expectUnbrokenRunTo(await openedFds(logDir, 2), total)
+  })
+
+  it('rotates cleanly under a burst of connections that log faster than a new file opens', async () => {
+    const p = await project({ log: { level: 'debug', max_size: 4096, max_files: 2 } })
+    const status = await startDaemon(p)
+    // All at once, as after a restart: a rotation must not run again before the file it made exists.
+    const total = 400
+    const sockets = await Promise.all(Array.from({ length: total }, () => connect(`ws://127.0.0.1:${status.outside.port}/`)))
+    await Promise.all(
+      sockets.map((ws) => {
+        const done = closed(ws)
+        ws.close()
+        return done
+      }),
+    )
+    expect((await cli(p, ['stop'])).exitCode).toBe(0)
+
+    const logDir = path.dirname(p.logFile)
+    const names = await readdir(logDir)
+    expect(names).toContain('mswoole.log.1')
+    expect(names).not.toContain('mswoole.log.3')
+    // The daemon's stderr lands in daemon.out: the log file never reported a failure.
+    expect(await readFile(path.join(logDir, 'daemon.out'), 'utf8')).not.toContain('is failing')
+    for (const name of names.filter((n) => /^mswoole\.log\.\d$/.test(n))) {
+      expect((await readFile(path.join(logDir, name), 'utf8')).length, `${name} is empty`).toBeGreaterThan(0)
+    }
+    expectUnbrokenRunTo(await openedFds(logDir, 2), total)
+  })
+})
