@@ -1,20 +1,12 @@
 import { stat } from 'node:fs/promises'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
-import { BIN, cleanupProject, cliJson } from '../helpers/cli.js'
+import { BIN, useProjects, cliJson } from '../helpers/cli.js'
 import { LineCollector } from '../helpers/lines.js'
-import { makeProject, readLogLines, type Project } from '../helpers/project.js'
+import { readLogLines } from '../helpers/project.js'
 
-const projects: Project[] = []
-async function project(): Promise<Project> {
-  const p = await makeProject()
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const project = useProjects()
 
 describe('mswoole start --foreground', () => {
   it('runs attached, logs JSON to stdout and to the file, and stops cleanly on SIGTERM', async () => {

@@ -1,23 +1,14 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
-import { BIN, cleanupProject, cli, startDaemon } from '../helpers/cli.js'
+import { BIN, useProjects, cli, startDaemon } from '../helpers/cli.js'
 import { LineCollector } from '../helpers/lines.js'
-import { makeProject, type AppJson, type Project } from '../helpers/project.js'
 import { closed, connect } from '../helpers/ws-client.js'
 
-const projects: Project[] = []
-async function project(app: AppJson = {}): Promise<Project> {
-  const p = await makeProject(app)
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const project = useProjects()
 
 /** The fds of the 'connection open' lines kept in the log and its rotated files, oldest first; every line must be whole JSON. */
 async function openedFds(logDir: string, maxFiles: number): Promise<number[]> {

@@ -1,22 +1,14 @@
 import { readFile, stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { once } from 'node:events'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
 import { execa } from 'execa'
-import { BIN, cleanupProject, cli, cliJson, startDaemon } from '../helpers/cli.js'
-import { makeProject, processesMentioning, type Project } from '../helpers/project.js'
+import { BIN, useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
+import { processesMentioning } from '../helpers/project.js'
 import { closed, connect } from '../helpers/ws-client.js'
 
-const projects: Project[] = []
-async function project(app: Record<string, unknown> = {}): Promise<Project> {
-  const p = await makeProject(app)
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const project = useProjects()
 
 describe('mswoole start', () => {
   it('starts a detached daemon that binds both ports and owns its runtime files', async () => {

@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
-import { cleanupProject, cli, cliJson, startDaemon } from '../helpers/cli.js'
-import { makeProject, type Project } from '../helpers/project.js'
+import { useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
 import { connect } from '../helpers/ws-client.js'
 
-const projects: Project[] = []
-async function project(): Promise<Project> {
-  const p = await makeProject({ node_id: 'node-a' })
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const makeOne = useProjects()
+const project = () => makeOne({ node_id: 'node-a' })
 
 describe('mswoole status', () => {
   it('reports a running daemon as JSON', async () => {

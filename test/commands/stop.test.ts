@@ -1,21 +1,13 @@
 import { stat } from 'node:fs/promises'
 import net from 'node:net'
 import { once } from 'node:events'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StopOutcome } from '../../src/lifecycle/stop.js'
-import { cleanupProject, cli, cliJson, startDaemon } from '../helpers/cli.js'
-import { makeProject, processesMentioning, readLogLines, type Project } from '../helpers/project.js'
+import { useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
+import { processesMentioning, readLogLines, type Project } from '../helpers/project.js'
 import { closed, connect } from '../helpers/ws-client.js'
 
-const projects: Project[] = []
-async function project(): Promise<Project> {
-  const p = await makeProject()
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const project = useProjects()
 
 async function expectGone(p: Project): Promise<void> {
   expect(await processesMentioning(p.root)).toEqual([])

@@ -1,22 +1,14 @@
 import { stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupProject } from '../helpers/cli.js'
-import { makeProject, readLogLines, type Project } from '../helpers/project.js'
+import { describe, expect, it } from 'vitest'
+import { useProjects } from '../helpers/cli.js'
+import { readLogLines } from '../helpers/project.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/crash-daemon.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-const projects: Project[] = []
-async function project(): Promise<Project> {
-  const p = await makeProject()
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const project = useProjects()
 
 describe('a daemon that crashes', () => {
   it('logs the crash with its stack, removes its runtime files and exits 1', async () => {

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { execa, type Options } from 'execa'
+import { afterEach } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
-import type { Project } from './project.js'
-import { processesMentioning } from './project.js'
+import { makeProject, processesMentioning, type AppJson, type Project } from './project.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -51,4 +51,17 @@ export async function cleanupProject(project: Project): Promise<void> {
     }
   }
   await project.remove()
+}
+
+/** A project factory for one test file: what it makes is stopped and removed after each test. */
+export function useProjects(): (app?: AppJson) => Promise<Project> {
+  const projects: Project[] = []
+  afterEach(async () => {
+    await Promise.all(projects.splice(0).map(cleanupProject))
+  })
+  return async (app = {}) => {
+    const project = await makeProject(app)
+    projects.push(project)
+    return project
+  }
 }

@@ -1,20 +1,12 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../../../src/daemon/runtime/process-alive.js'
 import { waitForExit } from '../../../src/lifecycle/wait-exit.js'
-import { cleanupProject, cli, startDaemon } from '../../helpers/cli.js'
-import { makeProject, readLogLines, type Project } from '../../helpers/project.js'
+import { useProjects, cli, startDaemon } from '../../helpers/cli.js'
+import { readLogLines } from '../../helpers/project.js'
 
-const projects: Project[] = []
-async function project(): Promise<Project> {
-  const p = await makeProject()
-  projects.push(p)
-  return p
-}
-afterEach(async () => {
-  await Promise.all(projects.splice(0).map(cleanupProject))
-})
+const project = useProjects()
 
 /** SIGKILL leaves no chance to clean up: the pid file and the socket stay behind. */
 async function killDaemonHard(pid: number): Promise<void> {
