@@ -1,0 +1,53 @@
+import type { LogLevelName } from '../ipc/methods.js'
+import type { CloseEvent, Message } from '../app-api/types.js'
+
+/**
+ * The messages between the master and its workers. The master never runs
+ * application code: it hands each client message to the worker that owns the
+ * fd, and carries out what the worker's App asks for (sends, rooms, store).
+ * Frames are built in the worker as strings, so the master writes them as they are.
+ */
+
+export interface WorkerData {
+  /** Absolute path of the application folder. */
+  appDir: string
+  workerId: number
+  generation: number
+}
+
+export type ToWorker =
+  | { t: 'message'; seq: number; data: Message }
+  | { t: 'close'; controllers: string[]; event: CloseEvent }
+  | { t: 'result'; id: number; value: unknown }
+  | { t: 'result'; id: number; error: { code: string; message: string } }
+
+/** Operations the App asks of the master. Those with an `id` are answered with a `result`. */
+export interface AppCalls {
+  join: [fd: number, room: string]
+  leave: [fd: number, room: string]
+  members: [room: string]
+  count: [room: string]
+  closeKeyAdd: [fd: number, key: string]
+  closeKeyRemove: [fd: number, key: string]
+  controllerAdd: [fd: number, controller: string]
+  controllerRemove: [fd: number, controller: string]
+  sessionGet: [fd: number]
+  sessionSet: [fd: number, values: Record<string, unknown>]
+  bindUid: [fd: number, uid: string]
+  unbindUid: [fd: number, uid: string]
+  uidFds: [uid: string]
+  /** A KeyValueStore method by name, with its arguments. */
+  store: [method: string, args: unknown[]]
+}
+
+export type AppCallName = keyof AppCalls
+
+export type FromWorker =
+  | { t: 'ready'; controllers: string[] }
+  | { t: 'loadError'; message: string; file?: string; line?: number; stack?: string }
+  /** A frame for an fd, a room's members (minus `except`), or a uid's connections. */
+  | { t: 'send'; to: 'fd' | 'room' | 'uid'; target: string | number; frame: string; except?: number[] }
+  | { [K in AppCallName]: { t: 'call'; id?: number; name: K; args: AppCalls[K] } }[AppCallName]
+  /** The message `seq` is finished (for in-flight accounting and ordering). */
+  | { t: 'done'; seq: number }
+  | { t: 'log'; level: LogLevelName; msg: string; fields?: Record<string, unknown> }
