@@ -24,9 +24,12 @@ export const ERRORS = {
   MSW_ERR_RPC_TOO_LARGE: 'request line too long',
   MSW_ERR_INTERNAL: 'internal error',
   MSW_ERR_LOG_NOT_FOUND: 'log file not found',
+  MSW_ERR_APP_LOAD: 'the application failed to load',
   MSW_ERR_INVALID_ARGUMENT: 'invalid argument',
   MSW_ERR_AUTH_INVALID: 'invalid auth token',
   MSW_ERR_AUTH_EXPIRED: 'auth token expired',
+  MSW_ERR_STORE_WRONGTYPE: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  MSW_ERR_STORE_NOT_INTEGER: 'value is not an integer or out of range',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS
