@@ -17,7 +17,8 @@ export interface WorkerData {
 
 export type ToWorker =
   | { t: 'message'; seq: number; data: Message }
-  | { t: 'close'; controllers: string[]; event: CloseEvent }
+  /** Run onClose of these controllers; answered with `done` for `seq` like a message. */
+  | { t: 'close'; seq: number; controllers: string[]; event: CloseEvent }
   | { t: 'result'; id: number; value: unknown }
   | { t: 'result'; id: number; error: { code: string; message: string } }
 

@@ -1,0 +1,113 @@
+import type { CloseEvent, Message } from '../app-api/types.js'
+import type { WorkerApp, PostToMaster } from './app.js'
+import { callMethod, type ControllerIndex } from './controller-loader.js'
+import { STATUS } from '../protocol/envelope.js'
+import { FdQueue } from './fd-queue.js'
+import { parseMethod } from './route.js'
+
+/**
+ * Turns the master's `message` and `close` into controller calls: routes the
+ * method, answers the seed's 404/405/500 envelopes, and reports `done` for
+ * every message whatever the controller did.
+ */
+
+export interface DispatcherOptions {
+  controllers: ControllerIndex
+  app: WorkerApp
+  post: PostToMaster
+}
+
+/** What the client hears when a controller fails; the details go to the log only. */
+export const CONTROLLER_ERROR_INFO = 'controller error'
+
+export class Dispatcher {
+  readonly #controllers: ControllerIndex
+  readonly #app: WorkerApp
+  readonly #post: PostToMaster
+  readonly #queue = new FdQueue()
+
+  constructor(options: DispatcherOptions) {
+    this.#controllers = options.controllers
+    this.#app = options.app
+    this.#post = options.post
+  }
+
+  /** Handles a client message after the fd's earlier ones; resolves once `done` is posted. */
+  message(seq: number, data: Message): Promise<void> {
+    return this.#queue.run(data.fd, () => this.#handle(seq, data))
+  }
+
+  /** Runs `onClose` once per registered controller, after the fd's pending messages, then posts `done`. Never rejects. */
+  close(seq: number, controllers: readonly string[], event: CloseEvent): Promise<void> {
+    return this.#queue.run(event.fd, async () => {
+      try {
+        await this.#runOnClose(controllers, event)
+      } finally {
+        this.#post({ t: 'done', seq })
+      }
+    })
+  }
+
+  /** Runs every controller's `onReload` (in a worker started by a reload). Never rejects. */
+  async reload(): Promise<void> {
+    for (const controller of this.#controllers.controllers) {
+      if (!controller.hooks.has('onReload')) continue
+      try {
+        await callMethod(controller, 'onReload', [this.#app])
+      } catch (err) {
+        this.#app.log.error('onReload failed', { controller: controller.name, ...errorFields(err) })
+      }
+    }
+  }
+
+  async #handle(seq: number, data: Message): Promise<void> {
+    let where = ''
+    try {
+      const route = parseMethod(data.method)
+      if (!route.valid) {
+        this.#app.log.debug('invalid method', { fd: data.fd, reason: route.reason })
+        return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', 'controller not found')
+      }
+      const controller = this.#controllers.find(route.module, route.controller)
+      if (controller === undefined) return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', 'controller not found')
+
+      const method = controller.actions.get(route.action) ?? (controller.hooks.has('onMessage') ? 'onMessage' : undefined)
+      if (method === undefined) return this.#reply(data.fd, STATUS.methodNotFound, 'methodNotFound', 'method not found')
+      where = `${controller.name}.${method}`
+      await callMethod(controller, method, [this.#app, data])
+    } catch (err) {
+      this.#app.log.error('controller error', { ...(where ? { controller: where } : {}), method: data.method, fd: data.fd, seq, ...errorFields(err) })
+      this.#reply(data.fd, STATUS.controllerError, 'controllerError', CONTROLLER_ERROR_INFO)
+    } finally {
+      this.#post({ t: 'done', seq })
+    }
+  }
+
+  async #runOnClose(names: readonly string[], event: CloseEvent): Promise<void> {
+    const seen = new Set<string>()
+    for (const name of names) {
+      const key = String(name).toLowerCase()
+      if (seen.has(key)) continue
+      seen.add(key)
+      const controller = this.#controllers.findByName(key)
+      if (controller === undefined || !controller.hooks.has('onClose')) {
+        this.#app.log.warn('fdAddController named a controller without onClose', { controller: name, fd: event.fd })
+        continue
+      }
+      try {
+        await callMethod(controller, 'onClose', [this.#app, event])
+      } catch (err) {
+        this.#app.log.error('onClose failed', { controller: controller.name, fd: event.fd, ...errorFields(err) })
+      }
+    }
+  }
+
+  #reply(fd: number, status: number, event: string, info: string): void {
+    this.#app.sendMessage(fd, status, event, info)
+  }
+}
+
+export function errorFields(err: unknown): { error: string; stack?: string } {
+  if (err instanceof Error) return err.stack === undefined ? { error: err.message } : { error: err.message, stack: err.stack }
+  return { error: String(err) }
+}

@@ -1,0 +1,67 @@
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { WorkerApp, type PostToMaster } from './app.js'
+import { loadControllers } from './controller-loader.js'
+import { Dispatcher, errorFields } from './dispatcher.js'
+import { ControllerLoadError } from './load-error.js'
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
+
+/**
+ * The worker thread: loads the application, says `ready` (or `loadError` and
+ * exits 1), then runs controllers for the master's messages. Started as
+ * dist/worker/main.js from a build, or through ./bootstrap.mjs from sources.
+ */
+
+async function main(port: MessagePort, data: WorkerData): Promise<void> {
+  const post: PostToMaster = (message) => port.postMessage(message)
+  const app = new WorkerApp(post)
+  // A controller's stray promise must not take the worker, and its other fds, down with it.
+  process.on('unhandledRejection', (reason) => app.log.error('unhandled rejection in the application', errorFields(reason)))
+
+  let controllers
+  try {
+    if (typeof data?.appDir !== 'string') throw new Error('workerData.appDir must be the application folder')
+    controllers = await loadControllers(data.appDir)
+  } catch (err) {
+    post(loadErrorMessage(err))
+    process.exitCode = 1
+    port.close()
+    // Exits on its own once the port is closed, unless the app left a timer or socket behind.
+    setTimeout(() => process.exit(1), 1000).unref()
+    return
+  }
+  for (const file of controllers.skipped) app.log.warn('not a controller name, file skipped', { file })
+
+  const dispatcher = new Dispatcher({ controllers, app, post })
+  port.on('message', (message: ToWorker) => {
+    switch (message.t) {
+      case 'message':
+        void dispatcher.message(message.seq, message.data)
+        break
+      case 'close':
+        void dispatcher.close(message.seq, message.controllers, message.event)
+        break
+      case 'result':
+        if (!app.settle(message)) app.log.debug('result for no waiting call (timed out?)', { id: message.id })
+        break
+      default:
+        app.log.warn('unknown message from the master', { t: (message as { t?: unknown }).t })
+    }
+  })
+  post({ t: 'ready', controllers: controllers.names })
+  if (data.generation > 0) void dispatcher.reload()
+}
+
+function loadErrorMessage(err: unknown): Extract<FromWorker, { t: 'loadError' }> {
+  const message: Extract<FromWorker, { t: 'loadError' }> = { t: 'loadError', message: err instanceof Error ? err.message : String(err) }
+  if (err instanceof ControllerLoadError) {
+    message.file = err.file
+    if (err.line !== undefined) message.line = err.line
+  }
+  // The stack of what went wrong in the app, not of the loader that reported it.
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err
+  if (cause instanceof Error && cause.stack !== undefined) message.stack = cause.stack
+  return message
+}
+
+if (parentPort === null) throw new Error('mswoole worker: main.js runs inside a worker thread started by the master')
+await main(parentPort, workerData as WorkerData)
