@@ -38,6 +38,8 @@ export const AppSchema = z.strictObject(
     outside: section({
       host: str().default('0.0.0.0'),
       port: int(0, 65535).default(20000), // 0 = pick a free port
+      // Peers whose X-Real-IP / X-Forwarded-For are believed (nginx in front).
+      trusted_proxies: z.array(str(), { error: 'expected an array of IP addresses' }).default([]),
     }),
     manager: section({
       host: str().default('127.0.0.1'),
@@ -50,6 +52,10 @@ export const AppSchema = z.strictObject(
       heartbeat_check_interval: int(1).default(10), // seconds
       max_message_size: int(1, 16 * MiB).default(65536), // bytes
       max_wait_time: int(0).default(30), // seconds
+      ack: bool().default(true), // answer each routed message with receiveMessage first, as the seed did
+      escape_html: bool().default(true), // HTML-escape client strings before routing
+      max_messages_per_second: int(1).default(50), // per connection
+      max_buffered_bytes: int(1024).default(4 * MiB), // per connection; a client that stops reading is cut past this
     }),
     auth: section({
       enabled: bool().default(true),

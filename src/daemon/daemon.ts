@@ -5,7 +5,17 @@ import { MswError } from '../errors.js'
 import type { StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
+import type { WebSocket } from 'ws'
+import type { ClosedConnection, ConnectionIdentity } from './connections/connection.js'
 import { ConnectionRegistry } from './connections/registry.js'
+import { Delivery, uidKey } from './delivery.js'
+import { startHeartbeat } from './heartbeat.js'
+import { envelope } from '../protocol/envelope.js'
+import { handleClientMessages } from './protocol/client-messages.js'
+import { openStore } from './store/open-store.js'
+import type { Store } from './store/store.js'
+import { createWorkerBridge } from './worker-bridge.js'
+import { WorkerPool } from './workers/pool.js'
 import { createControlApi } from './control/api.js'
 import { createDaemonLogger, type DaemonLogger } from './logging/logger.js'
 import { listenManager, type ManagerServer } from './manager/server.js'
@@ -28,6 +38,9 @@ export interface DaemonOptions {
 /** WebSocket close code for "going away": the server is shutting down. */
 const GOING_AWAY = 1001
 const CLOSE_HANDSHAKE_MS = 2000
+const WORKER_READY_MS = 30_000
+/** What a client gets when the worker handling its message died. */
+const LOST_FRAME = envelope(500, 'controllerError', 'the request could not be completed')
 
 /**
  * The master process: owns the runtime files, the control socket, the outside
@@ -42,6 +55,10 @@ export class Daemon {
   #outside: OutsideServer | undefined
   #manager: ManagerServer | undefined
   #stopping: Promise<StopResult> | undefined
+  #store: Store | undefined
+  #delivery: Delivery | undefined
+  #pool: WorkerPool | undefined
+  #stopHeartbeat: (() => void) | undefined
   #onStopped: Array<() => void> = []
 
   private constructor(
@@ -52,8 +69,10 @@ export class Daemon {
     this.logger = log.logger
     this.registry = new ConnectionRegistry({
       closeTimeoutMs: CLOSE_HANDSHAKE_MS,
+      messagesPerSecond: config.app.setting.max_messages_per_second,
       onHookError: (err, closed) => this.logger.error({ err, fd: closed.connection.fd }, 'close hook failed'),
     })
+    this.registry.onClose((closed) => this.#afterClose(closed))
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -94,20 +113,91 @@ export class Daemon {
     const { app, paths } = this.config
     this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: createControlApi(this), logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)
+    const store = (this.#store = openStore(this.config.cache))
+    const delivery = (this.#delivery = new Delivery(this.registry, store, app.setting.max_buffered_bytes, this.logger))
+    const onMessage = createWorkerBridge({ registry: this.registry, store, delivery, logger: this.logger, pool: () => pool })
+    const pool: WorkerPool = (this.#pool = new WorkerPool({
+      appDir: paths.app,
+      size: app.setting.worker_num,
+      generation: 1,
+      logger: this.logger,
+      readyTimeoutMs: WORKER_READY_MS,
+      onMessage,
+      onLost: (fds) => {
+        for (const fd of fds) delivery.toFd(fd, LOST_FRAME)
+      },
+    }))
+    await pool.start()
     this.#outside = await listenOutside({
       host: app.outside.host,
       port: app.outside.port,
       maxMessageSize: app.setting.max_message_size,
-      registry: this.registry,
+      auth: { enabled: app.auth.enabled, codec: app.auth.codec, key: app.auth.key, maxAge: app.auth.max_age },
+      trustedProxies: app.outside.trusted_proxies,
       logger: this.logger,
+      onConnection: (ws, identity) => this.#open(ws, identity),
     })
     this.#manager = await listenManager({ host: app.manager.host, port: app.manager.port, logger: this.logger })
+    this.#stopHeartbeat = startHeartbeat(this.registry, {
+      idleSeconds: app.setting.heartbeat_idle_time,
+      checkSeconds: app.setting.heartbeat_check_interval,
+    })
+  }
+
+  /** A client is in: it joins the room of its token's code and is bound to its uid. */
+  #open(ws: WebSocket, identity: ConnectionIdentity): void {
+    const { setting } = this.config.app
+    const connection = this.registry.add(ws, identity)
+    const fd = String(connection.fd)
+    const store = this.#store as Store
+    const failed = (err: unknown) => this.logger.error({ err, fd: connection.fd }, 'store failed at open')
+    if (identity.code !== '') {
+      connection.closeKeys.add(identity.code)
+      store.sadd(identity.code, fd).catch(failed)
+    }
+    if (identity.auth) {
+      const uid = String(identity.auth.id)
+      connection.uids.add(uid)
+      store.sadd(uidKey(uid), fd).catch(failed)
+    }
+    handleClientMessages(connection, {
+      ack: setting.ack,
+      escapeHtml: setting.escape_html,
+      registry: this.registry,
+      delivery: this.#delivery as Delivery,
+      logger: this.logger,
+      route: (message) => this.#pool?.dispatch(message),
+    })
+    this.logger.debug({ fd: connection.fd, ip: connection.ip, type: identity.auth?.type, code: identity.code }, 'connection open')
+  }
+
+  /** Every close ends here once: leave rooms and uids first, then tell the registered controllers. */
+  #afterClose(closed: ClosedConnection): void {
+    const { connection } = closed
+    const store = this.#store
+    if (!store) return
+    const fd = String(connection.fd)
+    const failed = (err: unknown) => this.logger.error({ err, fd: connection.fd }, 'store failed at close')
+    for (const key of connection.closeKeys) store.srem(key, fd).catch(failed)
+    for (const uid of connection.uids) store.srem(uidKey(uid), fd).catch(failed)
+    if (connection.controllers.size > 0) {
+      this.#pool?.closeEvent([...connection.controllers], {
+        fd: connection.fd,
+        auth: connection.auth ?? {},
+        code: connection.code,
+        closeCode: closed.code,
+        reason: closed.reason,
+      })
+    }
+    this.logger.debug({ fd: connection.fd, code: closed.code, reason: closed.reason }, 'connection closed')
   }
 
   async #abortStart(err: unknown): Promise<void> {
     this.logger.error({ err }, 'start failed')
     await this.#outside?.stopAccepting()
     await this.#manager?.close()
+    await this.#pool?.stop()
+    await this.#store?.close()
     await this.#ipc?.close()
     await removeFiles(this.config.paths.pidFile, this.config.paths.socket)
     this.log.flushSync()
@@ -129,8 +219,8 @@ export class Daemon {
       outside: this.#outside?.address ?? unbound,
       manager: this.#manager?.address ?? unbound,
       connections: this.registry.size,
-      generation: 0,
-      workers: [],
+      generation: this.#pool?.generation ?? 0,
+      workers: this.#pool?.status() ?? [],
       memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external },
       configDir: this.config.dir,
       logFile: this.config.paths.logFile,
@@ -152,9 +242,15 @@ export class Daemon {
     const started = Date.now()
     this.state = 'stopping'
     this.logger.info({ timeout: timeoutSeconds, connections: this.registry.size }, 'stopping')
+    this.#stopHeartbeat?.()
     const accepting = this.#outside?.stopAccepting()
     const { closed, forced } = await this.registry.closeAll(GOING_AWAY, 'server shutting down', timeoutSeconds * 1000)
     await accepting
+    // Close hooks are running in the workers: let them finish, within what is left of the timeout.
+    const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - started))
+    if (this.#pool && !(await this.#pool.drain(left))) this.logger.warn({ inFlight: this.#pool.inFlight() }, 'workers still busy at stop; ending them')
+    await this.#pool?.stop()
+    await this.#store?.close()
     await this.#manager?.close()
     const result: StopResult = { stopped: true, pid: process.pid, closedConnections: closed, forced, durationMs: Date.now() - started }
     this.logger.info(result, 'stopped')

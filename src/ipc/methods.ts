@@ -39,7 +39,9 @@ export interface Address {
 
 export interface WorkerStatus {
   id: number
+  /** Workers are threads of the daemon: its pid, and the thread's id. */
   pid: number
+  threadId: number
   generation: number
   handled: number
   inFlight: number

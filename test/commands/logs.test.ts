@@ -6,7 +6,7 @@ import type { StatusResult } from '../../src/ipc/methods.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { BIN, useProjects, cli, startDaemon } from '../helpers/cli.js'
 import { LineCollector } from '../helpers/lines.js'
-import { closed, connect } from '../helpers/ws-client.js'
+import { closed, clientUrl, connect } from '../helpers/ws-client.js'
 
 const project = useProjects()
 
@@ -38,7 +38,7 @@ async function fileLines(file: string): Promise<string[]> {
 
 /** Opens and closes one WebSocket; at level debug the daemon logs 'connection open'. */
 async function touch(status: StatusResult): Promise<void> {
-  const ws = await connect(`ws://127.0.0.1:${status.outside.port}/`)
+  const ws = await connect(await clientUrl(status.outside.port))
   const done = closed(ws)
   ws.close()
   await done
@@ -143,7 +143,7 @@ describe('mswoole logs', () => {
     const status = await startDaemon(p)
     // All at once, as after a restart: a rotation must not run again before the file it made exists.
     const total = 400
-    const sockets = await Promise.all(Array.from({ length: total }, () => connect(`ws://127.0.0.1:${status.outside.port}/`)))
+    const sockets = await Promise.all(Array.from({ length: total }, async () => connect(await clientUrl(status.outside.port))))
     await Promise.all(
       sockets.map((ws) => {
         const done = closed(ws)

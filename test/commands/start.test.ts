@@ -6,7 +6,7 @@ import type { StatusResult } from '../../src/ipc/methods.js'
 import { execa } from 'execa'
 import { BIN, useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
 import { processesMentioning } from '../helpers/project.js'
-import { closed, connect } from '../helpers/ws-client.js'
+import { closed, clientUrl, connect } from '../helpers/ws-client.js'
 
 const project = useProjects()
 
@@ -26,7 +26,7 @@ describe('mswoole start', () => {
     expect(Number((await readFile(p.pidFile, 'utf8')).trim())).toBe(status.pid)
 
     // The outside port takes WebSocket upgrades; the manager port answers health checks.
-    const ws = await connect(`ws://127.0.0.1:${status.outside.port}/`)
+    const ws = await connect(await clientUrl(status.outside.port))
     ws.close()
     await closed(ws)
     const health = await fetch(`http://127.0.0.1:${status.manager.port}/healthz`)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
 import { useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
-import { connect } from '../helpers/ws-client.js'
+import { clientUrl, connect } from '../helpers/ws-client.js'
 
 const makeOne = useProjects()
 const project = () => makeOne({ node_id: 'node-a' })
@@ -10,7 +10,7 @@ describe('mswoole status', () => {
   it('reports a running daemon as JSON', async () => {
     const p = await project()
     const started = await startDaemon(p)
-    const ws = await connect(`ws://127.0.0.1:${started.outside.port}/`)
+    const ws = await connect(await clientUrl(started.outside.port))
     const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])
     expect(exitCode).toBe(0)
     expect(json).toMatchObject({ running: true, pid: started.pid, nodeId: 'node-a', connections: 1, outside: started.outside, manager: started.manager })

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import type { StopOutcome } from '../../src/lifecycle/stop.js'
 import { useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
 import { processesMentioning, readLogLines, type Project } from '../helpers/project.js'
-import { closed, connect } from '../helpers/ws-client.js'
+import { mintToken } from '../helpers/client.js'
+import { closed, clientUrl, connect } from '../helpers/ws-client.js'
 
 const project = useProjects()
 
@@ -19,7 +20,7 @@ describe('mswoole stop', () => {
   it('closes every client with 1001, then leaves no process, pid file or socket', async () => {
     const p = await project()
     const status = await startDaemon(p)
-    const clients = await Promise.all([1, 2, 3].map(() => connect(`ws://127.0.0.1:${status.outside.port}/`)))
+    const clients = await Promise.all([1, 2, 3].map(async () => connect(await clientUrl(status.outside.port))))
     const closes = clients.map(closed)
 
     const { exitCode, json } = await cliJson<StopOutcome>(p, ['stop'])
@@ -47,7 +48,7 @@ describe('mswoole stop', () => {
     const raw = net.connect(status.outside.port, '127.0.0.1')
     await once(raw, 'connect')
     raw.write(
-      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `GET /?auth=${await mintToken({ id: 1, type: 'wall', code: 'r' })} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     )
     const [response] = (await once(raw, 'data')) as [Buffer]

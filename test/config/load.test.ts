@@ -35,9 +35,19 @@ async function failure(promise: Promise<unknown>): Promise<MswError> {
 }
 
 const DEFAULT_APP = {
-  outside: { host: '0.0.0.0', port: 20000 },
+  outside: { host: '0.0.0.0', port: 20000, trusted_proxies: [] },
   manager: { host: '127.0.0.1', port: 20001, key: '' },
-  setting: { worker_num: 2, heartbeat_idle_time: 60, heartbeat_check_interval: 10, max_message_size: 65536, max_wait_time: 30 },
+  setting: {
+    worker_num: 2,
+    heartbeat_idle_time: 60,
+    heartbeat_check_interval: 10,
+    max_message_size: 65536,
+    max_wait_time: 30,
+    ack: true,
+    escape_html: true,
+    max_messages_per_second: 50,
+    max_buffered_bytes: 4194304,
+  },
   auth: { enabled: true, codec: 'mswoole', key: 'marico-websocket', max_age: 0 },
   log: { level: 'info', max_size: 10485760, max_files: 5 },
 }
@@ -77,7 +87,7 @@ describe('loadConfig: defaults', () => {
   it('keeps given values of a partial file and defaults the rest', async () => {
     const root = await makeRoot({ 'app.json': { outside: { port: 1234 }, auth: { codec: 'jwt' }, node_id: 'node-1.a_b' } })
     const { app } = await loadConfig({ cwd: root, env: {} })
-    expect(app.outside).toEqual({ host: '0.0.0.0', port: 1234 })
+    expect(app.outside).toEqual({ host: '0.0.0.0', port: 1234, trusted_proxies: [] })
     expect(app.auth).toEqual({ ...DEFAULT_APP.auth, codec: 'jwt' })
     expect(app.setting).toEqual(DEFAULT_APP.setting)
     expect(app.node_id).toBe('node-1.a_b')
@@ -101,8 +111,8 @@ describe('loadConfig: schema failures', () => {
   it('refuses a nested typo like outside.prot and lists the keys that exist', async () => {
     const root = await makeRoot({ 'app.json': { outside: { prot: 20010 } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
-    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port')
-    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port' })
+    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies')
+    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies' })
   })
 
   it('refuses a wrong type', async () => {

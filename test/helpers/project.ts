@@ -1,6 +1,10 @@
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The project's sample application, which test daemons run unless told otherwise. */
+export const SAMPLE_APP = fileURLToPath(new URL('../../app', import.meta.url))
 
 /** A throwaway project folder: config/ with app.json on free ports (0), runtime/ beside it. */
 export interface Project {
@@ -20,6 +24,7 @@ export async function makeProject(app: AppJson = {}): Promise<Project> {
   const configDir = path.join(root, 'config')
   await mkdir(configDir)
   const merged = {
+    app: SAMPLE_APP,
     ...app,
     outside: { host: '127.0.0.1', port: 0, ...(app.outside as object | undefined) },
     manager: { host: '127.0.0.1', port: 0, ...(app.manager as object | undefined) },

@@ -12,3 +12,9 @@ export async function connect(url: string): Promise<WebSocket> {
 export function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })))
 }
+
+/** The outside address with a token the default config accepts. */
+export async function clientUrl(port: number, code = 'room1'): Promise<string> {
+  const { mintToken } = await import('./client.js')
+  return `ws://127.0.0.1:${port}/?auth=${await mintToken({ id: 1, type: 'wechatUser', code })}`
+}

@@ -1,12 +1,22 @@
 import type { WebSocket } from 'ws'
+import type { AuthPayload } from '../../auth/payload.js'
+import type { RateWindow } from '../protocol/rate-window.js'
 
 /** open → closing → closed; each transition happens in ConnectionRegistry only. */
 export type ConnectionState = 'open' | 'closing' | 'closed'
 
-export interface Connection {
+/** Who connected, as the upgrade established it. */
+export interface ConnectionIdentity {
+  ip: string
+  /** The decoded token; undefined for an anonymous client (auth disabled). */
+  auth: AuthPayload | undefined
+  /** The room code from the token, "" without one. */
+  code: string
+}
+
+export interface Connection extends ConnectionIdentity {
   readonly fd: number
   readonly ws: WebSocket
-  readonly ip: string
   readonly connectedAt: number
   lastActiveAt: number
   messagesIn: number
@@ -14,6 +24,13 @@ export interface Connection {
   state: ConnectionState
   /** Why the server closed it (kick, heartbeat, shutdown…); undefined when the client did. */
   closeReason: string | undefined
+  /** Rooms (store sets) the fd leaves when it closes. */
+  readonly closeKeys: Set<string>
+  /** Controllers ("Module.Controller") whose onClose runs when it closes. */
+  readonly controllers: Set<string>
+  readonly uids: Set<string>
+  session: Record<string, unknown>
+  readonly rate: RateWindow
 }
 
 export interface ClosedConnection {

@@ -1,11 +1,14 @@
 import type { WebSocket } from 'ws'
-import type { ClosedConnection, Connection } from './connection.js'
+import { RateWindow } from '../protocol/rate-window.js'
+import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
 
 export type CloseHook = (closed: ClosedConnection) => void
 
 export interface RegistryOptions {
   /** How long a closing socket may take to finish the close handshake before it is destroyed. */
   closeTimeoutMs: number
+  /** Messages per second a connection may send (setting.max_messages_per_second). */
+  messagesPerSecond: number
   onHookError: (err: unknown, closed: ClosedConnection) => void
 }
 
@@ -38,18 +41,23 @@ export class ConnectionRegistry {
     this.#hooks.push(hook)
   }
 
-  add(ws: WebSocket, ip: string): Connection {
+  add(ws: WebSocket, identity: ConnectionIdentity): Connection {
     const now = Date.now()
     const connection: Connection = {
+      ...identity,
       fd: this.#nextFd++,
       ws,
-      ip,
       connectedAt: now,
       lastActiveAt: now,
       messagesIn: 0,
       messagesOut: 0,
       state: 'open',
       closeReason: undefined,
+      closeKeys: new Set(),
+      controllers: new Set(),
+      uids: new Set(),
+      session: {},
+      rate: new RateWindow(this.options.messagesPerSecond),
     }
     this.#byFd.set(connection.fd, connection)
     ws.on('close', (code, reason) => this.#finalize(connection, code, reason.toString('utf8')))
@@ -67,6 +75,14 @@ export class ConnectionRegistry {
     const timer = setTimeout(() => connection.ws.terminate(), this.options.closeTimeoutMs)
     timer.unref()
     connection.ws.once('close', () => clearTimeout(timer))
+  }
+
+  /** Cuts a connection at once, without a close handshake: for peers that stopped reading. */
+  drop(connection: Connection, reason: string): void {
+    if (connection.state === 'closed') return
+    connection.closeReason = reason
+    connection.ws.terminate()
+    this.#finalize(connection, 1006, reason)
   }
 
   /** Closes every connection and resolves once all are gone; what is left at the deadline is destroyed. */

@@ -1,17 +1,24 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { WebSocketServer } from 'ws'
+import { WebSocketServer, type WebSocket } from 'ws'
 import type { Address } from '../../ipc/methods.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
+import type { ConnectionIdentity } from '../connections/connection.js'
 import { closeServer, listen } from '../listen.js'
+import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
+import { clientIp, normalizeIp } from './client-ip.js'
+import { OutsideSocket } from './outside-socket.js'
+import { OUTSIDE_PAGE } from './page.js'
 
 export interface OutsideOptions {
   host: string
   port: number
   maxMessageSize: number
-  registry: ConnectionRegistry
+  auth: AuthSettings
+  trustedProxies: string[]
   logger: Logger
+  /** Called for every upgraded, authenticated socket. */
+  onConnection(ws: WebSocket, identity: ConnectionIdentity): void
 }
 
 export interface OutsideServer {
@@ -20,13 +27,23 @@ export interface OutsideServer {
   stopAccepting(): Promise<void>
 }
 
-/** The public WebSocket port. Every upgraded socket is handed to the connection registry. */
+/** The public WebSocket port: the token is checked at the upgrade, before any WebSocket frame. */
 export async function listenOutside(options: OutsideOptions): Promise<OutsideServer> {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageSize, clientTracking: false })
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageSize,
+    clientTracking: false,
+    perMessageDeflate: false,
+    WebSocket: OutsideSocket,
+  })
+  const trusted = new Set(options.trustedProxies.map(normalizeIp))
   let accepting = true
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
-    res.end('this port speaks WebSocket\n')
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('method not allowed\n')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : OUTSIDE_PAGE)
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
@@ -34,10 +51,17 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
       return
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = options.registry.add(ws, req.socket.remoteAddress ?? '')
-      options.logger.debug({ fd: connection.fd, ip: connection.ip }, 'connection open')
-    })
+    const ip = clientIp(req, trusted)
+    authenticate(req, options.auth).then(
+      (auth) => {
+        if (socket.destroyed) return
+        wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' }))
+      },
+      (err: Error & { code?: string }) => {
+        options.logger.debug({ ip, reason: err.message, code: err.code }, 'upgrade refused: auth')
+        socket.end(AUTH_REFUSAL)
+      },
+    )
   })
   server.on('clientError', (_err, socket) => socket.destroy())
   const address = await listen(server, options.host, options.port, 'outside')

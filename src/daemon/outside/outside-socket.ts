@@ -1,0 +1,17 @@
+import WebSocket from 'ws'
+import { FRAMES } from '../protocol/frames.js'
+
+/**
+ * ws closes a connection by itself on a frame over maxPayload (1009) or on
+ * invalid UTF-8 (1007). Its close() is the one hook that runs before the close
+ * frame goes out, so the client first gets an envelope that says why.
+ */
+export class OutsideSocket extends WebSocket {
+  override close(code?: number, data?: string | Buffer): void {
+    if (this.readyState === WebSocket.OPEN) {
+      if (code === 1009) this.send(FRAMES.tooLarge)
+      else if (code === 1007) this.send(FRAMES.badUtf8)
+    }
+    super.close(code, data)
+  }
+}

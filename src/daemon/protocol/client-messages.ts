@@ -1,0 +1,56 @@
+import type { Logger } from 'pino'
+import type { RawData } from 'ws'
+import type { Message } from '../../app-api/types.js'
+import type { Connection } from '../connections/connection.js'
+import type { ConnectionRegistry } from '../connections/registry.js'
+import type { Delivery } from '../delivery.js'
+import { FRAMES } from './frames.js'
+import { escapeStrings } from './escape-html.js'
+import { readFrame } from './inbound.js'
+
+export interface ClientMessageOptions {
+  ack: boolean
+  escapeHtml: boolean
+  registry: ConnectionRegistry
+  delivery: Delivery
+  logger: Logger
+  /** Hands a checked message to the application's workers. */
+  route(message: Message): void
+}
+
+/** Close code for a client that keeps flooding past twice its rate: policy violation. */
+const FLOOD_CLOSE_CODE = 1008
+
+/** Wires one connection's frames: keepalive, refusals, rate limit, ack, and routing. */
+export function handleClientMessages(connection: Connection, options: ClientMessageOptions): void {
+  const { delivery } = options
+  connection.ws.on('pong', () => {
+    connection.lastActiveAt = Date.now()
+  })
+  connection.ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (connection.state !== 'open') return
+    const now = Date.now()
+    connection.lastActiveAt = now
+    connection.messagesIn++
+    const rate = connection.rate.take(now)
+    if (rate === 'flood') {
+      options.logger.warn({ fd: connection.fd, ip: connection.ip }, 'client flooding, disconnected')
+      options.registry.close(connection, FLOOD_CLOSE_CODE, 'rate limit exceeded')
+      return
+    }
+    if (rate === 'limited') return delivery.write(connection, FRAMES.rateLimited)
+    const inbound = readFrame(data, isBinary)
+    if (inbound.kind === 'keepalive') return delivery.write(connection, '3')
+    if (inbound.kind === 'reject') return delivery.write(connection, inbound.frame)
+    if (options.ack) delivery.write(connection, FRAMES.ack)
+    const fields = options.escapeHtml ? (escapeStrings(inbound.fields) as Record<string, unknown>) : inbound.fields
+    // The seed sent `method` unescaped to the router; the rest as the controller's data.
+    options.route({
+      ...fields,
+      ...(typeof inbound.fields.method === 'string' ? { method: inbound.fields.method } : {}),
+      fd: connection.fd,
+      auth: connection.auth ?? {},
+      code: connection.code,
+    })
+  })
+}

@@ -1,0 +1,11 @@
+import { fileURLToPath } from 'node:url'
+
+/**
+ * The worker script: the built one beside this file, or, when the daemon
+ * itself runs from TypeScript sources, the source entry through tsx.
+ */
+export function workerEntry(): { file: string; execArgv: string[] } {
+  const fromSources = fileURLToPath(import.meta.url).endsWith('.ts')
+  if (!fromSources) return { file: fileURLToPath(new URL('../../worker/main.js', import.meta.url)), execArgv: [] }
+  return { file: fileURLToPath(new URL('../../worker/bootstrap.mjs', import.meta.url)), execArgv: [] }
+}

@@ -1,0 +1,98 @@
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { mintToken, TestClient } from '../helpers/client.js'
+import { readLogLines } from '../helpers/project.js'
+
+const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app', import.meta.url))
+const project = useProjects()
+
+async function connect(port: number, id: number, code = 'room1'): Promise<TestClient> {
+  return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
+}
+
+async function fdOf(c: TestClient): Promise<number> {
+  return ((await c.ask({ method: 'index.index.echo' }, 'echo')).param as { fd: number }).fd
+}
+
+describe('the App API', () => {
+  it('sends to a room except the sender, and joins each client to its token code room', async () => {
+    const { outside } = await startDaemon(await project({ app: FIXTURE_APP, setting: { ack: false } }))
+    const [a, b, c] = await Promise.all([connect(outside.port, 1), connect(outside.port, 2), connect(outside.port, 3, 'other')])
+    expect((await a.ask({ method: 'probe.probe.join', room: 'probe-room' }, 'joined')).param).toEqual({ count: 1 })
+    expect((await b.ask({ method: 'probe.probe.join', room: 'probe-room' }, 'joined')).param).toEqual({ count: 2 })
+    await a.ask({ method: 'probe.probe.say', room: 'probe-room', text: 'hi' }, 'sent')
+    expect(await b.next('said')).toMatchObject({ info: 'hi', param: { from: await fdOf(a) } })
+    // The token's code is a room too: a and b share "room1", c does not.
+    await c.ask({ method: 'probe.probe.say', room: 'room1', text: 'to room1' }, 'sent')
+    expect((await a.next('said')).info).toBe('to room1')
+    expect((await b.next('said')).info).toBe('to room1')
+    expect((await a.ask({ method: 'probe.probe.members', room: 'room1' }, 'members')).param).toHaveLength(2)
+    await b.ask({ method: 'probe.probe.leave', room: 'probe-room' }, 'left')
+    expect((await a.ask({ method: 'probe.probe.members', room: 'probe-room' }, 'members')).param).toEqual([await fdOf(a)])
+    for (const x of [a, b, c]) x.close()
+  })
+
+  it('on close removes the fd from its rooms and close-key sets, then runs onClose exactly once', async () => {
+    const { outside } = await startDaemon(await project({ app: FIXTURE_APP, setting: { ack: false } }))
+    const leaving = await connect(outside.port, 1)
+    const staying = await connect(outside.port, 2)
+    const fd = await fdOf(leaving)
+    await leaving.ask({ method: 'probe.probe.join', room: 'probe-room' }, 'joined')
+    await leaving.ask({ method: 'probe.probe.addToSet', key: 'seed-set' }, 'added')
+    await staying.ask({ method: 'probe.probe.addToSet', key: 'seed-set' }, 'added')
+    leaving.close()
+    await leaving.closed()
+    // onClose increments closed:<fd>; wait for it through the store rather than a timer.
+    let value: unknown = null
+    for (let i = 0; i < 200 && value === null; i++) value = (await staying.ask({ method: 'probe.probe.get', key: `closed:${fd}` }, 'value')).param
+    expect(value).toBe('1')
+    expect((await staying.ask({ method: 'probe.probe.get', key: `closedStillMember:${fd}` }, 'value')).param).toBe('false')
+    expect((await staying.ask({ method: 'probe.probe.setMembers', key: 'seed-set' }, 'setMembers')).param).toEqual([await fdOf(staying)])
+    expect((await staying.ask({ method: 'probe.probe.members', room: 'room1' }, 'members')).param).toEqual([await fdOf(staying)])
+    staying.close()
+  })
+
+  it('runs onClose for every client on stop, before the daemon exits', async () => {
+    const p = await project({ app: FIXTURE_APP, setting: { ack: false } })
+    const { outside } = await startDaemon(p)
+    const clients = await Promise.all([1, 2, 3].map((id) => connect(outside.port, id)))
+    for (const c of clients) await c.ask({ method: 'probe.probe.join', room: 'probe-room' }, 'joined')
+    expect((await cliJson(p, ['stop'])).exitCode).toBe(0)
+    const lines = await readLogLines(p)
+    const hooks = lines.filter((line) => line.msg === 'probe onClose')
+    expect(hooks).toHaveLength(3)
+    expect(hooks.every((line) => line.closeCode === 1001)).toBe(true)
+    expect(lines.findIndex((line) => line.msg === 'probe onClose')).toBeLessThan(lines.findIndex((line) => line.msg === 'stopped'))
+  })
+
+  it('binds uids; a reconnecting user keeps receiving after the old connection closes', async () => {
+    const { outside } = await startDaemon(await project({ app: FIXTURE_APP, setting: { ack: false } }))
+    const old = await connect(outside.port, 77)
+    const fresh = await connect(outside.port, 77)
+    const sender = await connect(outside.port, 5)
+    // The token's id is bound at open: both connections of user 77 are there.
+    expect(((await sender.ask({ method: 'probe.probe.bind', uid: 'extra' }, 'bound')).param as number[]).length).toBe(1)
+    await sender.ask({ method: 'probe.probe.toUid', uid: '77', text: 'both' }, 'sent')
+    expect((await old.next('forUid')).info).toBe('both')
+    expect((await fresh.next('forUid')).info).toBe('both')
+    old.close()
+    await old.closed()
+    await sender.ask({ method: 'probe.probe.toUid', uid: '77', text: 'after' }, 'sent')
+    expect((await fresh.next('forUid')).info).toBe('after')
+    fresh.close()
+    sender.close()
+  })
+
+  it('keeps per-connection session data and offers a key-value store', async () => {
+    const { outside } = await startDaemon(await project({ app: FIXTURE_APP, setting: { ack: false } }))
+    const a = await connect(outside.port, 1)
+    const b = await connect(outside.port, 2)
+    expect((await a.ask({ method: 'probe.probe.session', set: { seat: 'A1' } }, 'session')).param).toEqual({ seat: 'A1' })
+    expect((await a.ask({ method: 'probe.probe.session', set: { row: 3 } }, 'session')).param).toEqual({ seat: 'A1', row: 3 })
+    expect((await b.ask({ method: 'probe.probe.session' }, 'session')).param).toEqual({})
+    expect((await a.ask({ method: 'probe.probe.storeTypes' }, 'storeTypes')).param).toEqual({ s: 'v', ttl: true, h: { f: '1' }, l: ['a', 'b'], set: ['x'] })
+    a.close()
+    b.close()
+  })
+})

@@ -1,0 +1,26 @@
+import { once } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { startDaemon, useProjects } from '../helpers/cli.js'
+import { mintToken, TestClient } from '../helpers/client.js'
+
+const project = useProjects()
+
+describe('heartbeat', () => {
+  it('closes a silent connection that does not answer pings, and keeps one whose pongs arrive', async () => {
+    const { outside } = await startDaemon(await project({ setting: { heartbeat_idle_time: 2, heartbeat_check_interval: 1 } }))
+    const url = `ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 1, type: 'wall', code: 'r' })}`
+    const alive = await TestClient.connect(url)
+    const pinged = once(alive.ws, 'ping')
+    // autoPong off: this peer looks dead to the server.
+    const dead = await TestClient.connect(url, { autoPong: false })
+
+    const closed = await dead.closed()
+    expect(closed).toEqual({ code: 4408, reason: 'idle timeout' })
+    await pinged
+    // The live client said nothing either, but its pongs count as activity.
+    expect(alive.ws.readyState).toBe(WebSocket.OPEN)
+    expect(await alive.ask({ method: 'echo' }, 'echo')).toMatchObject({ status: 200 })
+    alive.close()
+  })
+})
