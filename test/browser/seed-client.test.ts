@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser } from 'playwright-core'
+import { startDaemon, useProjects } from '../helpers/cli.js'
+import { mintToken } from '../helpers/client.js'
+import { ensureProgram } from '../helpers/system-package.js'
+
+/**
+ * The JavaScript client from MSwoole-ws's README, as a page would run it; only
+ * the address and what the handlers do with a message are filled in.
+ */
+const SEED_CLIENT = `
+window.received = [];
+window.closeCode = null;
+var server = SERVER;
+var websocket = new WebSocket(server);
+websocket.onopen = function (evt) {
+  var data = { "method": "index.index.index", "name": "hello" };
+  websocket.send(JSON.stringify(data));
+};
+websocket.onmessage = function (evt) {
+  window.received.push(evt.data);
+};
+websocket.onerror = function (evt, e) {};
+websocket.onclose = function (evt) { window.closeCode = evt.code; };
+window.websocket = websocket;
+`
+
+/** What the page keeps on its global object. */
+type PageState = { received: string[]; closeCode: number | null }
+
+const project = useProjects()
+let browser: Browser
+
+beforeAll(async () => {
+  const executablePath = await ensureProgram('/usr/bin/chromium', 'chromium')
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('the seed README JavaScript client in Chromium', () => {
+  it('connects with its token, sends, and gets the ack then the reply; keepalive 2 gets 3', async () => {
+    const { outside } = await startDaemon(await project())
+    const token = await mintToken({ id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom' })
+    const page = await browser.newPage()
+    // The outside port serves a page itself, so the client runs from a real http origin.
+    await page.goto(`http://127.0.0.1:${outside.port}/`)
+    await page.evaluate(SEED_CLIENT.replace('SERVER', JSON.stringify(`ws://127.0.0.1:${outside.port}/?auth=${token}`)))
+    await page.waitForFunction(() => (globalThis as unknown as PageState).received.length >= 2)
+    const received = (await page.evaluate(() => (globalThis as unknown as PageState).received)).map((f) => JSON.parse(f))
+    expect(received[0]).toMatchObject({ status: 200, event: 'receiveMessage' })
+    expect(received[1]).toMatchObject({ status: 200, event: 'success' })
+
+    await page.evaluate(() => (globalThis as unknown as { websocket: { send(data: string): void } }).websocket.send('2'))
+    await page.waitForFunction(() => (globalThis as unknown as PageState).received.includes('3'))
+    await page.close()
+  })
+
+  it('is refused without a token, as the seed was', async () => {
+    const { outside } = await startDaemon(await project())
+    const page = await browser.newPage()
+    await page.goto(`http://127.0.0.1:${outside.port}/`)
+    await page.evaluate(SEED_CLIENT.replace('SERVER', JSON.stringify(`ws://127.0.0.1:${outside.port}/`)))
+    // A refused upgrade surfaces in browsers as close code 1006 with nothing received.
+    await page.waitForFunction(() => (globalThis as unknown as PageState).closeCode !== null)
+    expect(await page.evaluate(() => (globalThis as unknown as PageState).closeCode)).toBe(1006)
+    expect(await page.evaluate(() => (globalThis as unknown as PageState).received)).toEqual([])
+    await page.close()
+  })
+})
