@@ -1,19 +1,23 @@
 import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 
+const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app', import.meta.url))
 const project = useProjects()
 
 describe('heartbeat', () => {
   it('closes a silent connection that does not answer pings, and keeps one whose pongs arrive', async () => {
-    const { outside } = await startDaemon(await project({ setting: { heartbeat_idle_time: 2, heartbeat_check_interval: 1 } }))
+    const { outside } = await startDaemon(await project({ app: FIXTURE_APP, setting: { heartbeat_idle_time: 2, heartbeat_check_interval: 1, ack: false } }))
     const url = `ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 1, type: 'wall', code: 'r' })}`
     const alive = await TestClient.connect(url)
     const pinged = once(alive.ws, 'ping')
     // autoPong off: this peer looks dead to the server.
     const dead = await TestClient.connect(url, { autoPong: false })
+    const deadFd = ((await dead.ask({ method: 'index.index.echo' }, 'echo')).param as { fd: number }).fd
+    await dead.ask({ method: 'probe.probe.join', room: 'probe-room' }, 'joined')
 
     const closed = await dead.closed()
     expect(closed).toEqual({ code: 4408, reason: 'idle timeout' })
@@ -21,6 +25,10 @@ describe('heartbeat', () => {
     // The live client said nothing either, but its pongs count as activity.
     expect(alive.ws.readyState).toBe(WebSocket.OPEN)
     expect(await alive.ask({ method: 'echo' }, 'echo')).toMatchObject({ status: 200 })
+    // A heartbeat close runs the close hooks like any other: onClose counted itself once.
+    let ran: unknown = null
+    for (let i = 0; i < 200 && ran === null; i++) ran = (await alive.ask({ method: 'probe.probe.get', key: `closed:${deadFd}` }, 'value')).param
+    expect(ran).toBe('1')
     alive.close()
   })
 })
