@@ -39,8 +39,9 @@ export default class Status extends BaseCommand {
     if (status.workers.length > 0) {
       this.log(
         listTable(
-          ['worker', 'pid', 'generation', 'handled', 'in flight', 'memory'],
-          status.workers.map((w) => [w.id, w.pid, w.generation, w.handled, w.inFlight, formatBytes(w.memory)]),
+          ['worker', 'thread', 'generation', 'handled', 'in flight', 'memory'],
+          // Workers are threads of the daemon's pid; memory is shown once a worker reports it.
+          status.workers.map((w) => [w.id, w.threadId, w.generation, w.handled, w.inFlight, w.memory > 0 ? formatBytes(w.memory) : '-']),
         ),
       )
     }
