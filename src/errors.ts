@@ -25,6 +25,7 @@ export const ERRORS = {
   MSW_ERR_INTERNAL: 'internal error',
   MSW_ERR_LOG_NOT_FOUND: 'log file not found',
   MSW_ERR_APP_LOAD: 'the application failed to load',
+  MSW_ERR_RELOAD_REFUSED: 'reload refused',
   MSW_ERR_INVALID_ARGUMENT: 'invalid argument',
   MSW_ERR_AUTH_INVALID: 'invalid auth token',
   MSW_ERR_AUTH_EXPIRED: 'auth token expired',

@@ -56,6 +56,8 @@ export const AppSchema = z.strictObject(
       escape_html: bool().default(true), // HTML-escape client strings before routing
       max_messages_per_second: int(1).default(50), // per connection
       max_buffered_bytes: int(1024).default(4 * MiB), // per connection; a client that stops reading is cut past this
+      max_execution_time: int(0).default(30), // seconds a handler may run before its worker is replaced; 0 = no limit
+      worker_max_memory: int(16).default(512), // MB of V8 old space per worker; past it the worker is replaced
     }),
     auth: section({
       enabled: bool().default(true),

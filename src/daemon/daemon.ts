@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import { MswError } from '../errors.js'
-import type { StatusResult, StopResult } from '../ipc/methods.js'
+import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import type { WebSocket } from 'ws'
@@ -10,12 +10,11 @@ import type { ClosedConnection, ConnectionIdentity } from './connections/connect
 import { ConnectionRegistry } from './connections/registry.js'
 import { Delivery, uidKey } from './delivery.js'
 import { startHeartbeat } from './heartbeat.js'
-import { envelope } from '../protocol/envelope.js'
 import { handleClientMessages } from './protocol/client-messages.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 import { createWorkerBridge } from './worker-bridge.js'
-import { WorkerPool } from './workers/pool.js'
+import { WorkerGenerations } from './workers/generations.js'
 import { createControlApi } from './control/api.js'
 import { createDaemonLogger, type DaemonLogger } from './logging/logger.js'
 import { listenManager, type ManagerServer } from './manager/server.js'
@@ -39,8 +38,6 @@ export interface DaemonOptions {
 const GOING_AWAY = 1001
 const CLOSE_HANDSHAKE_MS = 2000
 const WORKER_READY_MS = 30_000
-/** What a client gets when the worker handling its message died. */
-const LOST_FRAME = envelope(500, 'controllerError', 'the request could not be completed')
 
 /**
  * The master process: owns the runtime files, the control socket, the outside
@@ -57,7 +54,7 @@ export class Daemon {
   #stopping: Promise<StopResult> | undefined
   #store: Store | undefined
   #delivery: Delivery | undefined
-  #pool: WorkerPool | undefined
+  #workers: WorkerGenerations | undefined
   #stopHeartbeat: (() => void) | undefined
   #onStopped: Array<() => void> = []
 
@@ -115,19 +112,17 @@ export class Daemon {
     await writePidFile(paths.pidFile, process.pid)
     const store = (this.#store = openStore(this.config.cache))
     const delivery = (this.#delivery = new Delivery(this.registry, store, app.setting.max_buffered_bytes, this.logger))
-    const onMessage = createWorkerBridge({ registry: this.registry, store, delivery, logger: this.logger, pool: () => pool })
-    const pool: WorkerPool = (this.#pool = new WorkerPool({
+    this.#workers = new WorkerGenerations({
       appDir: paths.app,
       size: app.setting.worker_num,
-      generation: 1,
-      logger: this.logger,
       readyTimeoutMs: WORKER_READY_MS,
-      onMessage,
-      onLost: (fds) => {
-        for (const fd of fds) delivery.toFd(fd, LOST_FRAME)
-      },
-    }))
-    await pool.start()
+      maxExecutionMs: app.setting.max_execution_time * 1000,
+      maxMemoryMb: app.setting.worker_max_memory,
+      logger: this.logger,
+      onMessage: createWorkerBridge({ registry: this.registry, store, delivery, logger: this.logger }),
+      reply: (fd, frame) => delivery.toFd(fd, frame),
+    })
+    await this.#workers.start()
     this.#outside = await listenOutside({
       host: app.outside.host,
       port: app.outside.port,
@@ -166,7 +161,7 @@ export class Daemon {
       registry: this.registry,
       delivery: this.#delivery as Delivery,
       logger: this.logger,
-      route: (message) => this.#pool?.dispatch(message),
+      route: (message) => this.#workers?.dispatch(message),
     })
     this.logger.debug({ fd: connection.fd, ip: connection.ip, type: identity.auth?.type, code: identity.code }, 'connection open')
   }
@@ -181,7 +176,7 @@ export class Daemon {
     for (const key of connection.closeKeys) store.srem(key, fd).catch(failed)
     for (const uid of connection.uids) store.srem(uidKey(uid), fd).catch(failed)
     if (connection.controllers.size > 0) {
-      this.#pool?.closeEvent([...connection.controllers], {
+      this.#workers?.closeEvent([...connection.controllers], {
         fd: connection.fd,
         auth: connection.auth ?? {},
         code: connection.code,
@@ -196,7 +191,7 @@ export class Daemon {
     this.logger.error({ err }, 'start failed')
     await this.#outside?.stopAccepting()
     await this.#manager?.close()
-    await this.#pool?.stop()
+    await this.#workers?.stop(0)
     await this.#store?.close()
     await this.#ipc?.close()
     await removeFiles(this.config.paths.pidFile, this.config.paths.socket)
@@ -219,8 +214,8 @@ export class Daemon {
       outside: this.#outside?.address ?? unbound,
       manager: this.#manager?.address ?? unbound,
       connections: this.registry.size,
-      generation: this.#pool?.generation ?? 0,
-      workers: this.#pool?.status() ?? [],
+      generation: this.#workers?.generation ?? 0,
+      workers: this.#workers?.status() ?? [],
       memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external },
       configDir: this.config.dir,
       logFile: this.config.paths.logFile,
@@ -248,8 +243,8 @@ export class Daemon {
     await accepting
     // Close hooks are running in the workers: let them finish, within what is left of the timeout.
     const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - started))
-    if (this.#pool && !(await this.#pool.drain(left))) this.logger.warn({ inFlight: this.#pool.inFlight() }, 'workers still busy at stop; ending them')
-    await this.#pool?.stop()
+    const inFlight = this.#workers?.inFlight() ?? 0
+    if (this.#workers && !(await this.#workers.stop(left))) this.logger.warn({ inFlight }, 'workers still busy at stop; ended them')
     await this.#store?.close()
     await this.#manager?.close()
     const result: StopResult = { stopped: true, pid: process.pid, closedConnections: closed, forced, durationMs: Date.now() - started }
@@ -266,6 +261,14 @@ export class Daemon {
     await this.log.close()
     this.state = 'stopped'
     for (const listener of this.#onStopped.splice(0)) listener()
+  }
+
+  /** Loads a new generation of workers from the application on disk and retires the old one. */
+  reload(): Promise<ReloadResult> {
+    if (this.state !== 'running' || !this.#workers) {
+      return Promise.reject(new MswError('MSW_ERR_RELOAD_REFUSED', `cannot reload while ${this.state}`))
+    }
+    return this.#workers.reload(this.config.app.setting.max_wait_time * 1000)
   }
 
   /** Resolves once the daemon has released everything after a stop. */

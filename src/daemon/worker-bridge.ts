@@ -11,11 +11,11 @@ import type { PoolWorker, WorkerPool } from './workers/pool.js'
  * Carries out what workers ask for. Each request is started the moment it
  * arrives, so a worker's join followed by a send to that room happen in order.
  */
-export function createWorkerBridge(deps: { registry: ConnectionRegistry; store: Store; delivery: Delivery; logger: Logger; pool: () => WorkerPool }) {
+export function createWorkerBridge(deps: { registry: ConnectionRegistry; store: Store; delivery: Delivery; logger: Logger }) {
   const calls = createAppCalls(deps.registry, deps.store)
   const { delivery, logger } = deps
   const failed = (err: unknown) => logger.error({ err }, 'delivery failed')
-  return (message: FromWorker, worker: PoolWorker): void => {
+  return (message: FromWorker, worker: PoolWorker, pool: WorkerPool): void => {
     switch (message.t) {
       case 'send':
         if (message.to === 'fd') delivery.toFd(Number(message.target), message.frame)
@@ -31,17 +31,17 @@ export function createWorkerBridge(deps: { registry: ConnectionRegistry; store: 
           result = Promise.reject(err)
         }
         Promise.resolve(result).then(
-          (value) => id !== undefined && deps.pool().answer(worker, id, { value }),
+          (value) => id !== undefined && pool.answer(worker, id, { value }),
           (err: unknown) => {
             const error = err instanceof MswError ? { code: err.code, message: err.message } : { code: 'MSW_ERR_INTERNAL', message: 'internal error' }
             if (!(err instanceof MswError)) logger.error({ err, call: name }, 'app call failed')
-            if (id !== undefined) deps.pool().answer(worker, id, { error })
+            if (id !== undefined) pool.answer(worker, id, { error })
           },
         )
         return
       }
       case 'done':
-        deps.pool().finished(worker, message.seq)
+        pool.finished(worker, message.seq)
         return
       case 'log':
         logger[message.level]({ ...message.fields, worker: worker.id }, message.msg)

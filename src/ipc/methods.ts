@@ -13,6 +13,7 @@ export const MAX_TAIL_LINES = 10_000
 
 export const paramSchemas = {
   status: z.object({}).strict(),
+  reload: z.object({}).strict(),
   stop: z
     .object({
       /** Seconds to wait for clients to close before forcing. */
@@ -76,6 +77,13 @@ export interface StopResult {
   durationMs: number
 }
 
+export interface ReloadResult {
+  generation: number
+  previous: number
+  durationMs: number
+  workers: WorkerStatus[]
+}
+
 export interface LogsTailResult {
   lines: string[]
   file: string
@@ -84,6 +92,7 @@ export interface LogsTailResult {
 export interface MethodResults {
   status: StatusResult
   stop: StopResult
+  reload: ReloadResult
   'logs.tail': LogsTailResult
 }
 

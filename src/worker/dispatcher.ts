@@ -48,7 +48,16 @@ export class Dispatcher {
     })
   }
 
-  /** Runs every controller's `onReload` (in a worker started by a reload). Never rejects. */
+  /** The old generation's last act in a reload: every controller's `onReload`, then `done`. Never rejects. */
+  async retire(seq: number): Promise<void> {
+    try {
+      await this.reload()
+    } finally {
+      this.#post({ t: 'done', seq })
+    }
+  }
+
+  /** Runs every controller's `onReload`. Never rejects. */
   async reload(): Promise<void> {
     for (const controller of this.#controllers.controllers) {
       if (!controller.hooks.has('onReload')) continue

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WorkerApp, type PostToMaster } from './app.js'
 import { loadControllers } from './controller-loader.js'
@@ -40,6 +41,9 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
       case 'close':
         void dispatcher.close(message.seq, message.controllers, message.event)
         break
+      case 'retire':
+        void dispatcher.retire(message.seq)
+        break
       case 'result':
         if (!app.settle(message)) app.log.debug('result for no waiting call (timed out?)', { id: message.id })
         break
@@ -48,8 +52,12 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
     }
   })
   post({ t: 'ready', controllers: controllers.names })
-  if (data.generation > 0) void dispatcher.reload()
+  const stats = setInterval(() => post({ t: 'stats', heapUsed: getHeapStatistics().used_heap_size }), STATS_INTERVAL_MS)
+  stats.unref()
+  post({ t: 'stats', heapUsed: getHeapStatistics().used_heap_size })
 }
+
+const STATS_INTERVAL_MS = 2000
 
 function loadErrorMessage(err: unknown): Extract<FromWorker, { t: 'loadError' }> {
   const message: Extract<FromWorker, { t: 'loadError' }> = { t: 'loadError', message: err instanceof Error ? err.message : String(err) }

@@ -19,6 +19,8 @@ export type ToWorker =
   | { t: 'message'; seq: number; data: Message }
   /** Run onClose of these controllers; answered with `done` for `seq` like a message. */
   | { t: 'close'; seq: number; controllers: string[]; event: CloseEvent }
+  /** The generation is being retired: run every controller's onReload, then `done` for `seq`. */
+  | { t: 'retire'; seq: number }
   | { t: 'result'; id: number; value: unknown }
   | { t: 'result'; id: number; error: { code: string; message: string } }
 
@@ -52,3 +54,5 @@ export type FromWorker =
   /** The message `seq` is finished (for in-flight accounting and ordering). */
   | { t: 'done'; seq: number }
   | { t: 'log'; level: LogLevelName; msg: string; fields?: Record<string, unknown> }
+  /** Sent every few seconds: the worker's own heap, for `status`. */
+  | { t: 'stats'; heapUsed: number }

@@ -17,7 +17,14 @@ describe('mswoole status', () => {
     expect(json.uptime).toBeGreaterThanOrEqual(0)
     expect(json.version).toMatch(/^\d+\.\d+\.\d+/)
     expect(json.memory.rss).toBeGreaterThan(0)
-    expect(Array.isArray(json.workers)).toBe(true)
+    // Two worker threads of generation 1, each reporting its own heap.
+    expect(json.generation).toBe(1)
+    expect(json.workers).toHaveLength(2)
+    for (const worker of json.workers) {
+      expect(worker).toMatchObject({ generation: 1, pid: started.pid, inFlight: 0 })
+      expect(worker.threadId).toBeGreaterThan(0)
+      expect(worker.memory).toBeGreaterThan(0)
+    }
     ws.close()
   })
 

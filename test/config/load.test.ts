@@ -47,6 +47,8 @@ const DEFAULT_APP = {
     escape_html: true,
     max_messages_per_second: 50,
     max_buffered_bytes: 4194304,
+    max_execution_time: 30,
+    worker_max_memory: 512,
   },
   auth: { enabled: true, codec: 'mswoole', key: 'marico-websocket', max_age: 0 },
   log: { level: 'info', max_size: 10485760, max_files: 5 },

@@ -80,20 +80,20 @@ describe('worker loading', () => {
     expect(error.file).toBe(`${app.dir}/missing`)
   })
 
-  it('runs onReload hooks after ready in a worker started by a reload, not in the first generation', async () => {
+  it('runs onReload only when the master retires the generation, then reports done', async () => {
     const app = await tempApp()
     await app.write(
       'Index/Controller/Index.ts',
       "export default class Index {\n  onReload(app: { log: { info(msg: string): void } }) { app.log.info('reloaded') }\n}\n",
     )
-    const first = start(app.dir, 0)
-    await first.take('ready')
-    const reloaded = start(app.dir, 1)
-    expect(await reloaded.take('ready')).toEqual({ t: 'ready', controllers: ['Index.Index'] })
-    expect(await reloaded.take('log', (m) => m.msg === 'reloaded')).toMatchObject({ level: 'info' })
-    // The first worker answers a message after ready, so anything onReload posted would be there by now.
-    first.post({ t: 'message', seq: 1, data: { fd: 1, method: 'nope.nope', auth: {}, code: '' } })
-    await first.take('done')
-    expect(first.received.some((m) => m.t === 'log' && m.msg === 'reloaded')).toBe(false)
+    const worker = start(app.dir, 1)
+    await worker.take('ready')
+    // Not at start: a message is answered first, and no onReload log came before it.
+    worker.post({ t: 'message', seq: 1, data: { fd: 1, method: 'nope.nope', auth: {}, code: '' } })
+    await worker.take('done')
+    expect(worker.received.some((m) => m.t === 'log' && m.msg === 'reloaded')).toBe(false)
+    worker.post({ t: 'retire', seq: 2 })
+    expect(await worker.take('log', (m) => m.msg === 'reloaded')).toMatchObject({ level: 'info' })
+    expect(await worker.take('done')).toEqual({ t: 'done', seq: 2 })
   })
 })

@@ -9,6 +9,7 @@ export function createControlApi(daemon: Daemon): Handlers {
   return {
     status: async () => daemon.status(),
     stop: async ({ timeout }) => daemon.stop(timeout),
+    reload: async () => daemon.reload(),
     'logs.tail': async ({ lines, follow, level }, ctx) => {
       const file = daemon.config.paths.logFile
       const keep = levelFilter(level)

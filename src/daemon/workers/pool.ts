@@ -12,17 +12,31 @@ export interface PoolOptions {
   generation: number
   logger: Logger
   readyTimeoutMs: number
+  /** A handler running longer than this has its worker replaced (0 = no limit). */
+  maxExecutionMs: number
+  /** V8 old-space limit of each worker, in MB; past it the worker dies and is replaced. */
+  maxMemoryMb: number
   /** Everything a worker asks of the master (sends, calls, logs). */
-  onMessage(message: FromWorker, worker: PoolWorker): void
-  /** A worker died with these messages unanswered: each fd is owed an error reply. */
-  onLost(fds: number[]): void
+  onMessage(message: FromWorker, worker: PoolWorker, pool: WorkerPool): void
+  /** Messages that will never be answered by their controller: each fd is owed this status. */
+  onLost(lost: Array<{ fd: number; status: 500 | 504 }>): void
+  /** The fd has nothing in flight in this pool any more. */
+  onFdIdle(fd: number): void
+}
+
+interface InFlight {
+  /** The connection, or -1 for work that is not a client's (retire). */
+  fd: number
+  startedAt: number
+  timedOut: boolean
 }
 
 /** One worker thread and what it has in flight. */
 export class PoolWorker {
   handled = 0
-  readonly inFlight = new Map<number, number>()
+  memory = 0
   ready = false
+  readonly inFlight = new Map<number, InFlight>()
   readonly backlog: ToWorker[] = []
 
   constructor(
@@ -36,16 +50,23 @@ export class PoolWorker {
   }
 }
 
+/** How often in-flight handlers are checked against max_execution_time. */
+const WATCHDOG_MS = 250
+
 /**
- * The workers that run the application's controllers. Each fd belongs to one
- * worker (fd modulo the pool size), so one connection's messages are handled
- * in order by one thread.
+ * One generation of the workers that run the application's controllers. Each
+ * fd belongs to one worker (fd modulo the pool size), so one connection's
+ * messages are handled in order by one thread. A worker that dies, hangs past
+ * max_execution_time or outgrows its memory is replaced, and what it had in
+ * flight is answered for.
  */
 export class WorkerPool {
   #slots: PoolWorker[] = []
   #seq = 0
   #stopping = false
   #drained: Array<() => void> = []
+  readonly #fdBusy = new Map<number, number>()
+  #watchdog: NodeJS.Timeout | undefined
 
   constructor(private readonly options: PoolOptions) {}
 
@@ -57,24 +78,28 @@ export class WorkerPool {
     const started = await Promise.allSettled(Array.from({ length: this.options.size }, (_, id) => this.#spawn(id)))
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failed) {
+      this.#stopping = true
       await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.thread.terminate() : undefined)))
       throw failed.reason
     }
     this.#slots = started.map((result) => (result as PromiseFulfilledResult<PoolWorker>).value)
+    if (this.options.maxExecutionMs > 0) {
+      this.#watchdog = setInterval(() => this.#checkTimeouts(), WATCHDOG_MS)
+      this.#watchdog.unref()
+    }
   }
 
   dispatch(data: Message): void {
-    const worker = this.#owner(data.fd)
-    const seq = ++this.#seq
-    worker.inFlight.set(seq, data.fd)
-    worker.post({ t: 'message', seq, data })
+    this.#send(data.fd, (seq) => ({ t: 'message', seq, data }))
   }
 
   closeEvent(controllers: string[], event: CloseEvent): void {
-    const worker = this.#owner(event.fd)
-    const seq = ++this.#seq
-    worker.inFlight.set(seq, -1)
-    worker.post({ t: 'close', seq, controllers, event })
+    this.#send(event.fd, (seq) => ({ t: 'close', seq, controllers, event }))
+  }
+
+  /** True while this pool still has work of the fd in flight. */
+  busyWith(fd: number): boolean {
+    return this.#fdBusy.has(fd)
   }
 
   /** Settles a call a worker made. */
@@ -84,15 +109,22 @@ export class WorkerPool {
 
   /** Marks message `seq` finished. */
   finished(worker: PoolWorker, seq: number): void {
-    if (worker.inFlight.delete(seq)) worker.handled++
-    if (this.inFlight() === 0) for (const resolve of this.#drained.splice(0)) resolve()
+    const entry = worker.inFlight.get(seq)
+    if (!entry) return
+    worker.inFlight.delete(seq)
+    worker.handled++
+    this.#release(entry.fd)
+  }
+
+  stats(worker: PoolWorker, heapUsed: number): void {
+    worker.memory = heapUsed
   }
 
   inFlight(): number {
     return this.#slots.reduce((sum, worker) => sum + worker.inFlight.size, 0)
   }
 
-  /** Resolves when nothing is in flight, or at the deadline. */
+  /** Resolves true when nothing is in flight, false at the deadline. */
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.inFlight() === 0) return true
     let timer: NodeJS.Timeout | undefined
@@ -104,9 +136,24 @@ export class WorkerPool {
     return done
   }
 
+  /** The last act of a generation being replaced: every worker runs its controllers' onReload. */
+  async retire(timeoutMs: number): Promise<boolean> {
+    for (const worker of this.#slots) {
+      const seq = ++this.#seq
+      worker.inFlight.set(seq, { fd: -1, startedAt: Date.now(), timedOut: false })
+      worker.post({ t: 'retire', seq })
+    }
+    return this.drain(timeoutMs)
+  }
+
+  /** Ends every worker; whatever is still in flight is answered 500. */
   async stop(): Promise<void> {
     this.#stopping = true
+    clearInterval(this.#watchdog)
+    const lost = this.#slots.flatMap((worker) => this.#takeLost(worker))
+    if (lost.length > 0) this.options.onLost(lost)
     await Promise.all(this.#slots.map((worker) => worker.thread.terminate()))
+    for (const { fd } of lost) this.#release(fd)
   }
 
   status(): WorkerStatus[] {
@@ -117,14 +164,54 @@ export class WorkerPool {
       generation: this.options.generation,
       handled: worker.handled,
       inFlight: worker.inFlight.size,
-      memory: 0,
+      memory: worker.memory,
     }))
   }
 
-  #owner(fd: number): PoolWorker {
+  #send(fd: number, make: (seq: number) => ToWorker): void {
     const worker = this.#slots[fd % this.#slots.length]
     if (!worker) throw new MswError('MSW_ERR_INTERNAL', 'no worker to dispatch to')
-    return worker
+    const seq = ++this.#seq
+    worker.inFlight.set(seq, { fd, startedAt: Date.now(), timedOut: false })
+    this.#fdBusy.set(fd, (this.#fdBusy.get(fd) ?? 0) + 1)
+    worker.post(make(seq))
+  }
+
+  #release(fd: number): void {
+    if (fd >= 0) {
+      const left = (this.#fdBusy.get(fd) ?? 1) - 1
+      if (left > 0) this.#fdBusy.set(fd, left)
+      else {
+        this.#fdBusy.delete(fd)
+        this.options.onFdIdle(fd)
+      }
+    }
+    if (this.inFlight() === 0) for (const resolve of this.#drained.splice(0)) resolve()
+  }
+
+  /** A hung handler cannot be interrupted any other way: its worker is ended and replaced. */
+  #checkTimeouts(): void {
+    const deadline = Date.now() - this.options.maxExecutionMs
+    for (const worker of this.#slots) {
+      let hung = false
+      for (const entry of worker.inFlight.values()) {
+        if (entry.fd >= 0 && entry.startedAt < deadline) {
+          entry.timedOut = true
+          hung = true
+        }
+      }
+      if (hung && worker.ready) {
+        this.options.logger.error({ worker: worker.id, generation: this.generation, limitMs: this.options.maxExecutionMs }, 'handler exceeded max_execution_time; replacing the worker')
+        worker.ready = false
+        void worker.thread.terminate()
+      }
+    }
+  }
+
+  #takeLost(worker: PoolWorker): Array<{ fd: number; status: 500 | 504 }> {
+    const lost = [...worker.inFlight.values()].filter((entry) => entry.fd >= 0).map((entry) => ({ fd: entry.fd, status: entry.timedOut ? (504 as const) : (500 as const) }))
+    worker.inFlight.clear()
+    return lost
   }
 
   /** Starts one worker and resolves once it has loaded the application. */
@@ -132,7 +219,13 @@ export class WorkerPool {
     const { appDir, generation, logger } = this.options
     const entry = workerEntry()
     const workerData: WorkerData = { appDir, workerId: id, generation }
-    const thread = new Worker(entry.file, { workerData, execArgv: entry.execArgv, stdout: false, stderr: false })
+    const thread = new Worker(entry.file, {
+      workerData,
+      execArgv: entry.execArgv,
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb },
+    })
     const worker = new PoolWorker(id, thread)
     return new Promise<PoolWorker>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -150,33 +243,51 @@ export class WorkerPool {
           clearTimeout(timer)
           const where = message.file && !message.message.includes(message.file) ? `${message.file}${message.line ? `:${message.line}` : ''}: ` : ''
           reject(new MswError('MSW_ERR_APP_LOAD', `cannot load the application: ${where}${message.message}`, { details: { file: message.file, line: message.line } }))
+        } else if (message.t === 'stats') {
+          this.stats(worker, message.heapUsed)
         } else {
-          this.options.onMessage(message, worker)
+          this.options.onMessage(message, worker, this)
         }
       })
-      thread.on('error', (err) => logger.error({ err, worker: id }, 'worker error'))
+      thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
       thread.on('exit', (code) => {
         clearTimeout(timer)
-        if (!worker.ready) return reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
+        if (!this.#slots.includes(worker)) return reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
         if (this.#stopping) return
         this.#replace(worker, code)
       })
     })
   }
 
-  /** A worker died: its unanswered messages are owed an error, and a new worker takes its place. */
+  /** A worker died: its unanswered messages are owed a reply, and a new worker takes its slot. */
   #replace(dead: PoolWorker, code: number): void {
-    this.options.logger.error({ worker: dead.id, code, inFlight: dead.inFlight.size }, 'worker exited; replacing it')
-    const lost = [...dead.inFlight.values()].filter((fd) => fd > 0)
-    dead.inFlight.clear()
-    this.options.onLost(lost)
-    if (this.inFlight() === 0) for (const resolve of this.#drained.splice(0)) resolve()
-    this.#spawn(dead.id).then(
+    const lost = this.#takeLost(dead)
+    this.options.logger.error({ worker: dead.id, generation: this.generation, code, lost: lost.length }, 'worker exited; replacing it')
+    if (lost.length > 0) this.options.onLost(lost)
+    // Messages for this slot wait in the new worker's backlog until it is ready.
+    const fresh = this.#spawnInto(dead.id)
+    for (const { fd } of lost) this.#release(fd)
+    void fresh
+  }
+
+  #spawnInto(id: number): Promise<void> {
+    const placeholder = this.#placeholder(id)
+    this.#slots[id] = placeholder
+    return this.#spawn(id).then(
       (fresh) => {
         if (this.#stopping) return void fresh.thread.terminate()
-        this.#slots[dead.id] = fresh
+        for (const queued of placeholder.backlog.splice(0)) fresh.post(queued)
+        for (const [seq, entry] of placeholder.inFlight) fresh.inFlight.set(seq, entry)
+        this.#slots[id] = fresh
       },
-      (err) => this.options.logger.error({ err, worker: dead.id }, 'replacement worker failed to start'),
+      (err: unknown) => this.options.logger.error({ err, worker: id }, 'replacement worker failed to start'),
     )
+  }
+
+  /** Stands in for a worker being replaced, collecting what is sent to its slot meanwhile. */
+  #placeholder(id: number): PoolWorker {
+    const pending = new PoolWorker(id, this.#slots[id]?.thread as Worker)
+    pending.ready = false
+    return pending
   }
 }

@@ -1,0 +1,153 @@
+import type { Logger } from 'pino'
+import type { CloseEvent, Message } from '../../app-api/types.js'
+import { MswError } from '../../errors.js'
+import type { ReloadResult, WorkerStatus } from '../../ipc/methods.js'
+import { envelope } from '../../protocol/envelope.js'
+import type { FromWorker } from '../../worker/protocol.js'
+import { WorkerPool, type PoolWorker } from './pool.js'
+
+export interface GenerationsOptions {
+  appDir: string
+  size: number
+  readyTimeoutMs: number
+  maxExecutionMs: number
+  maxMemoryMb: number
+  logger: Logger
+  onMessage(message: FromWorker, worker: PoolWorker, pool: WorkerPool): void
+  /** Writes a frame to an fd (for the replies owed by lost messages). */
+  reply(fd: number, frame: string): void
+}
+
+type Work = { kind: 'message'; data: Message } | { kind: 'close'; controllers: string[]; event: CloseEvent }
+
+const LOST_FRAMES = {
+  500: envelope(500, 'controllerError', 'the request could not be completed'),
+  504: envelope(504, 'controllerTimeout', 'the request took too long'),
+} as const
+
+/**
+ * The current generation of workers and, during a reload, the one it
+ * replaces. A reload loads the new generation beside the old, switches
+ * dispatch, lets the old finish what it has, runs its onReload hooks and ends
+ * it. A connection whose earlier messages are still in the old generation has
+ * its next ones held until they are done, so its order survives the switch.
+ */
+export class WorkerGenerations {
+  #current: WorkerPool | undefined
+  #retiring: WorkerPool | undefined
+  readonly #held = new Map<number, Work[]>()
+  #reloads: Promise<unknown> = Promise.resolve()
+  #closed = false
+
+  constructor(private readonly options: GenerationsOptions) {}
+
+  get generation(): number {
+    return this.#current?.generation ?? 0
+  }
+
+  async start(): Promise<void> {
+    const pool = this.#create(1)
+    await pool.start()
+    this.#current = pool
+  }
+
+  dispatch(data: Message): void {
+    this.#route(data.fd, { kind: 'message', data })
+  }
+
+  closeEvent(controllers: string[], event: CloseEvent): void {
+    this.#route(event.fd, { kind: 'close', controllers, event })
+  }
+
+  /** Reloads run one after another; each sees the application as it is on disk when it starts. */
+  reload(maxWaitMs: number): Promise<ReloadResult> {
+    const next = this.#reloads.then(() => this.#reload(maxWaitMs))
+    this.#reloads = next.catch(() => undefined)
+    return next
+  }
+
+  inFlight(): number {
+    return (this.#current?.inFlight() ?? 0) + (this.#retiring?.inFlight() ?? 0)
+  }
+
+  status(): WorkerStatus[] {
+    return [...(this.#retiring?.status() ?? []), ...(this.#current?.status() ?? [])]
+  }
+
+  /** Lets every generation finish within `timeoutMs`, then ends them all. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.#closed = true
+    const deadline = Date.now() + timeoutMs
+    const pools = [this.#retiring, this.#current].filter((pool): pool is WorkerPool => pool !== undefined)
+    let drained = true
+    for (const pool of pools) drained = (await pool.drain(Math.max(0, deadline - Date.now()))) && drained
+    await Promise.all(pools.map((pool) => pool.stop()))
+    return drained
+  }
+
+  async #reload(maxWaitMs: number): Promise<ReloadResult> {
+    if (this.#closed) throw new MswError('MSW_ERR_RELOAD_REFUSED', 'the daemon is stopping')
+    const started = Date.now()
+    const old = this.#current
+    const generation = (old?.generation ?? 0) + 1
+    const next = this.#create(generation)
+    // A generation that fails to load changes nothing: the old one keeps serving.
+    await next.start()
+    if (this.#closed) {
+      await next.stop()
+      throw new MswError('MSW_ERR_RELOAD_REFUSED', 'the daemon is stopping')
+    }
+    this.#current = next
+    this.#retiring = old
+    this.options.logger.info({ generation, previous: old?.generation }, 'reload: new generation serving')
+    if (old) {
+      if (!(await old.drain(maxWaitMs))) this.options.logger.warn({ generation: old.generation, inFlight: old.inFlight() }, 'reload: old generation still busy at max_wait_time; ending it')
+      else await old.retire(maxWaitMs)
+      await old.stop()
+      this.#retiring = undefined
+    }
+    const durationMs = Date.now() - started
+    this.options.logger.info({ generation, durationMs }, 'reload: done')
+    return { generation, previous: old?.generation ?? 0, durationMs, workers: next.status() }
+  }
+
+  #create(generation: number): WorkerPool {
+    const { options } = this
+    return new WorkerPool({
+      appDir: options.appDir,
+      size: options.size,
+      generation,
+      logger: options.logger,
+      readyTimeoutMs: options.readyTimeoutMs,
+      maxExecutionMs: options.maxExecutionMs,
+      maxMemoryMb: options.maxMemoryMb,
+      onMessage: options.onMessage,
+      onLost: (lost) => {
+        for (const { fd, status } of lost) options.reply(fd, LOST_FRAMES[status])
+      },
+      onFdIdle: (fd) => this.#release(fd),
+    })
+  }
+
+  #route(fd: number, work: Work): void {
+    const held = this.#held.get(fd)
+    if (held) return void held.push(work)
+    if (this.#retiring?.busyWith(fd)) return void this.#held.set(fd, [work])
+    this.#run(work)
+  }
+
+  /** The old generation is done with this fd: what waited for it goes to the current one, in order. */
+  #release(fd: number): void {
+    const held = this.#held.get(fd)
+    if (!held || this.#retiring?.busyWith(fd)) return
+    this.#held.delete(fd)
+    for (const work of held) this.#run(work)
+  }
+
+  #run(work: Work): void {
+    const pool = this.#current
+    if (!pool) return
+    if (work.kind === 'message') pool.dispatch(work.data)
+    else pool.closeEvent(work.controllers, work.event)
+  }
+}

@@ -1,0 +1,178 @@
+import { cp, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import type { ReloadResult, StatusResult } from '../../../src/ipc/methods.js'
+import { BIN, cli, cliJson, startDaemon, useProjects } from '../../helpers/cli.js'
+import { mintToken, TestClient } from '../../helpers/client.js'
+import { LineCollector } from '../../helpers/lines.js'
+import { processesMentioning, readLogLines, type Project } from '../../helpers/project.js'
+
+const FIXTURE_APP = fileURLToPath(new URL('../../fixtures/app', import.meta.url))
+const project = useProjects()
+
+/** A project with its own copy of the fixture app, so a test can edit the code on disk. */
+async function editableProject(setting: Record<string, unknown> = {}): Promise<{ p: Project; counter: string }> {
+  const p = await project({ app: './app', setting: { ack: false, ...setting } })
+  await cp(FIXTURE_APP, path.join(p.root, 'app'), { recursive: true })
+  return { p, counter: path.join(p.root, 'app', 'Load', 'Controller', 'Counter.ts') }
+}
+
+async function connect(port: number, id: number): Promise<TestClient> {
+  return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken({ id, type: 'wechatUser', code: 'load' })}`)
+}
+
+/**
+ * Follows the daemon's log as it is written (`mswoole logs -f`), to await what
+ * it says. Resolves once following: the one tail line arrives after the subscription.
+ */
+async function followLog(p: Project): Promise<{ log: LineCollector; stop(): void }> {
+  const child = execa(process.execPath, [BIN, 'logs', '-f', '--json', '-n', '1', '-c', p.configDir], { reject: false })
+  const log = new LineCollector(child.stdout, 'mswoole logs -f')
+  await log.waitForJson<{ msg: string }>(() => true)
+  return { log, stop: () => child.kill() }
+}
+
+describe('mswoole reload', () => {
+  it('swaps workers under continuous load: every request answered once, in order, no close', async () => {
+    const { p, counter } = await editableProject({ max_messages_per_second: 100_000 })
+    const { outside } = await startDaemon(p)
+    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => connect(outside.port, i + 1)))
+    const closes: number[] = []
+    for (const c of clients) void c.closed().then(({ code }) => closes.push(code))
+    let sent = 0
+    let answered = 0
+    const versions = new Set<string>()
+    let running = true
+    let progress: (() => void) | undefined
+    // Each client runs a closed loop of pings and checks every reply matches its request, in order.
+    const loops = clients.map(async (c) => {
+      for (let n = 0; running && n < 100_000; n++) {
+        sent++
+        const reply = await c.ask({ method: 'load.counter.ping', n }, 'pong')
+        expect((reply.param as { n: number }).n).toBe(n)
+        versions.add(reply.info)
+        answered++
+        progress?.()
+      }
+    })
+    await writeFile(counter, (await readFile(counter, 'utf8')).replace("const VERSION = 'v1'", "const VERSION = 'v2'"))
+    const first = await cliJson<ReloadResult>(p, ['reload'])
+    expect(first.exitCode).toBe(0)
+    expect(first.json).toMatchObject({ generation: 2, previous: 1 })
+    // Two in a row.
+    const second = await cliJson<ReloadResult>(p, ['reload'])
+    expect(second.json).toMatchObject({ generation: 3, previous: 2 })
+    // Let traffic run on the new code for a while before stopping the load.
+    const target = answered + 200
+    await new Promise<void>((resolve) => (progress = () => answered >= target && resolve()))
+    running = false
+    await Promise.all(loops)
+    expect(answered).toBe(sent)
+    expect(closes).toEqual([])
+    expect(versions).toEqual(new Set(['v1', 'v2']))
+    const status = await cliJson<StatusResult>(p, ['status'])
+    expect(status.json.generation).toBe(3)
+    expect(status.json.workers.every((w) => w.generation === 3)).toBe(true)
+    for (const c of clients) c.close()
+    const onReload = (await readLogLines(p)).filter((line) => line.msg === 'onReload ran')
+    // Each retired generation ran the hook in each of its workers: v1 then v2 code.
+    expect(onReload.map((line) => line.version)).toEqual(['v1', 'v1', 'v2', 'v2'])
+  })
+
+  it('holds a connection\'s next message until its earlier one finishes in the old generation', async () => {
+    const { p, counter } = await editableProject()
+    const { outside } = await startDaemon(p)
+    const follower = await followLog(p)
+    try {
+      const c = await connect(outside.port, 1)
+      c.send({ method: 'load.counter.slow', ms: 3000, n: 1 })
+      await writeFile(counter, (await readFile(counter, 'utf8')).replace("const VERSION = 'v1'", "const VERSION = 'v2'"))
+      const reload = cliJson<ReloadResult>(p, ['reload'])
+      await follower.log.waitForJson<{ msg: string }>((line) => line.msg === 'reload: new generation serving')
+      c.send({ method: 'load.counter.ping', n: 2 })
+      const firstReply = JSON.parse(await c.nextFrame())
+      const secondReply = JSON.parse(await c.nextFrame())
+      expect(firstReply).toMatchObject({ event: 'slowDone', info: 'v1', param: { n: 1 } })
+      expect(secondReply).toMatchObject({ event: 'pong', info: 'v2', param: { n: 2 } })
+      expect((await reload).exitCode).toBe(0)
+      c.close()
+    } finally {
+      follower.stop()
+    }
+  })
+
+  it('changes nothing when the new code does not load, and says where it broke', async () => {
+    const { p, counter } = await editableProject()
+    const { outside } = await startDaemon(p)
+    const c = await connect(outside.port, 1)
+    await writeFile(counter, (await readFile(counter, 'utf8')).replace("const VERSION = 'v1'", "const VERSION = 'v2'\nconst broken = ;"))
+    const result = await cli(p, ['reload'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain('MSW_ERR_APP_LOAD')
+    expect(result.stderr).toContain('Counter.ts')
+    expect(result.stderr).toMatch(/Counter\.ts:\d+|line \d+/)
+    expect((await cliJson<StatusResult>(p, ['status'])).json.generation).toBe(1)
+    expect(await c.ask({ method: 'load.counter.ping', n: 7 }, 'pong')).toMatchObject({ info: 'v1', param: { n: 7 } })
+    c.close()
+  })
+
+  it('refuses a reload once a stop has begun, and the stop completes', async () => {
+    const { p } = await editableProject()
+    const { outside } = await startDaemon(p)
+    const follower = await followLog(p)
+    try {
+      const c = await connect(outside.port, 1)
+      await c.ask({ method: 'load.counter.join' }, 'joined')
+      // The slow onClose keeps the daemon in "stopping" long enough to ask for a reload.
+      const stop = cliJson(p, ['stop', '--timeout', '20'])
+      await follower.log.waitForJson<{ msg: string }>((line) => line.msg === 'stopping')
+      const reload = await cli(p, ['reload'])
+      expect(reload.exitCode).not.toBe(0)
+      expect(reload.stderr).toMatch(/MSW_ERR_RELOAD_REFUSED|MSW_ERR_NOT_RUNNING|MSW_ERR_IPC_CLOSED/)
+      expect((await stop).exitCode).toBe(0)
+      expect(await processesMentioning(p.root)).toEqual([])
+    } finally {
+      follower.stop()
+    }
+  })
+})
+
+describe('worker isolation', () => {
+  it('replaces a worker that crashes; its request gets 500 and the connection stays', async () => {
+    const { p } = await editableProject()
+    const { outside } = await startDaemon(p)
+    const c = await connect(outside.port, 1)
+    const before = (await cliJson<StatusResult>(p, ['status'])).json.workers.map((w) => w.threadId)
+    expect(await c.ask({ method: 'load.counter.crash' }, 'controllerError')).toMatchObject({ status: 500 })
+    expect(await c.ask({ method: 'load.counter.ping', n: 1 }, 'pong')).toMatchObject({ param: { n: 1 } })
+    const after = (await cliJson<StatusResult>(p, ['status'])).json.workers
+    expect(after).toHaveLength(before.length)
+    expect(after.map((w) => w.threadId)).not.toEqual(before)
+    c.close()
+  })
+
+  it('answers 504 when a handler runs past max_execution_time, and replaces its worker', async () => {
+    const { p } = await editableProject({ max_execution_time: 1 })
+    const { outside } = await startDaemon(p)
+    const c = await connect(outside.port, 1)
+    const other = await connect(outside.port, 2)
+    expect(await c.ask({ method: 'load.counter.hang' }, 'controllerTimeout')).toMatchObject({ status: 504 })
+    expect(await c.ask({ method: 'load.counter.ping', n: 2 }, 'pong')).toMatchObject({ param: { n: 2 } })
+    expect(await other.ask({ method: 'load.counter.ping', n: 3 }, 'pong')).toMatchObject({ param: { n: 3 } })
+    c.close()
+    other.close()
+  })
+
+  it('replaces a worker that outgrows worker_max_memory; its request gets 500', async () => {
+    const { p } = await editableProject({ worker_max_memory: 32 })
+    const { outside } = await startDaemon(p)
+    const c = await connect(outside.port, 1)
+    expect(await c.ask({ method: 'load.counter.hog' }, 'controllerError')).toMatchObject({ status: 500 })
+    expect(await c.ask({ method: 'load.counter.ping', n: 4 }, 'pong')).toMatchObject({ param: { n: 4 } })
+    const status = await cliJson<StatusResult>(p, ['status'])
+    expect(status.json.workers).toHaveLength(2)
+    c.close()
+  })
+})
