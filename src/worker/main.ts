@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WorkerApp, type PostToMaster } from './app.js'
+import { batcher, unbatch } from './batch.js'
 import { loadControllers } from './controller-loader.js'
 import { Dispatcher, errorFields } from './dispatcher.js'
 import { ControllerLoadError } from './load-error.js'
@@ -13,7 +14,7 @@ import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
  */
 
 async function main(port: MessagePort, data: WorkerData): Promise<void> {
-  const post: PostToMaster = (message) => port.postMessage(message)
+  const post: PostToMaster = batcher<FromWorker>((batch) => port.postMessage(batch))
   const app = new WorkerApp(post)
   // A controller's stray promise must not take the worker, and its other fds, down with it.
   process.on('unhandledRejection', (reason) => app.log.error('unhandled rejection in the application', errorFields(reason)))
@@ -23,7 +24,8 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
     if (typeof data?.appDir !== 'string') throw new Error('workerData.appDir must be the application folder')
     controllers = await loadControllers(data.appDir)
   } catch (err) {
-    post(loadErrorMessage(err))
+    // Unbatched: the port closes right after, before a batch would flush.
+    port.postMessage(loadErrorMessage(err))
     process.exitCode = 1
     port.close()
     // Exits on its own once the port is closed, unless the app left a timer or socket behind.
@@ -33,7 +35,10 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
   for (const file of controllers.skipped) app.log.warn('not a controller name, file skipped', { file })
 
   const dispatcher = new Dispatcher({ controllers, app, post })
-  port.on('message', (message: ToWorker) => {
+  port.on('message', (received: ToWorker | ToWorker[]) => {
+    for (const message of unbatch(received)) handle(message)
+  })
+  function handle(message: ToWorker): void {
     switch (message.t) {
       case 'message':
         void dispatcher.message(message.seq, message.data)
@@ -50,7 +55,7 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
       default:
         app.log.warn('unknown message from the master', { t: (message as { t?: unknown }).t })
     }
-  })
+  }
   post({ t: 'ready', controllers: controllers.names })
   const stats = setInterval(() => post({ t: 'stats', heapUsed: getHeapStatistics().used_heap_size }), STATS_INTERVAL_MS)
   stats.unref()

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { FromWorker, ToWorker, WorkerData } from '../../src/worker/protocol.js'
+import { unbatch } from '../../src/worker/batch.js'
 
 type Kind = FromWorker['t']
 type Of<K extends Kind> = Extract<FromWorker, { t: K }>
@@ -28,11 +29,14 @@ export class WorkerHarness {
 
   constructor(data: WorkerData) {
     this.worker = new Worker(ENTRY, { workerData: data })
-    this.worker.on('message', (message: FromWorker) => {
-      this.received.push(message)
-      const waiter = this.#waiters.findIndex((w) => w.match(message))
-      if (waiter === -1) this.#unclaimed.push(message)
-      else this.#waiters.splice(waiter, 1)[0]!.resolve(message)
+    // The worker batches what it posts in one turn; the harness looks at each message.
+    this.worker.on('message', (received: FromWorker | FromWorker[]) => {
+      for (const message of unbatch(received)) {
+        this.received.push(message)
+        const waiter = this.#waiters.findIndex((w) => w.match(message))
+        if (waiter === -1) this.#unclaimed.push(message)
+        else this.#waiters.splice(waiter, 1)[0]!.resolve(message)
+      }
     })
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve))
   }

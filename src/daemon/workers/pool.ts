@@ -4,6 +4,7 @@ import type { CloseEvent, Message } from '../../app-api/types.js'
 import { MswError } from '../../errors.js'
 import type { WorkerStatus } from '../../ipc/methods.js'
 import type { FromWorker, ToWorker, WorkerData } from '../../worker/protocol.js'
+import { batcher, unbatch } from '../../worker/batch.js'
 import { workerEntry } from './entry.js'
 
 export interface PoolOptions {
@@ -38,14 +39,17 @@ export class PoolWorker {
   ready = false
   readonly inFlight = new Map<number, InFlight>()
   readonly backlog: ToWorker[] = []
+  readonly #send: (message: ToWorker) => void
 
   constructor(
     readonly id: number,
     readonly thread: Worker,
-  ) {}
+  ) {
+    this.#send = batcher<ToWorker>((batch) => thread.postMessage(batch))
+  }
 
   post(message: ToWorker): void {
-    if (this.ready) this.thread.postMessage(message)
+    if (this.ready) this.#send(message)
     else this.backlog.push(message)
   }
 }
@@ -232,11 +236,14 @@ export class WorkerPool {
         void thread.terminate()
         reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} did not report ready within ${this.options.readyTimeoutMs} ms`))
       }, this.options.readyTimeoutMs)
-      thread.on('message', (message: FromWorker) => {
+      thread.on('message', (received: FromWorker | FromWorker[]) => {
+        for (const message of unbatch(received)) handle(message)
+      })
+      const handle = (message: FromWorker): void => {
         if (message.t === 'ready') {
           clearTimeout(timer)
           worker.ready = true
-          for (const queued of worker.backlog.splice(0)) thread.postMessage(queued)
+          for (const queued of worker.backlog.splice(0)) worker.post(queued)
           logger.debug({ worker: id, generation, controllers: message.controllers }, 'worker ready')
           resolve(worker)
         } else if (message.t === 'loadError') {
@@ -248,7 +255,7 @@ export class WorkerPool {
         } else {
           this.options.onMessage(message, worker, this)
         }
-      })
+      }
       thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
       thread.on('exit', (code) => {
         clearTimeout(timer)
