@@ -1,0 +1,116 @@
+/**
+ * CPU accounting from /proc (Linux), because the bench shares a small machine:
+ * the server's CPU per request holds up when the wall-clock figures are disturbed,
+ * and the CPU used by everything else says how disturbed they were.
+ * Elsewhere every figure here is null and the bench still runs.
+ */
+import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** USER_HZ: 100 on every Linux that Node supports. */
+const TICKS_PER_SECOND = 100
+
+/** utime + stime of a process, all its threads, in seconds; undefined if it is gone or /proc is absent. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}
+
+export interface MachineTimes {
+  /** user + nice + system: processes, ours and everyone else's. */
+  tasks: number
+  /** irq + softirq: mostly loopback TCP here, which no process is charged for. */
+  irq: number
+  /** Time the hypervisor gave to other guests. */
+  steal: number
+}
+
+/** CPU seconds of the whole machine since boot, all cores, by kind (idle and iowait left out). */
+export function machineTimes(): MachineTimes | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number)
+    return { tasks: (user + nice + system) / TICKS_PER_SECOND, irq: (irq + softirq) / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND }
+  } catch {
+    return undefined
+  }
+}
+
+function selfCpuSeconds(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+export interface CpuFigures {
+  wallSeconds: number
+  /** Average cores used by the server under test (all its threads). */
+  serverCores: number
+  /** Average cores used by this process: the load client. */
+  clientCores: number
+  /** Average cores used by every other process on the machine: the noise. */
+  otherCores: number
+  /** Average cores in interrupts and softirqs (loopback TCP, charged to no process). */
+  irqCores: number
+  /** Average cores the hypervisor took for other guests. */
+  stealCores: number
+  /** Server CPU time per reply, in microseconds. */
+  serverMicrosPerReply: number
+}
+
+/** Measures between start() and stop(); pass the reply count of that same window to stop(). */
+export class CpuMeter {
+  #start: { wall: number; server: number; self: number; machine: MachineTimes } | undefined
+
+  constructor(readonly serverPid: number) {}
+
+  start(): void {
+    const server = processCpuSeconds(this.serverPid)
+    const machine = machineTimes()
+    this.#start = server === undefined || machine === undefined ? undefined : { wall: performance.now(), server, self: selfCpuSeconds(), machine }
+  }
+
+  stop(replies: number): CpuFigures | null {
+    const s = this.#start
+    const server = processCpuSeconds(this.serverPid)
+    const machine = machineTimes()
+    if (s === undefined || server === undefined || machine === undefined) return null
+    const wall = (performance.now() - s.wall) / 1000
+    const serverSec = server - s.server
+    const selfSec = selfCpuSeconds() - s.self
+    const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d
+    return {
+      wallSeconds: round(wall, 3),
+      serverCores: round(serverSec / wall),
+      clientCores: round(selfSec / wall),
+      otherCores: round(Math.max(0, machine.tasks - s.machine.tasks - serverSec - selfSec) / wall),
+      irqCores: round((machine.irq - s.machine.irq) / wall),
+      stealCores: round((machine.steal - s.machine.steal) / wall),
+      serverMicrosPerReply: replies === 0 ? 0 : round((serverSec * 1e6) / replies, 1),
+    }
+  }
+}
+
+/**
+ * Waits (at most `maxSeconds`) for the machine to be quiet: other work under
+ * `maxOtherCores` over one second. Returns the last reading, or null without /proc.
+ */
+export async function waitForQuiet(maxOtherCores: number, maxSeconds: number, ownPids: number[]): Promise<number | null> {
+  const deadline = performance.now() + maxSeconds * 1000
+  for (;;) {
+    const m0 = machineTimes()?.tasks
+    const own0 = ownPids.reduce((n, pid) => n + (processCpuSeconds(pid) ?? 0), selfCpuSeconds())
+    const t0 = performance.now()
+    await sleep(1000)
+    const m1 = machineTimes()?.tasks
+    if (m0 === undefined || m1 === undefined) return null
+    const own1 = ownPids.reduce((n, pid) => n + (processCpuSeconds(pid) ?? 0), selfCpuSeconds())
+    const other = Math.max(0, m1 - m0 - (own1 - own0)) / ((performance.now() - t0) / 1000)
+    if (other <= maxOtherCores || performance.now() >= deadline) return Math.round(other * 100) / 100
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The plain `ws` floor as a benchmark target: bench/baselines/plain-ws.ts in a child
+ * process, so it gets a process of its own exactly as the mswoole daemon does.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { REPO_ROOT } from './paths.js'
+
+export const PLAIN_WS_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'plain-ws.ts')
+
+export interface PlainWsTarget {
+  readonly port: number
+  readonly pid: number
+  readonly command: string
+  url(index: number): string
+  stop(): Promise<void>
+}
+
+export async function startPlainWs(): Promise<PlainWsTarget> {
+  const args = ['--import', 'tsx', PLAIN_WS_SCRIPT, '--host', '127.0.0.1', '--port', '0', '--stdin-lifeline']
+  // stdin is its lifeline: if this process dies, the pipe closes and the floor exits.
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('plain-ws did not print its port within 20 s')), 20_000)
+    lines.once('line', (line) => {
+      clearTimeout(timer)
+      const value = Number(line.trim())
+      if (Number.isInteger(value) && value > 0) resolve(value)
+      else reject(new Error(`plain-ws printed ${line} instead of a port`))
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`plain-ws exited with ${code} before listening`))
+    })
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL')
+    throw err
+  })
+  lines.close()
+  child.stdout.resume()
+  const pid = child.pid!
+  let stopped = false
+  return {
+    port,
+    pid,
+    command: `node --import tsx bench/baselines/plain-ws.ts --port ${port}`,
+    url: () => `ws://127.0.0.1:${port}/`,
+    async stop() {
+      if (stopped || child.exitCode !== null || child.signalCode !== null) return
+      stopped = true
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}

@@ -1,0 +1,75 @@
+/** The results file bench/run.ts writes, one per day and mode, and how to find the newest. */
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { RESULTS_DIR } from './paths.js'
+import type { ScenarioResult } from './scenario.js'
+
+export interface Machine {
+  cpuModel: string
+  cpuCount: number
+  memoryBytes: number
+  node: string
+  platform: string
+  release: string
+  arch: string
+  /** 1-minute load average when the run began: a busy machine shows here. */
+  loadAverage: number
+}
+
+export interface BenchResults {
+  schema: 1
+  date: string
+  mode: 'full' | 'quick'
+  startedAt: string
+  finishedAt: string
+  machine: Machine
+  git: { commit: string; dirty: boolean } | null
+  /** What reproduces this file, from a fresh clone at `git.commit`. */
+  commands: string[]
+  scenarios: ScenarioResult[]
+  /** Scenarios that threw, so one broken scenario does not hide the others. */
+  failures: Array<{ name: string; error: string }>
+}
+
+export function resultsFileName(date: string, mode: 'full' | 'quick'): string {
+  // A quick check never overwrites the day's full figures.
+  return mode === 'full' ? `${date}.json` : `${date}-quick.json`
+}
+
+export async function writeResults(results: BenchResults): Promise<string> {
+  const file = path.join(RESULTS_DIR, resultsFileName(results.date, results.mode))
+  const tmp = `${file}.tmp` // .gitignore'd; the rename makes the write all-or-nothing
+  await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`)
+  await rename(tmp, file)
+  return file
+}
+
+export interface ResultsFile {
+  file: string
+  results: BenchResults
+}
+
+/** Every results file, newest date first (full before quick on the same day). */
+export async function listResults(): Promise<ResultsFile[]> {
+  let names: string[]
+  try {
+    names = await readdir(RESULTS_DIR)
+  } catch {
+    return []
+  }
+  const files = names.filter((n) => /^\d{4}-\d{2}-\d{2}(-quick)?\.json$/.test(n)).sort().reverse()
+  const out: ResultsFile[] = []
+  for (const name of files) {
+    try {
+      out.push({ file: name, results: JSON.parse(await readFile(path.join(RESULTS_DIR, name), 'utf8')) as BenchResults })
+    } catch {
+      // A hand-edited or truncated file is skipped, not fatal to the report.
+    }
+  }
+  return out.sort((a, b) => b.results.date.localeCompare(a.results.date) || (a.results.mode === 'full' ? -1 : 1))
+}
+
+/** What BENCHMARKS.md shows: the newest full run, or the newest quick one when no full run exists. */
+export function pickForReport(all: ResultsFile[]): ResultsFile | undefined {
+  return all.find((r) => r.results.mode === 'full') ?? all[0]
+}

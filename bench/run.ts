@@ -1,0 +1,137 @@
+/**
+ * Runs every scenario in bench/scenarios/index.ts, writes bench/results/<date>.json
+ * (or <date>-quick.json) and regenerates BENCHMARKS.md.
+ *
+ *   npm run bench                 full run
+ *   npm run bench -- --quick      under two minutes
+ *   npm run bench -- --report-only   regenerate BENCHMARKS.md from the stored results
+ *
+ * Needs a build (`npm run build`): mswoole is started through bin/run.js, which runs dist/.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs, promisify } from 'node:util'
+import { stopAllMswoole } from './lib/mswoole-target.js'
+import { BENCHMARKS_MD, REPO_ROOT } from './lib/paths.js'
+import { renderBenchmarks } from './lib/report.js'
+import { listResults, pickForReport, writeResults, type BenchResults, type Machine } from './lib/results.js'
+import type { ScenarioResult } from './lib/scenario.js'
+import { SCENARIOS } from './scenarios/index.js'
+
+const exec = promisify(execFile)
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`)
+}
+
+function localDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+}
+
+function machine(): Machine {
+  const cpus = os.cpus()
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpuCount: cpus.length,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    platform: os.platform(),
+    release: os.release(),
+    arch: os.arch(),
+    loadAverage: os.loadavg()[0] ?? 0,
+  }
+}
+
+/** Read-only git queries, so the results say which code they measured. */
+async function gitState(): Promise<BenchResults['git']> {
+  try {
+    const { stdout: commit } = await exec('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })
+    const { stdout: status } = await exec('git', ['status', '--porcelain', '--', 'src', 'app', 'bin', 'package.json'], { cwd: REPO_ROOT })
+    return { commit: commit.trim(), dirty: status.trim().length > 0 }
+  } catch {
+    return null
+  }
+}
+
+async function regenerateReport(): Promise<void> {
+  const all = await listResults()
+  const shown = pickForReport(all)
+  if (shown === undefined) {
+    log('no results in bench/results/ yet; run npm run bench first')
+    return
+  }
+  await writeFile(BENCHMARKS_MD, renderBenchmarks(shown, all))
+  log(`BENCHMARKS.md regenerated from bench/results/${shown.file}`)
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'report-only': { type: 'boolean', default: false },
+    },
+  })
+  if (values['report-only']) {
+    await regenerateReport()
+    return 0
+  }
+  if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'start.js'))) {
+    log('dist/ is missing: run `npm run build` first (mswoole is started through its built CLI)')
+    return 1
+  }
+  const mode = values.quick ? 'quick' : 'full'
+  const started = new Date()
+  const results: BenchResults = {
+    schema: 1,
+    date: localDate(started),
+    mode,
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    machine: machine(),
+    git: await gitState(),
+    commands: ['npm ci', 'npm run build', mode === 'full' ? 'npm run bench' : 'npm run bench -- --quick'],
+    scenarios: [],
+    failures: [],
+  }
+  if (results.git !== null) results.commands.unshift(`git checkout ${results.git.commit}`)
+  log(`${mode} run on ${results.machine.cpuModel} × ${results.machine.cpuCount}, Node ${results.machine.node}`)
+  for (const scenario of SCENARIOS) {
+    log(`scenario ${scenario.name}`)
+    try {
+      const result: ScenarioResult = await scenario.run({ quick: values.quick, log: (m) => log(`  ${m}`) })
+      results.scenarios.push(result)
+      log(`  ${result.verdict}`)
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      results.failures.push({ name: scenario.name, error: message })
+      log(`  failed: ${message}`)
+    }
+  }
+  results.finishedAt = new Date().toISOString()
+  const file = await writeResults(results)
+  log(`results written to ${path.relative(REPO_ROOT, file)}`)
+  await regenerateReport()
+  return results.failures.length > 0 ? 1 : 0
+}
+
+// Ctrl-C or a kill must not leave a detached daemon behind (the floor follows its stdin pipe).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the daemons this run started`)
+    void stopAllMswoole().finally(() => process.exit(130))
+  })
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    log(err instanceof Error ? (err.stack ?? err.message) : String(err))
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,8 @@
+/**
+ * Every scenario bench/run.ts runs, in order. To add one: write
+ * bench/scenarios/<name>.ts exporting a `Scenario`, and list it here.
+ */
+import type { Scenario } from '../lib/scenario.js'
+import { requestReply } from './request-reply.js'
+
+export const SCENARIOS: readonly Scenario[] = [requestReply]

@@ -1,0 +1,154 @@
+/**
+ * Request/reply: closed-loop connections each send {"method":"index.index.index"}
+ * and wait for its `success` reply (the `receiveMessage` ack on the way is skipped).
+ * mswoole — started through its CLI, controllers in worker threads — against the
+ * plain single-process `ws` floor, same load client, same machine, same run.
+ *
+ * Target: mswoole does at least the floor's requests/s.
+ */
+import { CpuMeter, waitForQuiet } from '../lib/cpu.js'
+import { LoadClient, type LoadOptions, type LoadSnapshot } from '../load-client.js'
+import { startMswoole, type MswooleTarget } from '../lib/mswoole-target.js'
+import { REPO_ROOT } from '../lib/paths.js'
+import { startPlainWs, type PlainWsTarget } from '../lib/plain-ws-target.js'
+import { medianRound, type Comparison, type Round, type Scenario, type ScenarioContext, type ScenarioResult, type Subject } from '../lib/scenario.js'
+
+export interface RequestReplyOptions {
+  connections: number
+  /** Measured seconds per round. */
+  duration: number
+  warmup: number
+  /** Rounds per target, alternating which target goes first. */
+  rounds: number
+  frame?: string
+  replyEvent?: string
+  /** Extra keys for mswoole's `setting` block (worker_num, ack, …). */
+  mswooleSetting?: Record<string, unknown>
+}
+
+export const FULL: RequestReplyOptions = { connections: 1000, duration: 15, warmup: 3, rounds: 3 }
+export const QUICK: RequestReplyOptions = { connections: 200, duration: 5, warmup: 1, rounds: 1 }
+
+/** Both targets up at once, stopped whatever happens; a reload scenario reuses this. */
+export async function withTargets<T>(tokens: number, mswooleSetting: Record<string, unknown> | undefined, fn: (mswoole: MswooleTarget, floor: PlainWsTarget) => Promise<T>): Promise<T> {
+  const floor = await startPlainWs()
+  let mswoole: MswooleTarget | undefined
+  try {
+    mswoole = await startMswoole({ tokens, ...(mswooleSetting === undefined ? {} : { setting: mswooleSetting }) })
+    return await fn(mswoole, floor)
+  } finally {
+    await Promise.allSettled([floor.stop(), mswoole?.stop()])
+  }
+}
+
+/** A server to load: where to connect, and which process to charge the CPU to. */
+export interface LoadTarget {
+  pid: number
+  url: LoadOptions['url']
+}
+
+/**
+ * One closed-loop round against one target: waits (bounded) for a quiet machine,
+ * then loads it, metering the server's CPU over exactly the measured window.
+ */
+export async function measureRound(target: LoadTarget, o: RequestReplyOptions, quietPids: number[], onProgress?: (s: LoadSnapshot) => void): Promise<Round> {
+  const otherCoresBefore = await waitForQuiet(QUIET_OTHER_CORES, QUIET_MAX_WAIT, quietPids)
+  const meter = new CpuMeter(target.pid)
+  let cpu: Round['cpu'] = null
+  const load = await new LoadClient({
+    url: target.url,
+    connections: o.connections,
+    duration: o.duration,
+    warmup: o.warmup,
+    ...(o.frame === undefined ? {} : { frame: o.frame }),
+    ...(o.replyEvent === undefined ? {} : { replyEvent: o.replyEvent }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+    onPhase: (phase, snap) => {
+      if (phase === 'measuring') meter.start()
+      else if (phase === 'closing' && cpu === null) cpu = meter.stop(snap.replies)
+    },
+  }).run()
+  return { load, cpu, otherCoresBefore }
+}
+
+/** Other work on the machine (cores) under which a round may start, and how long to wait for it. */
+const QUIET_OTHER_CORES = 0.3
+const QUIET_MAX_WAIT = 20 // seconds
+
+function brief(r: Round): string {
+  const l = r.load
+  const cpu = r.cpu === null ? '' : `, server ${r.cpu.serverMicrosPerReply} µs CPU/reply (${r.cpu.serverCores} cores), other work ${r.cpu.otherCores} cores`
+  return `${l.requestsPerSecond} req/s, p50 ${l.latency.p50} ms, p99 ${l.latency.p99} ms, ${l.errors.total} errors, ${l.unexpectedCloses} unexpected closes${cpu}`
+}
+
+export async function runRequestReply(o: RequestReplyOptions, log: (m: string) => void = () => undefined): Promise<ScenarioResult> {
+  return withTargets(o.connections, o.mswooleSetting, async (mswoole, floor) => {
+    const runs: Record<'mswoole' | 'floor', Round[]> = { mswoole: [], floor: [] }
+    const targets: Record<'mswoole' | 'floor', LoadTarget> = { mswoole, floor }
+    const ownPids = [mswoole.pid, floor.pid]
+    for (let round = 0; round < o.rounds; round++) {
+      // Alternate the order so neither target always runs on a cooler (or warmer) machine.
+      const order = round % 2 === 0 ? (['floor', 'mswoole'] as const) : (['mswoole', 'floor'] as const)
+      for (const id of order) {
+        log(`round ${round + 1}/${o.rounds}: ${id}, ${o.connections} connections, ${o.warmup}+${o.duration}s`)
+        const result = await measureRound(targets[id], o, ownPids)
+        runs[id].push(result)
+        if (result.otherCoresBefore !== null && result.otherCoresBefore > QUIET_OTHER_CORES) log(`  (machine busy: ${result.otherCoresBefore} cores of other work when it started)`)
+        log(`  ${brief(result)}`)
+      }
+    }
+    const subjects: Subject[] = [
+      { id: 'mswoole', label: 'mswoole', median: medianRound(runs.mswoole), rounds: runs.mswoole, command: mswoole.command(['start']) },
+      { id: 'floor', label: 'plain ws floor', median: medianRound(runs.floor), rounds: runs.floor, command: floor.command },
+    ]
+    const m = subjects[0]!.median
+    const f = subjects[1]!.median
+    const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
+    const throughput = ratio(m.load.requestsPerSecond, f.load.requestsPerSecond)
+    const met = throughput >= 1
+    const pct = Math.round(throughput * 100)
+    const verdict = met
+      ? `Target met: mswoole does ${m.load.requestsPerSecond} req/s, ${pct}% of the plain ws floor (${f.load.requestsPerSecond} req/s).`
+      : `Target missed: mswoole does ${m.load.requestsPerSecond} req/s, ${pct}% of the plain ws floor (${f.load.requestsPerSecond} req/s); the target is at least 100%.`
+    const comparisons: Comparison[] = [
+      { metric: 'throughput', unit: 'req/s', higherIsBetter: true, subject: 'mswoole', baseline: 'floor', value: m.load.requestsPerSecond, baselineValue: f.load.requestsPerSecond, ratio: throughput, target: '≥ 1.00× the floor', met },
+      { metric: 'p50 latency', unit: 'ms', higherIsBetter: false, subject: 'mswoole', baseline: 'floor', value: m.load.latency.p50, baselineValue: f.load.latency.p50, ratio: ratio(m.load.latency.p50, f.load.latency.p50) },
+      { metric: 'p99 latency', unit: 'ms', higherIsBetter: false, subject: 'mswoole', baseline: 'floor', value: m.load.latency.p99, baselineValue: f.load.latency.p99, ratio: ratio(m.load.latency.p99, f.load.latency.p99) },
+    ]
+    if (m.cpu !== null && f.cpu !== null) {
+      comparisons.push({ metric: 'server CPU per reply', unit: 'µs', higherIsBetter: false, subject: 'mswoole', baseline: 'floor', value: m.cpu.serverMicrosPerReply, baselineValue: f.cpu.serverMicrosPerReply, ratio: ratio(m.cpu.serverMicrosPerReply, f.cpu.serverMicrosPerReply) })
+    }
+    const notes: string[] = []
+    for (const s of subjects) {
+      const errs = s.rounds.reduce((n, r) => n + r.load.errors.total + r.load.unexpectedCloses, 0)
+      if (errs > 0) notes.push(`${s.label}: ${errs} errors or unexpected closes over its rounds (${s.rounds.flatMap((r) => r.load.errors.samples).slice(0, 3).join('; ')}).`)
+    }
+    const noisiest = Math.max(...[...runs.mswoole, ...runs.floor].map((r) => r.cpu?.otherCores ?? 0))
+    if (noisiest > QUIET_OTHER_CORES) {
+      notes.push(`Other work on the machine took up to ${noisiest} cores during a measured window (column "other cores"); wall-clock figures of that round are disturbed, CPU per reply much less so.`)
+    }
+    notes.push(
+      'mswoole runs with setting.max_messages_per_second raised to 1000000: the default 50 msg/s per connection is an abuse guard a closed-loop client trips; everything else is the default (2 worker threads, ack on, HTML escaping on). ' +
+        `Its config/app.json: \`${JSON.stringify(mswoole.appJson).replaceAll(REPO_ROOT, '<repo>')}\`.`,
+    )
+    return {
+      name: 'request-reply',
+      title: 'Request/reply (index.index.index)',
+      description:
+        `${o.connections} closed-loop connections each send {"method":"index.index.index"} and wait for the "success" reply before sending the next (the "receiveMessage" ack is skipped). ` +
+        `${o.warmup} s warmup, then ${o.duration} s measured, ${o.rounds} round(s) per target alternating which goes first; the median round by throughput is reported. ` +
+        'Load client, mswoole daemon and floor all run on this one machine over loopback. Server CPU is the target process (all threads) over the measured window, from /proc.',
+      params: { ...o, mswooleAppJson: mswoole.appJson },
+      subjects,
+      comparisons,
+      verdict,
+      notes,
+    }
+  })
+}
+
+export const requestReply: Scenario = {
+  name: 'request-reply',
+  title: 'Request/reply (index.index.index)',
+  run: (ctx: ScenarioContext) => runRequestReply(ctx.quick ? QUICK : FULL, ctx.log),
+}
