@@ -37,7 +37,6 @@ export interface DaemonOptions {
 /** WebSocket close code for "going away": the server is shutting down. */
 const GOING_AWAY = 1001
 const CLOSE_HANDSHAKE_MS = 2000
-const WORKER_READY_MS = 30_000
 
 /**
  * The master process: owns the runtime files, the control socket, the outside
@@ -115,7 +114,7 @@ export class Daemon {
     this.#workers = new WorkerGenerations({
       appDir: paths.app,
       size: app.setting.worker_num,
-      readyTimeoutMs: WORKER_READY_MS,
+      readyTimeoutMs: app.setting.worker_start_timeout * 1000,
       maxExecutionMs: app.setting.max_execution_time * 1000,
       maxMemoryMb: app.setting.worker_max_memory,
       logger: this.logger,

@@ -16,6 +16,8 @@ const project = useProjects()
 async function editableProject(setting: Record<string, unknown> = {}): Promise<{ p: Project; counter: string }> {
   const p = await project({ app: './app', setting: { ack: false, ...setting } })
   await cp(FIXTURE_APP, path.join(p.root, 'app'), { recursive: true })
+  // An ES-module scope, as an application package would declare it (top-level await needs one).
+  await writeFile(path.join(p.root, 'app', 'package.json'), '{"type":"module"}\n')
   return { p, counter: path.join(p.root, 'app', 'Load', 'Controller', 'Counter.ts') }
 }
 
@@ -115,6 +117,26 @@ describe('mswoole reload', () => {
     expect(result.stderr).toMatch(/Counter\.ts:\d+|line \d+/)
     expect((await cliJson<StatusResult>(p, ['status'])).json.generation).toBe(1)
     expect(await c.ask({ method: 'load.counter.ping', n: 7 }, 'pong')).toMatchObject({ info: 'v1', param: { n: 7 } })
+    c.close()
+  })
+
+  it('changes nothing when the new code throws at import or never gets ready', async () => {
+    const { p, counter } = await editableProject({ worker_start_timeout: 2 })
+    const { outside } = await startDaemon(p)
+    const c = await connect(outside.port, 1)
+    const original = await readFile(counter, 'utf8')
+    await writeFile(counter, `throw new Error('refusing to load')\n${original}`)
+    const thrown = await cli(p, ['reload'])
+    expect(thrown.exitCode).toBe(1)
+    expect(thrown.stderr).toContain('refusing to load')
+    expect(thrown.stderr).toContain('Counter.ts')
+    // A load that waits on something slow (a timer here, a database in life): the worker never says ready in time.
+    await writeFile(counter, `await new Promise((resolve) => setTimeout(resolve, 600_000))\n${original}`)
+    const hung = await cli(p, ['reload'])
+    expect(hung.exitCode).toBe(1)
+    expect(hung.stderr).toContain('did not report ready')
+    expect((await cliJson<StatusResult>(p, ['status'])).json.generation).toBe(1)
+    expect(await c.ask({ method: 'load.counter.ping', n: 8 }, 'pong')).toMatchObject({ info: 'v1', param: { n: 8 } })
     c.close()
   })
 
