@@ -5,12 +5,10 @@ import { MswError } from '../errors.js'
 import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
-import type { WebSocket } from 'ws'
-import type { ClosedConnection, ConnectionIdentity } from './connections/connection.js'
+import { createClientLifecycle } from './connections/client-lifecycle.js'
 import { ConnectionRegistry } from './connections/registry.js'
-import { Delivery, uidKey } from './delivery.js'
+import { Delivery } from './delivery.js'
 import { startHeartbeat } from './heartbeat.js'
-import { handleClientMessages } from './protocol/client-messages.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 import { createWorkerBridge } from './worker-bridge.js'
@@ -52,7 +50,6 @@ export class Daemon {
   #manager: ManagerServer | undefined
   #stopping: Promise<StopResult> | undefined
   #store: Store | undefined
-  #delivery: Delivery | undefined
   #workers: WorkerGenerations | undefined
   #stopHeartbeat: (() => void) | undefined
   #onStopped: Array<() => void> = []
@@ -68,7 +65,6 @@ export class Daemon {
       messagesPerSecond: config.app.setting.max_messages_per_second,
       onHookError: (err, closed) => this.logger.error({ err, fd: closed.connection.fd }, 'close hook failed'),
     })
-    this.registry.onClose((closed) => this.#afterClose(closed))
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -110,7 +106,7 @@ export class Daemon {
     this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: createControlApi(this), logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)
     const store = (this.#store = openStore(this.config.cache))
-    const delivery = (this.#delivery = new Delivery(this.registry, store, app.setting.max_buffered_bytes, this.logger))
+    const delivery = new Delivery(this.registry, store, app.setting.max_buffered_bytes, this.logger)
     this.#workers = new WorkerGenerations({
       appDir: paths.app,
       size: app.setting.worker_num,
@@ -122,6 +118,16 @@ export class Daemon {
       reply: (fd, frame) => delivery.toFd(fd, frame),
     })
     await this.#workers.start()
+    const clients = createClientLifecycle({
+      registry: this.registry,
+      store,
+      delivery,
+      workers: this.#workers,
+      logger: this.logger,
+      ack: app.setting.ack,
+      escapeHtml: app.setting.escape_html,
+    })
+    this.registry.onClose(clients.closed)
     this.#outside = await listenOutside({
       host: app.outside.host,
       port: app.outside.port,
@@ -129,61 +135,13 @@ export class Daemon {
       auth: { enabled: app.auth.enabled, codec: app.auth.codec, key: app.auth.key, maxAge: app.auth.max_age },
       trustedProxies: app.outside.trusted_proxies,
       logger: this.logger,
-      onConnection: (ws, identity) => this.#open(ws, identity),
+      onConnection: clients.open,
     })
     this.#manager = await listenManager({ host: app.manager.host, port: app.manager.port, logger: this.logger })
     this.#stopHeartbeat = startHeartbeat(this.registry, {
       idleSeconds: app.setting.heartbeat_idle_time,
       checkSeconds: app.setting.heartbeat_check_interval,
     })
-  }
-
-  /** A client is in: it joins the room of its token's code and is bound to its uid. */
-  #open(ws: WebSocket, identity: ConnectionIdentity): void {
-    const { setting } = this.config.app
-    const connection = this.registry.add(ws, identity)
-    const fd = String(connection.fd)
-    const store = this.#store as Store
-    const failed = (err: unknown) => this.logger.error({ err, fd: connection.fd }, 'store failed at open')
-    if (identity.code !== '') {
-      connection.closeKeys.add(identity.code)
-      store.sadd(identity.code, fd).catch(failed)
-    }
-    if (identity.auth) {
-      const uid = String(identity.auth.id)
-      connection.uids.add(uid)
-      store.sadd(uidKey(uid), fd).catch(failed)
-    }
-    handleClientMessages(connection, {
-      ack: setting.ack,
-      escapeHtml: setting.escape_html,
-      registry: this.registry,
-      delivery: this.#delivery as Delivery,
-      logger: this.logger,
-      route: (message) => this.#workers?.dispatch(message),
-    })
-    this.logger.debug({ fd: connection.fd, ip: connection.ip, type: identity.auth?.type, code: identity.code }, 'connection open')
-  }
-
-  /** Every close ends here once: leave rooms and uids first, then tell the registered controllers. */
-  #afterClose(closed: ClosedConnection): void {
-    const { connection } = closed
-    const store = this.#store
-    if (!store) return
-    const fd = String(connection.fd)
-    const failed = (err: unknown) => this.logger.error({ err, fd: connection.fd }, 'store failed at close')
-    for (const key of connection.closeKeys) store.srem(key, fd).catch(failed)
-    for (const uid of connection.uids) store.srem(uidKey(uid), fd).catch(failed)
-    if (connection.controllers.size > 0) {
-      this.#workers?.closeEvent([...connection.controllers], {
-        fd: connection.fd,
-        auth: connection.auth ?? {},
-        code: connection.code,
-        closeCode: closed.code,
-        reason: closed.reason,
-      })
-    }
-    this.logger.debug({ fd: connection.fd, code: closed.code, reason: closed.reason }, 'connection closed')
   }
 
   async #abortStart(err: unknown): Promise<void> {
