@@ -52,11 +52,18 @@ export interface LoadOptions {
   /** Called about every `progressInterval` ms with live counters. */
   onProgress?: (snapshot: LoadSnapshot) => void
   progressInterval?: number
-  /** Called as each phase begins ('measuring' opens the window, 'closing' ends it), for meters that must match the window. */
+  /** Called as each phase begins ('measuring' opens the window, 'draining' or 'closing' ends it), for meters that must match the window. */
   onPhase?: (phase: LoadPhase, snapshot: LoadSnapshot) => void
+  /**
+   * Milliseconds to wait after the measured window, sending nothing new, for the replies
+   * still in flight, before closing. Then `drained.unanswered` counts the requests the
+   * server never answered (a lost message), not just the ones the close cut off. Default 0: close at once.
+   */
+  drain?: number
 }
 
-export type LoadPhase = 'idle' | 'connecting' | 'warmup' | 'measuring' | 'closing' | 'done'
+/** 'draining' (only with the `drain` option) comes between 'measuring' and 'closing'. */
+export type LoadPhase = 'idle' | 'connecting' | 'warmup' | 'measuring' | 'draining' | 'closing' | 'done'
 
 export interface LoadErrors {
   total: number
@@ -115,6 +122,13 @@ export interface LoadResult {
   unexpectedCloses: number
   /** True when the hard deadline, not the schedule, ended the run. */
   deadlineHit: boolean
+  /** The whole load, warmup and drain included: requests sent, success replies and error replies (status >= 400) received. */
+  totals: { requests: number; replies: number; errorReplies: number }
+  /**
+   * With the `drain` option: how long the drain took, and the requests still unanswered at its
+   * end (sent and never answered, success or error): 0 when nothing was lost. Null without it.
+   */
+  drained: { seconds: number; unanswered: number } | null
 }
 
 // ---- bounds ---------------------------------------------------------------
@@ -254,6 +268,8 @@ export class LoadClient {
   #connectFailed = 0
   #connectSeconds = 0
   #deadlineHit = false
+  #errorReplies = 0
+  #drained: LoadResult['drained'] = null
   readonly #errors: LoadErrors = { total: 0, connect: 0, status: 0, timeout: 0, socket: 0, byStatus: {}, samples: [] }
 
   constructor(options: LoadOptions) {
@@ -261,6 +277,7 @@ export class LoadClient {
     checkNumber('connections', options.connections, 1, MAX_CONNECTIONS)
     checkNumber('duration', options.duration, 0.1, MAX_DURATION)
     checkNumber('warmup', warmup, 0, MAX_WARMUP)
+    checkNumber('drain', options.drain ?? 0, 0, 60_000)
     const connections = Math.floor(options.connections)
     const limit = openFilesLimit()
     if (limit !== undefined && connections > limit - 64) {
@@ -285,6 +302,7 @@ export class LoadClient {
       // Source spreading only makes sense toward an IPv4 loopback address.
       sourceAddresses: isIPv4(firstHost) ? Math.floor(sources) : 1,
       progressInterval: Math.max(100, options.progressInterval ?? 1000),
+      drain: options.drain ?? 0,
     }
     this.#replyNeedle = Buffer.from(`"event":${JSON.stringify(this.#opts.replyEvent)}`)
     this.#signal = options.signal
@@ -311,7 +329,7 @@ export class LoadClient {
     const o = this.#opts
     // The hard deadline: connecting may take its share, then the schedule, then a grace.
     const connectBudget = Math.max(o.connectTimeout, Math.ceil(o.connections / o.connectConcurrency) * 1000) + 5_000
-    const deadlineMs = connectBudget + (o.warmup + o.duration) * 1000 + 15_000
+    const deadlineMs = connectBudget + (o.warmup + o.duration) * 1000 + o.drain + 15_000
     let finish!: () => void
     const finished = new Promise<void>((resolve) => (finish = resolve))
     const deadline = setTimeout(() => {
@@ -354,6 +372,7 @@ export class LoadClient {
       this.#windowEnd = performance.now()
       if (this.#windowStart === 0) this.#windowStart = this.#windowEnd
       this.#signal?.removeEventListener('abort', onAbort)
+      if (o.drain > 0 && !this.#deadlineHit && this.#conns.length > 0) await this.#drain(o.drain)
       this.#setPhase('closing')
       await this.#closeAll()
       clearTimeout(deadline)
@@ -370,6 +389,18 @@ export class LoadClient {
       // A caller's meter must not keep the run from closing its sockets.
       if (this.#errors.samples.length < 10) this.#errors.samples.push(`onPhase: ${err instanceof Error ? err.message : String(err)}`)
     }
+  }
+
+  /** Sends nothing new and waits (at most `ms`) until every request sent has been answered. */
+  async #drain(ms: number): Promise<void> {
+    this.#setPhase('draining')
+    const started = performance.now()
+    const outstanding = () => this.#conns.filter((c) => c.sentAt >= 0).length
+    // Bounded poll: a socket that closes with a request in flight stays outstanding, as it should.
+    while (outstanding() > 0 && performance.now() - started < ms && !this.#deadlineHit) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    this.#drained = { seconds: round((performance.now() - started) / 1000, 3), unanswered: outstanding() }
   }
 
   #startWindow(): void {
@@ -404,6 +435,8 @@ export class LoadClient {
       errors: structuredClone(this.#errors),
       unexpectedCloses: this.#unexpectedCloses,
       deadlineHit: this.#deadlineHit,
+      totals: { requests: this.#totalRequests, replies: this.#totalReplies, errorReplies: this.#errorReplies },
+      drained: this.#drained,
     }
   }
 
@@ -415,6 +448,11 @@ export class LoadClient {
 
   #inFlight(): boolean {
     return this.#phase === 'warmup' || this.#phase === 'measuring'
+  }
+
+  /** Phases in which the server owes us replies: a socket error or a close then is the server's. */
+  #expecting(): boolean {
+    return this.#inFlight() || this.#phase === 'draining'
   }
 
   #send(conn: Conn): void {
@@ -448,6 +486,7 @@ export class LoadClient {
       if (status >= 400) {
         // An error reply ends the request (the server will send nothing more for it).
         this.#error('status', `${status} ${String(envelope.event)}`)
+        this.#errorReplies += 1
         this.#errors.byStatus[String(status)] = (this.#errors.byStatus[String(status)] ?? 0) + 1
       }
     }
@@ -554,7 +593,7 @@ export class LoadClient {
       ws.on('error', (err) => {
         if (!settled) fail(err.message)
         // Errors of a socket we gave up on (terminate while connecting) are not the server's.
-        else if (ws.readyState !== WebSocket.CONNECTING && this.#conns.some((c) => c.ws === ws) && this.#inFlight()) this.#error('socket', err.message)
+        else if (ws.readyState !== WebSocket.CONNECTING && this.#conns.some((c) => c.ws === ws) && this.#expecting()) this.#error('socket', err.message)
       })
     })
   }
@@ -605,6 +644,7 @@ export function formatResult(r: LoadResult): string {
     `requests     ${r.requests}   replies ${r.replies}   ${r.requestsPerSecond} req/s`,
     `latency ms   p50 ${r.latency.p50}   p90 ${r.latency.p90}   p99 ${r.latency.p99}   max ${r.latency.max}`,
     `errors       ${e.total} (connect ${e.connect}, status ${e.status}, timeout ${e.timeout}, socket ${e.socket})   unexpected closes ${r.unexpectedCloses}`,
+    ...(r.drained === null ? [] : [`drained      ${r.drained.seconds}s, ${r.drained.unanswered} requests never answered (${r.totals.requests} sent, ${r.totals.replies} replies, ${r.totals.errorReplies} error replies)`]),
     ...e.samples.slice(0, 5).map((s) => `  ${s}`),
   ].join('\n')
 }
@@ -623,6 +663,7 @@ async function main(argv: string[]): Promise<number> {
       frame: { type: 'string', default: DEFAULT_FRAME },
       reply: { type: 'string', default: 'success' },
       sources: { type: 'string' },
+      drain: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -638,6 +679,7 @@ async function main(argv: string[]): Promise<number> {
         '      --reply EVENT     reply event that completes a request (default success)',
         '      --urls-file FILE  one URL per line; connection i uses line i mod lines (one token each)',
         '      --sources N       spread connections over 127.0.0.1..N',
+        '      --drain MS        after the window, wait up to MS for replies in flight, then count the unanswered',
         '      --json            print the result as JSON',
         '',
       ].join('\n'),
@@ -663,6 +705,7 @@ async function main(argv: string[]): Promise<number> {
     frame: values.frame,
     replyEvent: values.reply,
     ...(values.sources === undefined ? {} : { sourceAddresses: Number(values.sources) }),
+    ...(values.drain === undefined ? {} : { drain: Number(values.drain) }),
     signal: controller.signal,
   })
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatResult(result)}\n`)

@@ -1,6 +1,6 @@
 /** Renders BENCHMARKS.md from a results file; the markdown is never edited by hand. */
 import type { BenchResults, ResultsFile } from './results.js'
-import type { Comparison, ScenarioResult, Subject } from './scenario.js'
+import type { Check, Comparison, ScenarioResult, Subject, Table } from './scenario.js'
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 
@@ -33,8 +33,34 @@ function comparisonRow(c: Comparison, labels: Map<string, string>): string {
   return `| ${c.metric} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)} (${labels.get(c.baseline) ?? c.baseline}) | ${c.ratio.toFixed(2)}× | ${c.target ?? '—'} | ${metCell(c)} |`
 }
 
+/** The comparison table's head: mswoole against the floor as before, else the two subjects' labels. */
+function comparisonHead(comparisons: Comparison[], labels: Map<string, string>): string {
+  const first = comparisons[0]
+  const uniform = first !== undefined && comparisons.every((c) => c.subject === first.subject && c.baseline === first.baseline)
+  if (!uniform || (first.subject === 'mswoole' && first.baseline === 'floor')) return '| metric | mswoole | floor | mswoole / floor | target | |'
+  return `| metric | ${labels.get(first.subject) ?? first.subject} | compared with | ratio | target | |`
+}
+
+function checkRow(c: Check): string {
+  return `| ${c.metric} | ${int.format(c.value)} ${c.unit} | ${c.target} | ${c.met ? 'met' : '**missed**'} |`
+}
+
+function tableLines(t: Table): string[] {
+  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? int.format(v) : String(v)) : v)
+  return [
+    t.caption,
+    '',
+    `| ${t.columns.join(' | ')} |`,
+    `| ${t.columns.map((_, i) => (t.numeric?.[i] === true ? '---:' : '---')).join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
+  ]
+}
+
 function scenarioSection(s: ScenarioResult): string[] {
   const labels = new Map(s.subjects.map((x) => [x.id, x.label]))
+  const load = s.subjects.length > 0
+  const checks = s.checks ?? []
   return [
     `## ${s.title}`,
     '',
@@ -42,31 +68,52 @@ function scenarioSection(s: ScenarioResult): string[] {
     '',
     `**${s.verdict}**`,
     '',
-    '| target | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | unexpected closes | server CPU µs/reply | server cores | client cores | other cores | every round (req/s) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...s.subjects.map(subjectRow),
-    '',
-    '| metric | mswoole | floor | mswoole / floor | target | |',
-    '| --- | ---: | ---: | ---: | --- | --- |',
-    ...s.comparisons.map((c) => comparisonRow(c, labels)),
-    '',
-    'Figures are the median round by throughput. Cores are averages over the measured window: the server process (all its threads), ' +
-      'the load client, and everything else on the machine ("other": noise from work that is not the benchmark).',
-    '',
+    ...(load
+      ? [
+          '| target | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | unexpected closes | server CPU µs/reply | server cores | client cores | other cores | every round (req/s) |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+          ...s.subjects.map(subjectRow),
+          '',
+        ]
+      : []),
+    ...(s.comparisons.length > 0
+      ? [comparisonHead(s.comparisons, labels), '| --- | ---: | ---: | ---: | --- | --- |', ...s.comparisons.map((c) => comparisonRow(c, labels)), '']
+      : []),
+    ...(checks.length > 0 ? ['| check | value | target | |', '| --- | ---: | --- | --- |', ...checks.map(checkRow), ''] : []),
+    ...(load
+      ? [
+          'Figures are the median round by throughput. Cores are averages over the measured window: the server process (all its threads), ' +
+            'the load client, and everything else on the machine ("other": noise from work that is not the benchmark).',
+          '',
+        ]
+      : []),
+    ...(s.tables ?? []).flatMap(tableLines),
     ...(s.notes.length > 0 ? [...s.notes.map((n) => `- ${n}`), ''] : []),
-    'Started as:',
-    '',
-    ...s.subjects.map((x) => `- ${x.label}: \`${x.command}\``),
-    '',
+    ...(load ? ['Started as:', '', ...s.subjects.map((x) => `- ${x.label}: \`${x.command}\``), ''] : []),
   ]
 }
 
 function summaryRows(r: BenchResults): string[] {
-  return r.scenarios.flatMap((s) => {
+  return r.scenarios.map((s) => {
+    const link = `[${s.title}](#${anchor(s.title)})`
     const c = s.comparisons.find((x) => x.target !== undefined)
-    if (c === undefined) return []
-    return [`| [${s.title}](#${anchor(s.title)}) | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)} | ${c.ratio.toFixed(2)}× | ${c.target} | ${metCell(c)} |`]
+    if (c !== undefined) return `| ${link} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)} | ${c.ratio.toFixed(2)}× | ${c.target} | ${metCell(c)} |`
+    const checks = s.checks ?? []
+    if (checks.length > 0) {
+      const met = checks.every((k) => k.met)
+      return `| ${link} | ${checks.map((k) => `${int.format(k.value)} ${k.metric}`).join(', ')} | — | — | ${checks.map((k) => `${k.metric} ${k.target}`).join('; ')} | ${met ? 'met' : '**missed**'} |`
+    }
+    return `| ${link} | ${s.headline ?? '—'} | — | — | none | — |`
   })
+}
+
+/** A scenario in the results history: its target ratio, its checks met or missed, or just its name. */
+function historyItem(s: ScenarioResult): string {
+  const c = s.comparisons.find((y) => y.target !== undefined)
+  if (c !== undefined) return `${s.name} ${c.ratio.toFixed(2)}×`
+  const checks = s.checks ?? []
+  if (checks.length > 0) return `${s.name} ${checks.every((k) => k.met) ? 'met' : 'missed'}`
+  return `${s.name} (no target)`
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
@@ -124,10 +171,7 @@ export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[]): string
     '## Results history',
     '',
     ...all.map((f) => {
-      const s = f.results.scenarios.map((x) => {
-        const c = x.comparisons.find((y) => y.target !== undefined)
-        return c === undefined ? x.name : `${x.name} ${c.ratio.toFixed(2)}×`
-      })
+      const s = f.results.scenarios.map(historyItem)
       return `- \`bench/results/${f.file}\` (${f.results.mode}): ${s.join(', ') || 'no scenario finished'}`
     }),
     '',

@@ -49,14 +49,40 @@ export interface Comparison {
   met?: boolean
 }
 
+/** A target that is a count or a limit rather than a ratio to a baseline (e.g. "0 dropped requests"). */
+export interface Check {
+  metric: string
+  value: number
+  unit: string
+  /** The target in words, e.g. "= 0". */
+  target: string
+  met: boolean
+}
+
+/** A table of a scenario's own figures, rendered under its load figures as it is. */
+export interface Table {
+  /** A sentence before the table. */
+  caption: string
+  columns: string[]
+  /** Which columns hold numbers (right-aligned); by index. */
+  numeric?: boolean[]
+  rows: Array<Array<string | number>>
+}
+
 export interface ScenarioResult {
   name: string
   title: string
   /** One paragraph: what is measured, and how. */
   description: string
   params: Record<string, unknown>
+  /** Load subjects; empty for a scenario that measures no server (its figures are in `tables`). */
   subjects: Subject[]
   comparisons: Comparison[]
+  /** Targets that are not ratios; a scenario may have these instead of a target comparison. */
+  checks?: Check[]
+  tables?: Table[]
+  /** A few words for the summary when the scenario has no target. */
+  headline?: string
   /** One plain sentence on the target, met or missed, with the figures. */
   verdict: string
   notes: string[]

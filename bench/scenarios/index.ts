@@ -3,6 +3,8 @@
  * bench/scenarios/<name>.ts exporting a `Scenario`, and list it here.
  */
 import type { Scenario } from '../lib/scenario.js'
+import { reloadUnderLoad } from './reload-under-load.js'
 import { requestReply } from './request-reply.js'
+import { workerChannel } from './worker-channel.js'
 
-export const SCENARIOS: readonly Scenario[] = [requestReply]
+export const SCENARIOS: readonly Scenario[] = [requestReply, reloadUnderLoad, workerChannel]

@@ -7,7 +7,7 @@
  * Target: mswoole does at least the floor's requests/s.
  */
 import { CpuMeter, waitForQuiet } from '../lib/cpu.js'
-import { LoadClient, type LoadOptions, type LoadSnapshot } from '../load-client.js'
+import { LoadClient, type LoadOptions, type LoadPhase, type LoadSnapshot } from '../load-client.js'
 import { startMswoole, type MswooleTarget } from '../lib/mswoole-target.js'
 import { REPO_ROOT } from '../lib/paths.js'
 import { startPlainWs, type PlainWsTarget } from '../lib/plain-ws-target.js'
@@ -24,10 +24,15 @@ export interface RequestReplyOptions {
   replyEvent?: string
   /** Extra keys for mswoole's `setting` block (worker_num, ack, …). */
   mswooleSetting?: Record<string, unknown>
+  /** Milliseconds to wait for the replies in flight after the window, to count lost requests (the load client's `drain`). */
+  drain?: number
+  /** Seconds a round may wait for a quiet machine before it starts anyway. Default QUIET_MAX_WAIT. */
+  quietMaxWait?: number
 }
 
 export const FULL: RequestReplyOptions = { connections: 1000, duration: 15, warmup: 3, rounds: 3 }
-export const QUICK: RequestReplyOptions = { connections: 200, duration: 5, warmup: 1, rounds: 1 }
+// Quick waits less for a quiet machine: on a machine shared with test runs the full wait could eat the two minutes.
+export const QUICK: RequestReplyOptions = { connections: 200, duration: 5, warmup: 1, rounds: 1, quietMaxWait: 5 }
 
 /** Both targets up at once, stopped whatever happens; a reload scenario reuses this. */
 export async function withTargets<T>(tokens: number, mswooleSetting: Record<string, unknown> | undefined, fn: (mswoole: MswooleTarget, floor: PlainWsTarget) => Promise<T>): Promise<T> {
@@ -47,12 +52,19 @@ export interface LoadTarget {
   url: LoadOptions['url']
 }
 
+/** What a scenario may watch during a round: live counters, and the phases (the window opens at 'measuring'). */
+export interface RoundHooks {
+  onProgress?: (s: LoadSnapshot) => void
+  onPhase?: (phase: LoadPhase, s: LoadSnapshot) => void
+}
+
 /**
  * One closed-loop round against one target: waits (bounded) for a quiet machine,
  * then loads it, metering the server's CPU over exactly the measured window.
  */
-export async function measureRound(target: LoadTarget, o: RequestReplyOptions, quietPids: number[], onProgress?: (s: LoadSnapshot) => void): Promise<Round> {
-  const otherCoresBefore = await waitForQuiet(QUIET_OTHER_CORES, QUIET_MAX_WAIT, quietPids)
+export async function measureRound(target: LoadTarget, o: RequestReplyOptions, quietPids: number[], hooks: RoundHooks = {}): Promise<Round> {
+  const { onProgress, onPhase } = hooks
+  const otherCoresBefore = await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait ?? QUIET_MAX_WAIT, quietPids)
   const meter = new CpuMeter(target.pid)
   let cpu: Round['cpu'] = null
   const load = await new LoadClient({
@@ -62,20 +74,23 @@ export async function measureRound(target: LoadTarget, o: RequestReplyOptions, q
     warmup: o.warmup,
     ...(o.frame === undefined ? {} : { frame: o.frame }),
     ...(o.replyEvent === undefined ? {} : { replyEvent: o.replyEvent }),
+    ...(o.drain === undefined ? {} : { drain: o.drain }),
     ...(onProgress === undefined ? {} : { onProgress }),
     onPhase: (phase, snap) => {
       if (phase === 'measuring') meter.start()
-      else if (phase === 'closing' && cpu === null) cpu = meter.stop(snap.replies)
+      else if ((phase === 'draining' || phase === 'closing') && cpu === null) cpu = meter.stop(snap.replies)
+      onPhase?.(phase, snap)
     },
   }).run()
   return { load, cpu, otherCoresBefore }
 }
 
 /** Other work on the machine (cores) under which a round may start, and how long to wait for it. */
-const QUIET_OTHER_CORES = 0.3
+export const QUIET_OTHER_CORES = 0.3
 const QUIET_MAX_WAIT = 20 // seconds
 
-function brief(r: Round): string {
+/** One line on a round, for the run's log. */
+export function brief(r: Round): string {
   const l = r.load
   const cpu = r.cpu === null ? '' : `, server ${r.cpu.serverMicrosPerReply} µs CPU/reply (${r.cpu.serverCores} cores), other work ${r.cpu.otherCores} cores`
   return `${l.requestsPerSecond} req/s, p50 ${l.latency.p50} ms, p99 ${l.latency.p99} ms, ${l.errors.total} errors, ${l.unexpectedCloses} unexpected closes${cpu}`
