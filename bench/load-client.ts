@@ -10,12 +10,12 @@
  * connections and MAX_DURATION seconds, and a hard deadline that ends the run
  * whatever the server does.
  */
-import { readFileSync, realpathSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
+import { isMain } from './lib/is-main.js'
 
 export const MAX_CONNECTIONS = 20_000
 export const MAX_DURATION = 600 // seconds
@@ -712,17 +712,7 @@ async function main(argv: string[]): Promise<number> {
   return result.connections.opened === 0 ? 1 : 0
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code

@@ -9,10 +9,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { processCpuSeconds } from './lib/cpu.js'
+import { isMain } from './lib/is-main.js'
 
 export const FULL_MESSAGES = 100_000
 export const QUICK_MESSAGES = 20_000
@@ -181,17 +181,7 @@ export async function measureWorkerChannel(options: WorkerChannelOptions): Promi
   }
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const quick = process.argv.includes('--quick')
   const result = await measureWorkerChannel({ messages: quick ? QUICK_MESSAGES : FULL_MESSAGES })
   console.log(JSON.stringify({ messages: result.messages, batchedMessages: result.batchedMessages, batch: result.batch, messagesPerSecond: result.messagesPerSecond }, null, 2))
