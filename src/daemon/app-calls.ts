@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../app-api/types.js'
+import { isStoreMethod } from '../app-api/store-methods.js'
 import { MswError } from '../errors.js'
 import type { AppCallName, AppCalls } from '../worker/protocol.js'
 import type { ConnectionRegistry } from './connections/registry.js'
@@ -6,14 +6,6 @@ import { uidKey } from './delivery.js'
 import type { Store } from './store/store.js'
 
 type Handlers = { [K in AppCallName]: (...args: AppCalls[K]) => unknown }
-
-/** The store methods a controller may call through `app.store`; nothing else of the Store. */
-const STORE_METHODS = new Set<keyof KeyValueStore>([
-  'get', 'set', 'del', 'expire', 'ttl', 'incr',
-  'hget', 'hset', 'hdel', 'hgetall', 'hlen',
-  'sadd', 'srem', 'smembers', 'sismember', 'scard',
-  'lpush', 'rpush', 'lpop', 'rpop', 'lrange', 'llen', 'ltrim',
-])
 
 /**
  * Carries out what a worker's App asks for. Operations on an fd that has
@@ -58,8 +50,8 @@ export function createAppCalls(registry: ConnectionRegistry, store: Store): Hand
     },
     uidFds: async (uid) => (await store.smembers(uidKey(uid))).map(Number),
     store: (method, args) => {
-      if (!STORE_METHODS.has(method as keyof KeyValueStore)) throw new MswError('MSW_ERR_INVALID_ARGUMENT', `store has no method "${method}"`)
-      const fn = store[method as keyof KeyValueStore] as (...a: unknown[]) => Promise<unknown>
+      if (!isStoreMethod(method)) throw new MswError('MSW_ERR_INVALID_ARGUMENT', `store has no method "${method}"`)
+      const fn = store[method] as (...a: unknown[]) => Promise<unknown>
       return fn.apply(store, args)
     },
   }

@@ -1,5 +1,6 @@
 import type { App, AppLogger, KeyValueStore, SendOptions, Target } from '../app-api/types.js'
 import type { LogLevelName } from '../ipc/methods.js'
+import { STORE_METHODS } from '../app-api/store-methods.js'
 import { envelope, STATUS } from '../protocol/envelope.js'
 import type { AppCallName, AppCalls, FromWorker, ToWorker } from './protocol.js'
 
@@ -42,17 +43,6 @@ interface PendingCall {
   reject: (reason: AppCallError) => void
   timer: NodeJS.Timeout | undefined
 }
-
-/** Every KeyValueStore method, checked against the interface so a new one cannot be forgotten here. */
-const STORE_METHODS = [
-  'get', 'set', 'del', 'expire', 'ttl', 'incr',
-  'hget', 'hset', 'hdel', 'hgetall', 'hlen',
-  'sadd', 'srem', 'smembers', 'sismember', 'scard',
-  'lpush', 'rpush', 'lpop', 'rpop', 'lrange', 'llen', 'ltrim',
-] as const satisfies ReadonlyArray<keyof KeyValueStore>
-type MissingStoreMethod = Exclude<keyof KeyValueStore, (typeof STORE_METHODS)[number]>
-const storeIsComplete: MissingStoreMethod extends never ? true : MissingStoreMethod = true
-void storeIsComplete
 
 export class WorkerApp implements App {
   readonly session: App['session']
