@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import type { WorkerStatus } from '../ipc/methods.js'
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB']
@@ -33,4 +34,12 @@ export function listTable(head: string[], rows: Array<Array<string | number>>): 
   const table = new Table({ head, style: { head: ['cyan'], border: [] } })
   for (const row of rows) table.push(row.map(String))
   return table.toString()
+}
+
+/** The workers of `status` and `reload`: threads of the daemon's pid; memory shows once a worker has reported it. */
+export function workersTable(workers: WorkerStatus[]): string {
+  return listTable(
+    ['worker', 'thread', 'generation', 'handled', 'in flight', 'memory'],
+    workers.map((w) => [w.id, w.threadId, w.generation, w.handled, w.inFlight, w.memory > 0 ? formatBytes(w.memory) : '-']),
+  )
 }

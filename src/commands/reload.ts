@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { formatBytes, listTable } from '../cli/format.js'
+import { workersTable } from '../cli/format.js'
 import { withProgress } from '../cli/progress.js'
 import { withDaemon } from '../ipc/client.js'
 import type { ReloadResult } from '../ipc/methods.js'
@@ -20,12 +20,7 @@ export default class Reload extends BaseCommand {
       withDaemon(config.paths.socket, (client) => client.call('reload', {}, { timeoutMs })),
     )
     this.log(`reloaded: generation ${result.generation} (was ${result.previous}) in ${result.durationMs} ms`)
-    this.log(
-      listTable(
-        ['worker', 'thread', 'generation', 'handled', 'memory'],
-        result.workers.map((w) => [w.id, w.threadId, w.generation, w.handled, w.memory > 0 ? formatBytes(w.memory) : '-']),
-      ),
-    )
+    this.log(workersTable(result.workers))
     return result
   }
 }

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { formatBytes, formatDuration, keyValueTable, listTable } from '../cli/format.js'
+import { formatBytes, formatDuration, keyValueTable, workersTable } from '../cli/format.js'
 import { MswError } from '../errors.js'
 import { withDaemon } from '../ipc/client.js'
 import type { StatusResult } from '../ipc/methods.js'
@@ -36,15 +36,7 @@ export default class Status extends BaseCommand {
         ['log file', status.logFile],
       ]),
     )
-    if (status.workers.length > 0) {
-      this.log(
-        listTable(
-          ['worker', 'thread', 'generation', 'handled', 'in flight', 'memory'],
-          // Workers are threads of the daemon's pid; memory is shown once a worker reports it.
-          status.workers.map((w) => [w.id, w.threadId, w.generation, w.handled, w.inFlight, w.memory > 0 ? formatBytes(w.memory) : '-']),
-        ),
-      )
-    }
+    if (status.workers.length > 0) this.log(workersTable(status.workers))
     return status
   }
 }

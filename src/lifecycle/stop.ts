@@ -41,13 +41,11 @@ export async function stopDaemon(config: Config, timeoutSeconds: number): Promis
   }
   if (pid === undefined) return { wasRunning: true, pid: 0, result, killed: false }
   if (await waitForExit(pid, result ? EXIT_GRACE_MS : 0)) return { wasRunning: true, pid, result, killed: false }
-  await killHard(pid)
-  await removeFiles(paths.pidFile, paths.socket)
-  return { wasRunning: true, pid, result, killed: true }
+  return forceStop(config, pid, result)
 }
 
-async function forceStop(config: Config, pid: number): Promise<StopOutcome> {
+async function forceStop(config: Config, pid: number, result?: StopResult): Promise<StopOutcome> {
   await killHard(pid)
   await removeFiles(config.paths.pidFile, config.paths.socket)
-  return { wasRunning: true, pid, result: undefined, killed: true }
+  return { wasRunning: true, pid, result, killed: true }
 }

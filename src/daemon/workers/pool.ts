@@ -272,13 +272,14 @@ export class WorkerPool {
     this.options.logger.error({ worker: dead.id, generation: this.generation, code, lost: lost.length }, 'worker exited; replacing it')
     if (lost.length > 0) this.options.onLost(lost)
     // Messages for this slot wait in the new worker's backlog until it is ready.
-    const fresh = this.#spawnInto(dead.id)
+    void this.#spawnInto(dead)
     for (const { fd } of lost) this.#release(fd)
-    void fresh
   }
 
-  #spawnInto(id: number): Promise<void> {
-    const placeholder = this.#placeholder(id)
+  #spawnInto(dead: PoolWorker): Promise<void> {
+    const id = dead.id
+    // Stands in (not ready) for the worker being replaced, collecting what is sent to its slot meanwhile.
+    const placeholder = new PoolWorker(id, dead.thread)
     this.#slots[id] = placeholder
     return this.#spawn(id).then(
       (fresh) => {
@@ -289,12 +290,5 @@ export class WorkerPool {
       },
       (err: unknown) => this.options.logger.error({ err, worker: id }, 'replacement worker failed to start'),
     )
-  }
-
-  /** Stands in for a worker being replaced, collecting what is sent to its slot meanwhile. */
-  #placeholder(id: number): PoolWorker {
-    const pending = new PoolWorker(id, this.#slots[id]?.thread as Worker)
-    pending.ready = false
-    return pending
   }
 }
