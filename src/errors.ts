@@ -31,6 +31,12 @@ export const ERRORS = {
   MSW_ERR_AUTH_EXPIRED: 'auth token expired',
   MSW_ERR_STORE_WRONGTYPE: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   MSW_ERR_STORE_NOT_INTEGER: 'value is not an integer or out of range',
+  MSW_ERR_STORE_UNAVAILABLE: 'the store is unreachable',
+  MSW_ERR_CONN_NOT_FOUND: 'no such connection',
+  MSW_ERR_UNAUTHORIZED: 'missing or wrong manager key',
+  MSW_ERR_NOT_FOUND: 'no such route',
+  MSW_ERR_BAD_REQUEST: 'malformed request',
+  MSW_ERR_BODY_TOO_LARGE: 'request body too large',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -2,7 +2,7 @@ import { isStoreMethod } from '../app-api/store-methods.js'
 import { MswError } from '../errors.js'
 import type { AppCallName, AppCalls } from '../worker/protocol.js'
 import type { ConnectionRegistry } from './connections/registry.js'
-import { uidKey } from './delivery.js'
+import { uidKey } from './delivery/delivery.js'
 import type { Store } from './store/store.js'
 
 type Handlers = { [K in AppCallName]: (...args: AppCalls[K]) => unknown }

@@ -7,8 +7,9 @@ import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import { createClientLifecycle } from './connections/client-lifecycle.js'
 import { ConnectionRegistry } from './connections/registry.js'
-import { Delivery } from './delivery.js'
+import { Delivery } from './delivery/delivery.js'
 import { startHeartbeat } from './heartbeat.js'
+import { DaemonStats } from './stats.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 import { createWorkerBridge } from './worker-bridge.js'
@@ -45,6 +46,8 @@ export class Daemon {
   readonly startedAt = new Date()
   readonly registry: ConnectionRegistry
   readonly logger: Logger
+  readonly stats = new DaemonStats()
+  #delivery: Delivery | undefined
   #ipc: IpcServer | undefined
   #outside: OutsideServer | undefined
   #manager: ManagerServer | undefined
@@ -106,7 +109,13 @@ export class Daemon {
     this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: createControlApi(this), logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)
     const store = (this.#store = openStore(this.config.cache))
-    const delivery = new Delivery(this.registry, store, app.setting.max_buffered_bytes, this.logger)
+    const delivery = (this.#delivery = new Delivery({
+      registry: this.registry,
+      store,
+      maxBufferedBytes: app.setting.max_buffered_bytes,
+      stats: this.stats,
+      logger: this.logger,
+    }))
     this.#workers = new WorkerGenerations({
       appDir: paths.app,
       size: app.setting.worker_num,
@@ -115,13 +124,15 @@ export class Daemon {
       maxMemoryMb: app.setting.worker_max_memory,
       logger: this.logger,
       onMessage: createWorkerBridge({ registry: this.registry, store, delivery, logger: this.logger }),
-      reply: (fd, frame) => delivery.toFd(fd, frame),
+      reply: (fd, frame) => void delivery.toFd(fd, frame),
+      onWorkerRestart: () => this.stats.workerRestarts++,
     })
     await this.#workers.start()
     const clients = createClientLifecycle({
       registry: this.registry,
       store,
       delivery,
+      stats: this.stats,
       workers: this.#workers,
       logger: this.logger,
       ack: app.setting.ack,
@@ -154,6 +165,12 @@ export class Daemon {
     await removeFiles(this.config.paths.pidFile, this.config.paths.socket)
     this.log.flushSync()
     await this.log.close()
+  }
+
+  /** Where control methods write to clients; there once the ports are up. */
+  get delivery(): Delivery {
+    if (!this.#delivery) throw new MswError('MSW_ERR_NOT_RUNNING', 'the daemon is still starting')
+    return this.#delivery
   }
 
   status(): StatusResult {
@@ -225,7 +242,10 @@ export class Daemon {
     if (this.state !== 'running' || !this.#workers) {
       return Promise.reject(new MswError('MSW_ERR_RELOAD_REFUSED', `cannot reload while ${this.state}`))
     }
-    return this.#workers.reload(this.config.app.setting.max_wait_time * 1000)
+    return this.#workers.reload(this.config.app.setting.max_wait_time * 1000).then((result) => {
+      this.stats.reloads++
+      return result
+    })
   }
 
   /** Resolves once the daemon has released everything after a stop. */

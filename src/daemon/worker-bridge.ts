@@ -3,7 +3,7 @@ import { MswError } from '../errors.js'
 import type { FromWorker } from '../worker/protocol.js'
 import { createAppCalls } from './app-calls.js'
 import type { ConnectionRegistry } from './connections/registry.js'
-import type { Delivery } from './delivery.js'
+import type { Delivery } from './delivery/delivery.js'
 import type { Store } from './store/store.js'
 import type { PoolWorker, WorkerPool } from './workers/pool.js'
 

@@ -10,6 +10,32 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 export type LogLevelName = (typeof LOG_LEVELS)[number]
 
 export const MAX_TAIL_LINES = 10_000
+export const MAX_PAGE = 1000
+
+/** A close code a server may send: 1000 (normal) or one of the application range 3000–4999. */
+const closeCode = z
+  .number()
+  .int()
+  .refine((code) => code === 1000 || (code >= 3000 && code <= 4999), 'close code must be 1000 or 3000–4999')
+
+/** A close frame carries at most 123 bytes of reason. */
+const closeReason = z.string().refine((reason) => Buffer.byteLength(reason) <= 123, 'reason must be at most 123 bytes of UTF-8')
+
+const fd = z.number().int().positive()
+const paging = {
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(MAX_PAGE).default(100),
+}
+
+/** The seed's envelope fields a backend sends: `{status, event, info, param}`. */
+const message = {
+  status: z.number().int().min(100).max(599).default(200),
+  info: z.string().max(65_536).default(''),
+  param: z.unknown().optional(),
+}
+
+/** A uid as backends have it: the token's `id`, a string or a number. */
+const uid = z.union([z.string().min(1).max(256), z.number().int()]).transform(String)
 
 export const paramSchemas = {
   status: z.object({}).strict(),
@@ -25,6 +51,47 @@ export const paramSchemas = {
       lines: z.number().int().min(0).max(MAX_TAIL_LINES).default(50),
       follow: z.boolean().default(false),
       level: z.enum(LOG_LEVELS).optional(),
+    })
+    .strict(),
+  'connections.list': z
+    .object({
+      room: z.string().min(1).optional(),
+      type: z.string().min(1).optional(),
+      uid: uid.optional(),
+      ip: z.string().min(1).optional(),
+      ...paging,
+    })
+    .strict(),
+  'connections.kick': z
+    .object({
+      fd,
+      code: closeCode.default(4000),
+      reason: closeReason.default('kicked'),
+    })
+    .strict(),
+  broadcast: z
+    .object({
+      room: z.string().min(1).optional(),
+      all: z.literal(true).optional(),
+      event: z.string().min(1).max(256).default('serverBroadcast'),
+      ...message,
+      except: z.array(fd).max(10_000).default([]),
+    })
+    .strict()
+    .refine((p) => (p.room === undefined) !== (p.all === undefined), 'give exactly one of room and all'),
+  push: z
+    .object({
+      fd: fd.optional(),
+      uid: uid.optional(),
+      event: z.string().min(1).max(256).default('serverPush'),
+      ...message,
+    })
+    .strict()
+    .refine((p) => (p.fd === undefined) !== (p.uid === undefined), 'give exactly one of fd and uid'),
+  'rooms.list': z
+    .object({
+      prefix: z.string().optional(),
+      ...paging,
     })
     .strict(),
 } as const
@@ -89,11 +156,65 @@ export interface LogsTailResult {
   file: string
 }
 
+/** One client connection as operators and backends see it. */
+export interface ConnectionInfo {
+  fd: number
+  /** The token's `id` (the uid), null for an anonymous client. */
+  id: string | number | null
+  type: string | null
+  /** The room code from the token, "" without one. */
+  code: string
+  nickname: string | null
+  ip: string
+  /** Rooms the connection is in (it leaves them when it closes). */
+  rooms: string[]
+  connectedAt: string
+  lastActiveAt: string
+  messagesIn: number
+  messagesOut: number
+}
+
+export interface Page {
+  /** Entries that matched the filters, before paging. */
+  total: number
+  offset: number
+  limit: number
+}
+
+export interface ConnectionsListResult extends Page {
+  connections: ConnectionInfo[]
+}
+
+export interface KickResult {
+  fd: number
+  code: number
+  reason: string
+}
+
+export interface DeliveryResult {
+  /** Sockets the message was written to on this node. */
+  delivered: number
+}
+
+export interface RoomInfo {
+  name: string
+  members: number
+}
+
+export interface RoomsListResult extends Page {
+  rooms: RoomInfo[]
+}
+
 export interface MethodResults {
   status: StatusResult
   stop: StopResult
   reload: ReloadResult
   'logs.tail': LogsTailResult
+  'connections.list': ConnectionsListResult
+  'connections.kick': KickResult
+  broadcast: DeliveryResult
+  push: DeliveryResult
+  'rooms.list': RoomsListResult
 }
 
 export type ResultOf<M extends MethodName> = MethodResults[M]

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
-import type { Delivery } from '../delivery.js'
-import { uidKey } from '../delivery.js'
+import type { Delivery } from '../delivery/delivery.js'
+import { uidKey } from '../delivery/delivery.js'
 import { handleClientMessages } from '../protocol/client-messages.js'
+import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
 import type { WorkerGenerations } from '../workers/generations.js'
 import type { ClosedConnection, ConnectionIdentity } from './connection.js'
@@ -12,6 +13,7 @@ export interface ClientLifecycleOptions {
   registry: ConnectionRegistry
   store: Store
   delivery: Delivery
+  stats: DaemonStats
   workers: WorkerGenerations
   logger: Logger
   ack: boolean
@@ -28,6 +30,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
 
   function open(ws: WebSocket, identity: ConnectionIdentity): void {
     const connection = registry.add(ws, identity)
+    options.stats.connectionsOpened++
     const fd = String(connection.fd)
     const failed = (err: unknown) => logger.error({ err, fd: connection.fd }, 'store failed at open')
     if (identity.code !== '') {
@@ -44,6 +47,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
       escapeHtml: options.escapeHtml,
       registry,
       delivery: options.delivery,
+      stats: options.stats,
       logger,
       route: (message) => options.workers.dispatch(message),
     })
@@ -51,6 +55,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
   }
 
   function closed({ connection, code, reason }: ClosedConnection): void {
+    options.stats.connectionsClosed++
     const fd = String(connection.fd)
     const failed = (err: unknown) => logger.error({ err, fd: connection.fd }, 'store failed at close')
     for (const key of connection.closeKeys) store.srem(key, fd).catch(failed)

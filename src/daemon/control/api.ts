@@ -3,13 +3,27 @@ import type { Handlers } from '../../ipc/server.js'
 import { levelFilter } from '../../logs/levels.js'
 import { readTail } from '../../logs/read-tail.js'
 import type { Daemon } from '../daemon.js'
+import { kickConnection, listConnections } from './connections.js'
+import { broadcast, push } from './messaging.js'
+import { listRooms } from './rooms.js'
 
-/** The control API, implemented once; the control socket (and later the manager port) serve it. */
+/** The control API, implemented once; the control socket and the manager port both serve it. */
 export function createControlApi(daemon: Daemon): Handlers {
+  const { registry, stats } = daemon
+  const messaging = () => ({ registry, stats, delivery: daemon.delivery })
   return {
     status: async () => daemon.status(),
     stop: async ({ timeout }) => daemon.stop(timeout),
     reload: async () => daemon.reload(),
+    'connections.list': async (params) => listConnections(registry, params),
+    'connections.kick': async (params) => {
+      const result = kickConnection(registry, stats, params)
+      daemon.logger.info(result, 'connection kicked')
+      return result
+    },
+    broadcast: (params) => broadcast(messaging(), params),
+    push: (params) => push(messaging(), params),
+    'rooms.list': async (params) => listRooms(registry, params),
     'logs.tail': async ({ lines, follow, level }, ctx) => {
       const file = daemon.config.paths.logFile
       const keep = levelFilter(level)

@@ -3,8 +3,9 @@ import type { RawData } from 'ws'
 import type { Message } from '../../app-api/types.js'
 import type { Connection } from '../connections/connection.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
-import type { Delivery } from '../delivery.js'
-import { FRAMES } from './frames.js'
+import type { Delivery } from '../delivery/delivery.js'
+import type { DaemonStats } from '../stats.js'
+import { WIRE } from './frames.js'
 import { escapeStrings } from './escape-html.js'
 import { readFrame } from './inbound.js'
 
@@ -13,6 +14,7 @@ export interface ClientMessageOptions {
   escapeHtml: boolean
   registry: ConnectionRegistry
   delivery: Delivery
+  stats: DaemonStats
   logger: Logger
   /** Hands a checked message to the application's workers. */
   route(message: Message): void
@@ -32,17 +34,19 @@ export function handleClientMessages(connection: Connection, options: ClientMess
     const now = Date.now()
     connection.lastActiveAt = now
     connection.messagesIn++
+    options.stats.messagesIn++
+    options.stats.bytesIn += byteLength(data)
     const rate = connection.rate.take(now)
     if (rate === 'flood') {
       options.logger.warn({ fd: connection.fd, ip: connection.ip }, 'client flooding, disconnected')
       options.registry.close(connection, FLOOD_CLOSE_CODE, 'rate limit exceeded')
       return
     }
-    if (rate === 'limited') return delivery.write(connection, FRAMES.rateLimited)
+    if (rate === 'limited') return void delivery.write(connection, WIRE.rateLimited)
     const inbound = readFrame(data, isBinary)
-    if (inbound.kind === 'keepalive') return delivery.write(connection, '3')
-    if (inbound.kind === 'reject') return delivery.write(connection, inbound.frame)
-    if (options.ack) delivery.write(connection, FRAMES.ack)
+    if (inbound.kind === 'keepalive') return void delivery.write(connection, WIRE.keepalive)
+    if (inbound.kind === 'reject') return void delivery.write(connection, inbound.frame)
+    if (options.ack) delivery.write(connection, WIRE.ack)
     const fields = options.escapeHtml ? (escapeStrings(inbound.fields) as Record<string, unknown>) : inbound.fields
     // The seed sent `method` unescaped to the router; the rest as the controller's data.
     options.route({
@@ -53,4 +57,9 @@ export function handleClientMessages(connection: Connection, options: ClientMess
       code: connection.code,
     })
   })
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0)
+  return data instanceof ArrayBuffer ? data.byteLength : data.length
 }

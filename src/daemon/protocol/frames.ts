@@ -1,4 +1,5 @@
 import { envelope } from '../../protocol/envelope.js'
+import { wireFrame } from '../delivery/wire-frame.js'
 
 /** The replies the master itself sends; their events keep the seed's names where it had one. */
 export const FRAMES = {
@@ -11,6 +12,13 @@ export const FRAMES = {
   tooLarge: envelope(413, 'messageTooLarge', 'message exceeds the size limit'),
   rateLimited: envelope(429, 'rateLimited', 'too many messages; slow down'),
   unavailable: envelope(503, 'serviceUnavailable', 'the server is not ready to handle messages'),
+} as const
+
+/** The replies sent most often, framed once for the life of the daemon. */
+export const WIRE = {
+  ack: wireFrame(FRAMES.ack),
+  keepalive: wireFrame('3'),
+  rateLimited: wireFrame(FRAMES.rateLimited),
 } as const
 
 export function forbiddenKeyFrame(key: string): string {

@@ -1,3 +1,4 @@
+import { MswError } from '../../errors.js'
 import {
   checkExpireSeconds,
   checkIncrement,
@@ -102,6 +103,11 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
+  }
+
+  /** In-process: reachable until closed, as a Redis connection is until it drops. */
+  async ping(): Promise<void> {
+    if (this.timer === undefined) throw new MswError('MSW_ERR_STORE_UNAVAILABLE', 'the memory store is closed')
   }
 
   // Strings

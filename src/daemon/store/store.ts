@@ -24,6 +24,8 @@ import { ERRORS, MswError } from '../../errors.js'
  */
 export interface Store extends KeyValueStore {
   readonly kind: StoreKind
+  /** Resolves when the store answers; fails with MSW_ERR_STORE_UNAVAILABLE when it does not. */
+  ping(): Promise<void>
   /** Releases timers and connections; the store is not used afterwards. */
   close(): Promise<void>
 }

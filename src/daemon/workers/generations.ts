@@ -16,6 +16,8 @@ export interface GenerationsOptions {
   onMessage(message: FromWorker, worker: PoolWorker, pool: WorkerPool): void
   /** Writes a frame to an fd (for the replies owed by lost messages). */
   reply(fd: number, frame: string): void
+  /** A worker died or was ended and a new one takes its place. */
+  onWorkerRestart(): void
 }
 
 type Work = { kind: 'message'; data: Message } | { kind: 'close'; controllers: string[]; event: CloseEvent }
@@ -126,6 +128,7 @@ export class WorkerGenerations {
         for (const { fd, status } of lost) options.reply(fd, LOST_FRAMES[status])
       },
       onFdIdle: (fd) => this.#release(fd),
+      onReplace: options.onWorkerRestart,
     })
   }
 

@@ -23,6 +23,8 @@ export interface PoolOptions {
   onLost(lost: Array<{ fd: number; status: 500 | 504 }>): void
   /** The fd has nothing in flight in this pool any more. */
   onFdIdle(fd: number): void
+  /** A dead worker is being replaced. */
+  onReplace(): void
 }
 
 interface InFlight {
@@ -156,6 +158,7 @@ export class WorkerPool {
     clearInterval(this.#watchdog)
     const lost = this.#slots.flatMap((worker) => this.#takeLost(worker))
     if (lost.length > 0) this.options.onLost(lost)
+    this.options.onReplace()
     await Promise.all(this.#slots.map((worker) => worker.thread.terminate()))
     for (const { fd } of lost) this.#release(fd)
   }
@@ -271,6 +274,7 @@ export class WorkerPool {
     const lost = this.#takeLost(dead)
     this.options.logger.error({ worker: dead.id, generation: this.generation, code, lost: lost.length }, 'worker exited; replacing it')
     if (lost.length > 0) this.options.onLost(lost)
+    this.options.onReplace()
     // Messages for this slot wait in the new worker's backlog until it is ready.
     void this.#spawnInto(dead)
     for (const { fd } of lost) this.#release(fd)

@@ -1,0 +1,98 @@
+import type { Logger } from 'pino'
+import WebSocket from 'ws'
+import type { Connection } from '../connections/connection.js'
+import type { ConnectionRegistry } from '../connections/registry.js'
+import type { DaemonStats } from '../stats.js'
+import type { Store } from '../store/store.js'
+import { rawSocket } from './raw-socket.js'
+import { TickWriter } from './tick-writer.js'
+import { payloadOf, wireFrame, type WireFrame } from './wire-frame.js'
+
+/** The store key of a uid's set of fds; keys starting with "@" are mswoole's own. */
+export const uidKey = (uid: string): string => `@uid:${uid}`
+
+export interface DeliveryOptions {
+  registry: ConnectionRegistry
+  store: Store
+  /** setting.max_buffered_bytes: a client with more unread output than this is cut. */
+  maxBufferedBytes: number
+  stats: DaemonStats
+  logger: Logger
+}
+
+/**
+ * Writes messages to sockets. Each message is framed once, however many
+ * sockets it goes to, and a socket's frames of one event-loop turn leave in
+ * one write. A client whose unread output passes the limit is cut, so memory
+ * stays bounded whatever a slow reader does.
+ */
+export class Delivery {
+  readonly #writer = new TickWriter()
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  /** One message to one connection; false when it was not written. */
+  write(connection: Connection, message: string | WireFrame): boolean {
+    return this.#send(connection, typeof message === 'string' ? wireFrame(message) : message)
+  }
+
+  toFd(fd: number, message: string): boolean {
+    const connection = this.options.registry.get(fd)
+    return connection ? this.write(connection, message) : false
+  }
+
+  /** To every member of a room (a store set of fds), but those in `except`; answers how many were written. */
+  async toRoom(room: string, message: string, except?: readonly number[]): Promise<number> {
+    const members = await this.options.store.smembers(room)
+    const skip = except && except.length > 0 ? new Set(except) : undefined
+    return this.#toFds(
+      members.map(Number).filter((fd) => !skip?.has(fd)),
+      message,
+    )
+  }
+
+  async toUid(uid: string, message: string): Promise<number> {
+    return this.#toFds((await this.options.store.smembers(uidKey(uid))).map(Number), message)
+  }
+
+  /** To every connection of this node, but those in `except`. */
+  toAll(message: string, except?: readonly number[]): number {
+    const skip = except && except.length > 0 ? new Set(except) : undefined
+    const frame = wireFrame(message)
+    let written = 0
+    for (const connection of this.options.registry.values()) {
+      if (!skip?.has(connection.fd) && this.#send(connection, frame)) written++
+    }
+    return written
+  }
+
+  #toFds(fds: readonly number[], message: string): number {
+    if (fds.length === 0) return 0
+    const frame = wireFrame(message)
+    let written = 0
+    for (const fd of fds) {
+      const connection = this.options.registry.get(fd)
+      if (connection && this.#send(connection, frame)) written++
+    }
+    return written
+  }
+
+  #send(connection: Connection, frame: WireFrame): boolean {
+    if (connection.state !== 'open') return false
+    const { ws } = connection
+    if (ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.options.logger.warn({ fd: connection.fd, buffered: ws.bufferedAmount }, 'client too slow, disconnected')
+      this.options.stats.slowClientsDropped++
+      this.options.registry.drop(connection, 'too slow: output buffer full')
+      return false
+    }
+    const socket = rawSocket(ws)
+    if (socket) this.#writer.write(socket, frame)
+    else if (ws.readyState === WebSocket.OPEN) ws.send(payloadOf(frame), { binary: false })
+    else return false
+    connection.messagesOut++
+    this.options.stats.messagesOut++
+    this.options.stats.bytesOut += frame.length
+    return true
+  }
+}
