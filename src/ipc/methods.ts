@@ -30,7 +30,7 @@ const paging = {
 /** The seed's envelope fields a backend sends: `{status, event, info, param}`. */
 const message = {
   status: z.number().int().min(100).max(599).default(200),
-  info: z.string().max(65_536).default(''),
+  info: z.string().default(''),
   param: z.unknown().optional(),
 }
 
