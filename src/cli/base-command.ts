@@ -1,6 +1,7 @@
 import { Command, Errors, Flags } from '@oclif/core'
 import { loadConfig, type Config } from '../config/load.js'
 import { MswError, type ErrorCode } from '../errors.js'
+import { oneLineMessage } from './one-line.js'
 
 /** Exit codes operators' tools expect: 3 = "not running" (LSB status). */
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
@@ -38,8 +39,8 @@ export abstract class BaseCommand extends Command {
     if (this.jsonEnabled()) {
       this.printJson({ error: msw ? msw.toJSON() : { code: 'MSW_ERR_INVALID_ARGUMENT', message: err.message } })
     }
-    const firstLine = err.message.split('\n')[0] ?? ''
-    process.stderr.write(`Error: ${firstLine}${msw ? ` [${msw.code}]` : ''}\n`)
+    const line = msw ? (err.message.split('\n')[0] ?? '') : oneLineMessage(err.message)
+    process.stderr.write(`Error: ${line}${msw ? ` [${msw.code}]` : ''}\n`)
     this.exit(msw ? (EXIT_CODES[msw.code] ?? 1) : (err.oclif?.exit ?? 1))
   }
 }

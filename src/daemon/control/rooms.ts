@@ -9,7 +9,7 @@ import type { ConnectionRegistry } from '../connections/registry.js'
 function roomSizes(registry: ConnectionRegistry): Map<string, number> {
   const sizes = new Map<string, number>()
   for (const connection of registry.values()) {
-    if (connection.state === 'closed') continue
+    if (connection.state !== 'open') continue
     for (const room of connection.closeKeys) sizes.set(room, (sizes.get(room) ?? 0) + 1)
   }
   return sizes

@@ -1,0 +1,46 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { plural } from '../cli/format.js'
+import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
+import { withDaemon } from '../ipc/client.js'
+import type { DeliveryResult } from '../ipc/methods.js'
+
+export default class Broadcast extends BaseCommand {
+  static override summary = 'Send a message to every connection in a room, or to all'
+  static override description =
+    'Sends the envelope {status, event, info, param} to each connection in the room (everyone who connected with that token code, or a room a controller made), or with --all to every connection. The message argument is the envelope\'s info; --param adds any JSON value as its param. Prints how many connections it was written to.'
+
+  static override examples = [
+    '<%= config.bin %> broadcast --room room1 "The show starts in 5 minutes"',
+    '<%= config.bin %> broadcast --room room1 --event lottery --param \'{"winner":42}\' "We have a winner"',
+    '<%= config.bin %> broadcast --all --event maintenance --status 503 "Back in 10 minutes"',
+    '<%= config.bin %> broadcast --room room1 --except 12,15 "to everyone else"',
+  ]
+
+  static override args = messageArgs
+
+  static override flags = {
+    room: Flags.string({ description: 'the room to send to (or --all)', exactlyOne: ['room', 'all'] }),
+    all: Flags.boolean({ description: 'send to every connection (or --room)', exactlyOne: ['room', 'all'] }),
+    except: Flags.integer({
+      description: 'fds to leave out (comma-separated, or the flag repeated)',
+      min: 1,
+      multiple: true,
+      multipleNonGreedy: true,
+      delimiter: ',',
+    }),
+    ...messageFlags('serverBroadcast'),
+  }
+
+  async run(): Promise<DeliveryResult> {
+    const { args, flags } = await this.parse(Broadcast)
+    const envelope = envelopeFields(flags, args.message)
+    const config = await this.loadSettings(flags.config)
+    const target = flags.room === undefined ? { all: true as const } : { room: flags.room }
+    const result = await withDaemon(config.paths.socket, (client) =>
+      client.call('broadcast', { ...target, ...envelope, except: flags.except ?? [] }),
+    )
+    this.log(`broadcast to ${plural(result.delivered, 'connection')} (${flags.room === undefined ? 'all' : `room ${flags.room}`})`)
+    return result
+  }
+}

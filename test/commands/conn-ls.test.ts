@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest'
+import type { ConnectionsListResult } from '../../src/ipc/methods.js'
+import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { mintToken, TestClient, type TokenFields } from '../helpers/client.js'
+
+const project = useProjects()
+
+async function open(port: number, fields: TokenFields, headers: Record<string, string> = {}): Promise<TestClient> {
+  return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken(fields)}`, { headers })
+}
+
+async function list(p: Awaited<ReturnType<typeof project>>, args: string[] = []): Promise<ConnectionsListResult> {
+  const { exitCode, json, stderr } = await cliJson<ConnectionsListResult>(p, ['conn', 'ls', ...args])
+  expect(exitCode, stderr).toBe(0)
+  return json
+}
+
+const uids = (result: ConnectionsListResult) => result.connections.map((c) => c.id).sort()
+
+describe('mswoole conn ls', () => {
+  it('prints every connection with its token fields as JSON', async () => {
+    const p = await project()
+    const { outside } = await startDaemon(p)
+    const ann = await open(outside.port, { id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann' })
+    const result = await list(p)
+    expect(result).toMatchObject({ total: 1, offset: 0, limit: 100 })
+    expect(result.connections).toHaveLength(1)
+    const [entry] = result.connections
+    expect(entry).toMatchObject({ id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann', ip: '127.0.0.1', messagesIn: 0 })
+    expect(entry?.fd).toBeGreaterThan(0)
+    expect(entry?.rooms).toContain('roomA')
+    for (const at of [entry?.connectedAt, entry?.lastActiveAt]) expect(Number.isNaN(Date.parse(at ?? ''))).toBe(false)
+    expect(entry?.messagesOut).toBeGreaterThanOrEqual(0)
+    ann.close()
+  })
+
+  it('shows a table for people, and says so when there is nobody', async () => {
+    const p = await project()
+    const { outside } = await startDaemon(p)
+    const empty = await cli(p, ['conn', 'ls'])
+    expect(empty.exitCode).toBe(0)
+    expect(empty.stdout.trim()).toBe('no connections')
+
+    const ann = await open(outside.port, { id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann' })
+    const fd = (await list(p)).connections[0]?.fd
+    const table = await cli(p, ['conn', 'ls'])
+    expect(table.exitCode).toBe(0)
+    for (const head of ['fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out']) expect(table.stdout).toContain(head)
+    const row = table.stdout.split('\n').find((line) => line.includes('Ann'))
+    expect(row).toBeDefined()
+    for (const cell of [String(fd), '7', 'wechatUser', 'roomA', '127.0.0.1', 'ago']) expect(row).toContain(cell)
+    // One page holds everyone: no paging line.
+    expect(table.stdout).not.toMatch(/of \d+ connections/)
+    ann.close()
+  })
+
+  it('filters by room, type, uid and ip', async () => {
+    const p = await project({ outside: { trusted_proxies: ['127.0.0.1'] } })
+    const { outside } = await startDaemon(p)
+    const clients = [
+      await open(outside.port, { id: 1, type: 'wechatUser', code: 'roomA' }, { 'X-Real-IP': '203.0.113.1' }),
+      await open(outside.port, { id: 2, type: 'wechatUser', code: 'roomB' }, { 'X-Real-IP': '203.0.113.2' }),
+      await open(outside.port, { id: 3, type: 'wall', code: 'roomA' }, { 'X-Real-IP': '203.0.113.2' }),
+      await open(outside.port, { id: 1, type: 'wechatUser', code: 'roomB' }, { 'X-Real-IP': '203.0.113.3' }),
+    ]
+    expect(uids(await list(p, ['--room', 'roomA']))).toEqual([1, 3])
+    expect(uids(await list(p, ['--type', 'wall']))).toEqual([3])
+    const byUid = await list(p, ['--uid', '1'])
+    expect(byUid.connections.map((c) => c.code).sort()).toEqual(['roomA', 'roomB'])
+    expect(uids(await list(p, ['--ip', '203.0.113.2']))).toEqual([2, 3])
+    // Filters combine.
+    expect(uids(await list(p, ['--ip', '203.0.113.2', '--room', 'roomB']))).toEqual([2])
+    const none = await list(p, ['--uid', '99'])
+    expect(none).toMatchObject({ total: 0, connections: [] })
+    for (const c of clients) c.close()
+  })
+
+  it('pages with --limit and --offset', async () => {
+    const p = await project()
+    const { outside } = await startDaemon(p)
+    const clients = await Promise.all([1, 2, 3].map((id) => open(outside.port, { id, type: 'wechatUser', code: 'roomA' })))
+    const first = await list(p, ['--limit', '2'])
+    expect(first).toMatchObject({ total: 3, offset: 0, limit: 2 })
+    expect(first.connections).toHaveLength(2)
+    const rest = await list(p, ['--limit', '2', '--offset', '2'])
+    expect(rest).toMatchObject({ total: 3, offset: 2, limit: 2 })
+    expect(rest.connections).toHaveLength(1)
+    const fds = [...first.connections, ...rest.connections].map((c) => c.fd)
+    expect(new Set(fds).size).toBe(3)
+
+    const human = await cli(p, ['conn', 'ls', '--limit', '2'])
+    expect(human.stdout).toContain('2 of 3 connections')
+    const bad = await cli(p, ['conn', 'ls', '--limit', '0'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    for (const c of clients) c.close()
+  })
+
+  it('exits 3 when the daemon is not running', async () => {
+    const result = await cliJson<{ error: { code: string } }>(await project(), ['conn', 'ls'])
+    expect(result.exitCode).toBe(3)
+    expect(result.json.error.code).toBe('MSW_ERR_NOT_RUNNING')
+    expect(result.stderr).toMatch(/^Error: .* \[MSW_ERR_NOT_RUNNING\]$/)
+  })
+})
