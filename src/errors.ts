@@ -37,6 +37,8 @@ export const ERRORS = {
   MSW_ERR_NOT_FOUND: 'no such route',
   MSW_ERR_BAD_REQUEST: 'malformed request',
   MSW_ERR_BODY_TOO_LARGE: 'request body too large',
+  MSW_ERR_METHOD_NOT_ALLOWED: 'HTTP method not allowed on this route',
+  MSW_ERR_UNSUPPORTED_MEDIA_TYPE: 'unsupported request content type',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

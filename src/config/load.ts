@@ -8,6 +8,7 @@ import path from 'node:path'
 import type * as z from 'zod'
 import { MswError, systemCode } from '../errors.js'
 import { applyEnv } from './env.js'
+import { isLoopbackHost } from './loopback.js'
 import { AppSchema, CacheSchema, DbSchema, keysAt, type AppConfig, type CacheConfig, type DbConfig } from './schema.js'
 
 export interface ConfigPaths {
@@ -62,6 +63,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   const cache = validate(CacheSchema, (await readJson(cacheFile, false, show)) ?? {}, cacheFile, show)
   const db = validate(DbSchema, (await readJson(dbFile, false, show)) ?? {}, dbFile, show)
   const app = applyEnv(fileApp, env)
+  checkManagerKey(app, appFile, show)
 
   const baseDir = path.dirname(dir)
   app.app = path.resolve(baseDir, app.app)
@@ -147,6 +149,20 @@ function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, sh
   const first = issues[0] ?? { key: '', problem: 'invalid' }
   const message = first.key ? `${show(file)}: ${first.key}: ${first.problem}` : `${show(file)}: ${first.problem}`
   throw new MswError('MSW_ERR_CONFIG_INVALID', message, { details: { file, key: first.key, problem: first.problem, issues } })
+}
+
+/**
+ * The manager port pushes, kicks, reloads and stops: without a key it may only
+ * listen where nothing but this machine reaches it. Checked after the env overrides,
+ * since either may set the host or the key.
+ */
+function checkManagerKey(app: AppConfig, file: string, show: (file: string) => string): void {
+  const { host, key } = app.manager
+  if (key !== '' || isLoopbackHost(host)) return
+  const problem = `must be set when manager.host (${JSON.stringify(host)}) is not a loopback address; without a key anyone who reaches the port could push, kick, reload and stop`
+  throw new MswError('MSW_ERR_CONFIG_INVALID', `${show(file)}: manager.key: ${problem}`, {
+    details: { file, key: 'manager.key', problem, issues: [{ key: 'manager.key', problem }] },
+  })
 }
 
 function describe(schema: z.ZodType, raw: unknown, issue: z.core.$ZodIssue): ConfigIssue[] {

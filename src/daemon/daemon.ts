@@ -106,7 +106,8 @@ export class Daemon {
 
   async #listen(): Promise<void> {
     const { app, paths } = this.config
-    this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: createControlApi(this), logger: this.logger })
+    const api = createControlApi(this)
+    this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: api, logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)
     const store = (this.#store = openStore(this.config.cache))
     const delivery = (this.#delivery = new Delivery({
@@ -148,7 +149,16 @@ export class Daemon {
       logger: this.logger,
       onConnection: clients.open,
     })
-    this.#manager = await listenManager({ host: app.manager.host, port: app.manager.port, logger: this.logger })
+    this.#manager = await listenManager({
+      host: app.manager.host,
+      port: app.manager.port,
+      key: app.manager.key,
+      handlers: api,
+      store,
+      registry: this.registry,
+      stats: this.stats,
+      logger: this.logger,
+    })
     this.#stopHeartbeat = startHeartbeat(this.registry, {
       idleSeconds: app.setting.heartbeat_idle_time,
       checkSeconds: app.setting.heartbeat_check_interval,

@@ -2,21 +2,12 @@ import { chmod } from 'node:fs/promises'
 import net from 'node:net'
 import type { Logger } from 'pino'
 import { MswError } from '../errors.js'
-import { failure, idOf, parseRequest, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js'
+import { answerJsonRpcText, connectionContext, type Handlers } from './dispatch.js'
+import { failure } from './jsonrpc.js'
 import { LineReader } from './line-reader.js'
-import { isMethodName, paramSchemas, type MethodName, type Notifications, type ParsedParamsOf, type ResultOf } from './methods.js'
 import { checkSocketPath } from './socket-path.js'
 
-/** What a handler can do with the connection that called it (stream notifications, learn of its close). */
-export interface CallContext {
-  notify<N extends keyof Notifications>(method: N, params: Notifications[N]): void
-  onClose(listener: () => void): void
-  readonly closed: boolean
-}
-
-export type Handlers = {
-  [M in MethodName]: (params: ParsedParamsOf<M>, ctx: CallContext) => Promise<ResultOf<M>>
-}
+export type { CallContext, Handlers } from './dispatch.js'
 
 export interface IpcServerOptions {
   socketPath: string
@@ -60,23 +51,15 @@ export async function listenIpc(options: IpcServerOptions): Promise<IpcServer> {
 }
 
 function serveConnection(socket: net.Socket, options: IpcServerOptions): void {
-  const closeListeners: Array<() => void> = []
-  let closed = false
   const write = (message: unknown): void => {
-    if (!closed && socket.writable) socket.write(JSON.stringify(message) + '\n')
+    if (socket.writable) socket.write(JSON.stringify(message) + '\n')
   }
-  const ctx: CallContext = {
-    notify: (method, params) => write({ jsonrpc: '2.0', method, params }),
-    onClose: (listener) => (closed ? listener() : closeListeners.push(listener)),
-    get closed() {
-      return closed
-    },
-  }
+  const { ctx, closed } = connectionContext(write)
   const reader = new LineReader(
     options.maxLineBytes ?? DEFAULT_MAX_LINE,
     (line) => {
-      void answerLine(line, ctx, options).then((response) => {
-        if (response !== undefined) write(response)
+      void answerJsonRpcText(line, ctx, options.handlers, options.logger).then((response) => {
+        if (response !== undefined && !ctx.closed) write(response)
       })
     },
     () => {
@@ -86,47 +69,5 @@ function serveConnection(socket: net.Socket, options: IpcServerOptions): void {
   )
   socket.on('data', (chunk: Buffer) => reader.push(chunk))
   socket.on('error', () => socket.destroy())
-  socket.on('close', () => {
-    closed = true
-    for (const listener of closeListeners.splice(0)) listener()
-  })
-}
-
-async function answerLine(line: string, ctx: CallContext, options: IpcServerOptions): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
-  let value: unknown
-  try {
-    value = JSON.parse(line)
-  } catch {
-    return failure(null, new MswError('MSW_ERR_RPC_PARSE', 'request is not valid JSON'))
-  }
-  if (!Array.isArray(value)) return answerOne(value, ctx, options)
-  if (value.length === 0) return failure(null, new MswError('MSW_ERR_RPC_INVALID_REQUEST', 'empty batch'))
-  const answers = await Promise.all(value.map((item) => answerOne(item, ctx, options)))
-  const present = answers.filter((a): a is JsonRpcResponse => a !== undefined)
-  return present.length > 0 ? present : undefined
-}
-
-async function answerOne(value: unknown, ctx: CallContext, options: IpcServerOptions): Promise<JsonRpcResponse | undefined> {
-  let id: JsonRpcId = idOf(value)
-  try {
-    const request = parseRequest(value)
-    id = request.id ?? null
-    const result = await invoke(request.method, request.params, ctx, options.handlers)
-    return request.id === undefined ? undefined : { jsonrpc: '2.0', id, result }
-  } catch (err) {
-    if (!(err instanceof MswError)) options.logger.error({ err }, 'control method failed')
-    return failure(id, err)
-  }
-}
-
-async function invoke(method: string, params: unknown, ctx: CallContext, handlers: Handlers): Promise<unknown> {
-  if (!isMethodName(method)) throw new MswError('MSW_ERR_RPC_METHOD_NOT_FOUND', `unknown method "${method}"`)
-  const parsed = paramSchemas[method].safeParse(params ?? {})
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
-    throw new MswError('MSW_ERR_RPC_INVALID_PARAMS', `${method}: ${where}${issue?.message ?? 'invalid params'}`)
-  }
-  const handler = handlers[method] as (p: unknown, c: CallContext) => Promise<unknown>
-  return handler(parsed.data, ctx)
+  socket.on('close', closed)
 }

@@ -300,6 +300,38 @@ describe('loadConfig: folder selection and paths', () => {
   })
 })
 
+describe('loadConfig: manager.key', () => {
+  it('refuses an empty key on a host that is not loopback, naming manager.key and why', async () => {
+    const root = await makeRoot({ 'app.json': { manager: { host: '0.0.0.0' } } })
+    const err = await failure(loadConfig({ cwd: root, env: {} }))
+    expect(err.code).toBe('MSW_ERR_CONFIG_INVALID')
+    expect(err.message).toMatch(/^config\/app\.json: manager\.key: must be set when manager\.host \("0\.0\.0\.0"\) is not a loopback address/)
+    expect(err.message).not.toContain('\n')
+    expect(err.details).toMatchObject({ key: 'manager.key' })
+  })
+
+  it('checks the host and key as the environment leaves them', async () => {
+    const root = await makeRoot({ 'app.json': {} })
+    const err = await failure(loadConfig({ cwd: root, env: { MSWOOLE_MANAGER_HOST: '10.1.2.3' } }))
+    expect(err.message).toContain('manager.key')
+    const keyed = await loadConfig({ cwd: root, env: { MSWOOLE_MANAGER_HOST: '10.1.2.3', MSWOOLE_MANAGER_KEY: 's3cret' } })
+    expect(keyed.app.manager).toMatchObject({ host: '10.1.2.3', key: 's3cret' })
+  })
+
+  it('allows an empty key on loopback hosts, and any host with a key', async () => {
+    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+      const root = await makeRoot({ 'app.json': { manager: { host } } })
+      expect((await loadConfig({ cwd: root, env: {} })).app.manager.host, host).toBe(host)
+    }
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', 'example.com', '']) {
+      const root = await makeRoot({ 'app.json': { manager: { host } } })
+      expect((await failure(loadConfig({ cwd: root, env: {} }))).details, host).toMatchObject({ key: 'manager.key' })
+      const keyed = await makeRoot({ 'app.json': { manager: { host, key: 'k' } } })
+      expect((await loadConfig({ cwd: keyed, env: {} })).app.manager.key, host).toBe('k')
+    }
+  })
+})
+
 describe('AppSchema', () => {
   it('parses an empty object to the documented defaults', () => {
     expect(AppSchema.parse({})).toEqual({ ...DEFAULT_APP, app: './app', runtime: './runtime' })

@@ -1,32 +1,115 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import { isLoopbackHost } from '../../config/loopback.js'
+import { MswError } from '../../errors.js'
+import type { Handlers } from '../../ipc/dispatch.js'
 import type { Address } from '../../ipc/methods.js'
-import { closeServer, listen } from '../listen.js'
+import type { ConnectionRegistry } from '../connections/registry.js'
+import { countRooms } from '../control/rooms.js'
+import { listen } from '../listen.js'
+import { createMetricsRegistry } from '../metrics/metrics.js'
+import type { DaemonStats } from '../stats.js'
+import type { Store } from '../store/store.js'
+import { createKeyCheck } from './auth.js'
+import { bodyTooLarge, MAX_BODY_BYTES } from './body.js'
+import { createHealthCheck } from './health.js'
+import { withoutStreams } from './http-calls.js'
+import { sendError, sendJson } from './respond.js'
+import { bodyParams, queryParams, restCall } from './rest.js'
+import { createRouter, type Route } from './routes.js'
+import { rpcOverHttp } from './rpc-http.js'
+import { createManagerSockets } from './ws.js'
 
 export interface ManagerOptions {
   host: string
   port: number
+  /** manager.key; empty leaves the port open, which is allowed on a loopback host only. */
+  key: string
+  /** The control API, as the control socket serves it. */
+  handlers: Handlers
+  /** Pinged by /healthz. */
+  store: Pick<Store, 'ping' | 'kind'>
+  /** The open client connections (the connections and rooms gauges). */
+  registry: ConnectionRegistry
+  /** The totals /metrics shows. */
+  stats: DaemonStats
   logger: Logger
 }
 
 export interface ManagerServer {
   address: Address
+  /** Stops accepting, closes idle connections and manager WebSockets; a call still running (a `stop`) answers first. */
   close(): Promise<void>
 }
 
-/** The manager port for backend services; today it answers health checks. */
+/** A request (headers and body) must arrive within this; a half-sent one is cut. */
+const REQUEST_TIMEOUT_MS = 30_000
+const HEADERS_TIMEOUT_MS = 10_000
+
+/**
+ * The manager port for backend services: the control API over HTTP
+ * (POST /rpc, REST under /api/) and WebSocket (JSON-RPC, and the seed's console),
+ * /metrics for Prometheus and an unkeyed /healthz. Every route but /healthz needs the key.
+ */
 export async function listenManager(options: ManagerOptions): Promise<ManagerServer> {
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://manager').pathname
-    if (req.method === 'GET' && path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ status: 'ok' }))
-      return
-    }
-    res.writeHead(404, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ error: { code: 'MSW_ERR_NOT_FOUND', message: `no route ${req.method} ${path}` } }))
+  const { host, key, logger, registry, store } = options
+  if (key === '' && !isLoopbackHost(host)) {
+    throw new MswError('MSW_ERR_CONFIG_INVALID', `manager.key must be set when manager.host (${JSON.stringify(host)}) is not a loopback address`)
+  }
+  const checkKey = createKeyCheck(key)
+  const http = withoutStreams(options.handlers)
+  const metrics = createMetricsRegistry({ stats: options.stats, connections: () => registry.size, rooms: () => countRooms(registry) })
+  const health = createHealthCheck({ store, connections: () => registry.size, logger })
+
+  const routes: Record<string, Route> = {
+    '/healthz': {
+      open: true,
+      GET: async ({ res }) => {
+        const state = await health()
+        sendJson(res, state.status === 'ok' ? 200 : 503, state)
+      },
+    },
+    '/metrics': {
+      GET: async ({ res }) => {
+        const text = await metrics.metrics()
+        res.writeHead(200, { 'content-type': metrics.contentType }).end(text)
+      },
+    },
+    '/rpc': { POST: rpcOverHttp(http, logger) },
+    '/api/status': { GET: restCall('status', queryParams, http) },
+    '/api/connections': { GET: restCall('connections.list', queryParams, http) },
+    '/api/rooms': { GET: restCall('rooms.list', queryParams, http) },
+    '/api/push': { POST: restCall('push', bodyParams, http) },
+    '/api/broadcast': { POST: restCall('broadcast', bodyParams, http) },
+    '/api/kick': { POST: restCall('connections.kick', bodyParams, http) },
+  }
+  const router = createRouter({ routes, checkKey, logger })
+  // Requests still running at close (a `stop` over /rpc) answer, then their connection closes.
+  const running = new Set<ServerResponse>()
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    running.add(res)
+    res.once('close', () => running.delete(res))
+    router(req, res)
+  }
+  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, serve)
+  // `Expect: 100-continue` with a declared body over the cap: refused before the client sends it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return sendError(res.setHeader('connection', 'close'), bodyTooLarge(), logger)
+    res.writeContinue()
+    serve(req, res)
   })
-  server.on('clientError', (_err, socket) => socket.destroy())
-  const address = await listen(server, options.host, options.port, 'manager')
-  return { address, close: () => closeServer(server) }
+  const sockets = createManagerSockets({ handlers: options.handlers, checkKey, maxPayload: MAX_BODY_BYTES, logger })
+  server.on('upgrade', sockets.upgrade)
+
+  const address = await listen(server, host, options.port, 'manager')
+  if (key === '') logger.warn({ host, port: address.port }, 'manager.key is empty: the manager port is open to anyone on this machine')
+  return {
+    address,
+    async close() {
+      server.close()
+      server.closeIdleConnections()
+      for (const res of running) if (!res.headersSent) res.setHeader('connection', 'close')
+      await sockets.close()
+    },
+  }
 }

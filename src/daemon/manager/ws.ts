@@ -1,0 +1,157 @@
+import { once } from 'node:events'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { WebSocket, WebSocketServer, type RawData } from 'ws'
+import { MswError } from '../../errors.js'
+import { answerJsonRpc, connectionContext, type CallContext, type Handlers } from '../../ipc/dispatch.js'
+import { isRecord } from '../../ipc/jsonrpc.js'
+import { unauthorized, type KeyCheck } from './auth.js'
+import { errorBody, HttpError, httpHeadersOf, httpStatusOf } from './http-error.js'
+import { answerConsole, INVALID_COMMAND } from './seed-console.js'
+
+export interface ManagerSocketsOptions {
+  handlers: Handlers
+  checkKey: KeyCheck
+  /** The largest frame a manager client may send, in bytes. */
+  maxPayload: number
+  logger: Logger
+}
+
+export interface ManagerSockets {
+  /** Takes an HTTP upgrade on any path: the key is checked first, refused with a plain HTTP 401. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Refuses new sockets and closes the open ones (1001); one still answering a call closes once it has answered. */
+  close(): Promise<void>
+}
+
+interface Peer {
+  ws: WebSocket
+  ctx: CallContext
+  /** Messages being answered; a socket is not closed under a call (a `stop` must get its answer). */
+  inFlight: number
+}
+
+const GOING_AWAY = 1001
+const POLICY_VIOLATION = 1008
+const CLOSE_TIMEOUT_MS = 2000
+/** A manager client that lets this much pile up unread (a log follow it never reads) is cut. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+
+/**
+ * WebSockets on the manager port. A message is either JSON-RPC 2.0 (an object
+ * with "jsonrpc", or a batch), answered through the control socket's dispatch
+ * with notifications streamed back (`logs.tail` follow), or a command of the
+ * seed's console (`{"method":"status"}`), answered with one text frame.
+ */
+export function createManagerSockets(options: ManagerSocketsOptions): ManagerSockets {
+  const { logger } = options
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayload, clientTracking: false })
+  const peers = new Set<Peer>()
+  let closing = false
+
+  const send = (peer: Peer, message: unknown): void => {
+    const { ws } = peer
+    if (ws.readyState !== WebSocket.OPEN) return
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      logger.warn({ buffered: ws.bufferedAmount }, 'manager socket stopped reading; cut')
+      ws.terminate()
+      return
+    }
+    ws.send(typeof message === 'string' ? message : JSON.stringify(message))
+  }
+
+  const closePeer = async (peer: Peer): Promise<void> => {
+    const { ws } = peer
+    if (ws.readyState === WebSocket.CLOSED) return
+    const done = once(ws, 'close')
+    ws.close(GOING_AWAY, 'server shutting down')
+    const timer = setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS)
+    await done
+    clearTimeout(timer)
+  }
+
+  const receive = async (peer: Peer, text: string): Promise<void> => {
+    peer.inFlight++
+    try {
+      await answer(peer, text)
+    } catch (err) {
+      if (!(err instanceof MswError)) logger.error({ err }, 'manager socket message failed')
+      const known = err instanceof MswError ? err : new MswError('MSW_ERR_INTERNAL', 'internal error')
+      send(peer, `error [${known.code}]: ${known.message}`)
+    } finally {
+      peer.inFlight--
+      if (closing && peer.inFlight === 0) void closePeer(peer)
+    }
+  }
+
+  const answer = async (peer: Peer, text: string): Promise<void> => {
+    const value = parseJson(text)
+    if (Array.isArray(value) || (isRecord(value) && 'jsonrpc' in value)) {
+      const response = await answerJsonRpc(value, peer.ctx, options.handlers, logger)
+      if (response !== undefined) send(peer, response)
+      return
+    }
+    if (!isRecord(value) || typeof value.method !== 'string') {
+      send(peer, INVALID_COMMAND)
+      peer.ws.close(POLICY_VIOLATION, 'invalid command')
+      return
+    }
+    const reply = await answerConsole({ method: value.method, say: value.say }, peer.ctx, options.handlers)
+    send(peer, reply.text)
+    await reply.after?.().catch((err: unknown) => logger.warn({ err, command: value.method }, 'console command failed'))
+  }
+
+  const serve = (ws: WebSocket): void => {
+    const { ctx, closed } = connectionContext((notification) => send(peer, notification))
+    const peer: Peer = { ws, ctx, inFlight: 0 }
+    peers.add(peer)
+    ws.on('error', (err) => logger.debug({ err }, 'manager socket error'))
+    ws.on('close', () => {
+      peers.delete(peer)
+      closed()
+    })
+    ws.on('message', (data) => void receive(peer, textOf(data)))
+  }
+
+  return {
+    upgrade(req, socket, head) {
+      socket.on('error', () => socket.destroy())
+      if (closing) return refuse(socket, new HttpError(503, 'MSW_ERR_NOT_RUNNING', 'the daemon is stopping'))
+      if (!options.checkKey(req, true)) return refuse(socket, unauthorized())
+      wss.handleUpgrade(req, socket, head, serve)
+    },
+    async close() {
+      closing = true
+      wss.close()
+      await Promise.all([...peers].filter((peer) => peer.inFlight === 0).map(closePeer))
+    },
+  }
+}
+
+/** Refuses an upgrade with a plain HTTP answer, before any WebSocket frame. */
+function refuse(socket: Duplex, err: MswError): void {
+  const status = httpStatusOf(err)
+  const body = JSON.stringify(errorBody(err))
+  const headers = {
+    ...httpHeadersOf(err),
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  }
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`)
+}
+
+function textOf(data: RawData): string {
+  const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+  return buffer.toString('utf8')
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
