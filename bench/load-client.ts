@@ -1,7 +1,8 @@
 /**
  * A small closed-loop WebSocket load client: each connection sends one request,
- * waits for its reply, then sends the next. Every benchmark scenario drives its
- * targets through this one client, so figures are comparable across targets.
+ * waits for its reply, then sends the next. Every request/reply scenario drives its
+ * targets through this one client, so figures are comparable across targets (the
+ * fan-out scenario, whose clients only listen, has bench/fan-out-client.ts).
  *
  * As a module:   const result = await runLoad({ url, connections: 200, duration: 10 })
  * From a shell:  node --import tsx bench/load-client.ts --url ws://127.0.0.1:20000/?auth=… -c 200 -d 10
@@ -15,7 +16,10 @@ import { isIPv4 } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
+import { Histogram, type LatencySummary } from './lib/histogram.js'
 import { isMain } from './lib/is-main.js'
+
+export type { LatencySummary } from './lib/histogram.js'
 
 export const MAX_CONNECTIONS = 20_000
 export const MAX_DURATION = 600 // seconds
@@ -97,13 +101,6 @@ export interface LoadSnapshot {
   unexpectedCloses: number
 }
 
-export interface LatencySummary {
-  p50: number
-  p90: number
-  p99: number
-  max: number
-  mean: number
-}
 
 export interface LoadResult {
   connections: { asked: number; opened: number; failed: number; sourceAddresses: number; connectSeconds: number }
@@ -160,79 +157,13 @@ function checkNumber(name: string, value: number, min: number, max: number): voi
 }
 
 /** The soft open-files limit of this process, when Linux tells us; each connection costs one. */
-function openFilesLimit(): number | undefined {
+export function openFilesLimit(): number | undefined {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
     const soft = line?.split(/\s{2,}/)[1]
     return soft === undefined || soft === 'unlimited' ? undefined : Number(soft)
   } catch {
     return undefined
-  }
-}
-
-// ---- latency histogram ----------------------------------------------------
-
-/**
- * Log-linear histogram over microseconds: exact below 1 024 µs, then 512 buckets
- * per power of two (under 0.2 % error). Fixed memory however long the run, unlike
- * keeping every sample.
- */
-class Histogram {
-  static readonly SUB = 512
-  readonly counts = new Float64Array(1024 + 23 * Histogram.SUB)
-  count = 0
-  sum = 0
-  max = 0
-
-  record(micros: number): void {
-    const v = Math.min(Math.max(Math.round(micros), 0), 2 ** 31 - 1)
-    this.counts[Histogram.index(v)]! += 1
-    this.count += 1
-    this.sum += v
-    if (v > this.max) this.max = v
-  }
-
-  reset(): void {
-    this.counts.fill(0)
-    this.count = 0
-    this.sum = 0
-    this.max = 0
-  }
-
-  static index(v: number): number {
-    if (v < 1024) return v
-    const shift = 31 - Math.clz32(v) - 9 // keeps 10 significant bits
-    return 1024 + (shift - 1) * Histogram.SUB + ((v >>> shift) - Histogram.SUB)
-  }
-
-  /** The middle of bucket `i`, in microseconds. */
-  static value(i: number): number {
-    if (i < 1024) return i
-    const shift = Math.floor((i - 1024) / Histogram.SUB) + 1
-    const mantissa = ((i - 1024) % Histogram.SUB) + Histogram.SUB
-    return (mantissa << shift) + ((1 << shift) - 1) / 2
-  }
-
-  percentile(p: number): number {
-    if (this.count === 0) return 0
-    const rank = Math.max(1, Math.ceil(p * this.count))
-    let seen = 0
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i]!
-      if (seen >= rank) return Math.min(Histogram.value(i), this.max)
-    }
-    return this.max
-  }
-
-  summary(): LatencySummary {
-    const ms = (micros: number) => Math.round(micros) / 1000
-    return {
-      p50: ms(this.percentile(0.5)),
-      p90: ms(this.percentile(0.9)),
-      p99: ms(this.percentile(0.99)),
-      max: ms(this.max),
-      mean: this.count === 0 ? 0 : ms(this.sum / this.count),
-    }
   }
 }
 

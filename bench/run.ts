@@ -5,6 +5,8 @@
  *   npm run bench                 full run
  *   npm run bench -- --quick      under two minutes
  *   npm run bench -- --report-only   regenerate BENCHMARKS.md from the stored results
+ *   npm run bench -- --only fan-out  run one scenario (repeatable) and merge it into today's results
+ *                                    file of that mode, the other scenarios kept as measured
  *
  * Needs a build (`npm run build`): mswoole is started through bin/run.js, which runs dist/.
  */
@@ -17,7 +19,7 @@ import { parseArgs, promisify } from 'node:util'
 import { stopAllMswoole } from './lib/mswoole-target.js'
 import { BENCHMARKS_MD, REPO_ROOT } from './lib/paths.js'
 import { renderBenchmarks } from './lib/report.js'
-import { listResults, pickForReport, writeResults, type BenchResults, type Machine } from './lib/results.js'
+import { listResults, mergeResults, pickForReport, readResults, writeResults, type BenchResults, type Machine } from './lib/results.js'
 import type { ScenarioResult } from './lib/scenario.js'
 import { SCENARIOS } from './scenarios/index.js'
 
@@ -68,17 +70,31 @@ async function regenerateReport(): Promise<void> {
   log(`BENCHMARKS.md regenerated from bench/results/${shown.file}`)
 }
 
+/** The arguments after `npm run bench` that reproduce this run. */
+function benchArgs(mode: 'full' | 'quick', only: string[]): string {
+  const args = [...(mode === 'quick' ? ['--quick'] : []), ...only.flatMap((name) => ['--only', name])]
+  return args.length === 0 ? '' : ` -- ${args.join(' ')}`
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       'report-only': { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
     },
   })
   if (values['report-only']) {
     await regenerateReport()
     return 0
   }
+  const only = values.only ?? []
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name))
+  if (unknown.length > 0) {
+    log(`no scenario named ${unknown.join(', ')}; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')}`)
+    return 2
+  }
+  const selected = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.includes(s.name))
   if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'start.js'))) {
     log('dist/ is missing: run `npm run build` first (mswoole is started through its built CLI)')
     return 1
@@ -93,13 +109,13 @@ async function main(): Promise<number> {
     finishedAt: '',
     machine: machine(),
     git: await gitState(),
-    commands: ['npm ci', 'npm run build', mode === 'full' ? 'npm run bench' : 'npm run bench -- --quick'],
+    commands: ['npm ci', 'npm run build', `npm run bench${benchArgs(mode, only)}`],
     scenarios: [],
     failures: [],
   }
   if (results.git !== null) results.commands.unshift(`git checkout ${results.git.commit}`)
   log(`${mode} run on ${results.machine.cpuModel} × ${results.machine.cpuCount}, Node ${results.machine.node}`)
-  for (const scenario of SCENARIOS) {
+  for (const scenario of selected) {
     log(`scenario ${scenario.name}`)
     try {
       const result: ScenarioResult = await scenario.run({ quick: values.quick, log: (m) => log(`  ${m}`) })
@@ -112,7 +128,10 @@ async function main(): Promise<number> {
     }
   }
   results.finishedAt = new Date().toISOString()
-  const file = await writeResults(results)
+  const base = only.length === 0 ? undefined : await readResults(results.date, mode)
+  if (only.length > 0 && base === undefined) log(`no ${mode} results for ${results.date} yet: the file holds only ${only.join(', ')}`)
+  const merged = base === undefined ? results : mergeResults(base, results, SCENARIOS.map((s) => s.name))
+  const file = await writeResults(merged)
   log(`results written to ${path.relative(REPO_ROOT, file)}`)
   await regenerateReport()
   return results.failures.length > 0 ? 1 : 0

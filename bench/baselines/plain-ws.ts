@@ -11,6 +11,7 @@
  */
 import { parseArgs } from 'node:util'
 import { WebSocketServer } from 'ws'
+import { serveBaseline } from '../lib/baseline-server.js'
 
 const { values } = parseArgs({
   options: {
@@ -46,24 +47,4 @@ wss.on('connection', (ws) => {
   ws.on('error', () => ws.terminate())
 })
 
-wss.on('listening', () => {
-  const address = wss.address()
-  process.stdout.write(`${typeof address === 'object' && address !== null ? address.port : String(address)}\n`)
-})
-
-wss.on('error', (err) => {
-  process.stderr.write(`plain-ws: ${err.message}\n`)
-  process.exit(1)
-})
-
-function shutdown(): void {
-  wss.close()
-  process.exit(0)
-}
-process.once('SIGTERM', shutdown)
-process.once('SIGINT', shutdown)
-if (values['stdin-lifeline']) {
-  process.stdin.resume()
-  process.stdin.once('end', shutdown)
-  process.stdin.once('close', shutdown)
-}
+serveBaseline(wss, 'plain-ws', values['stdin-lifeline'])

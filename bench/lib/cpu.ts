@@ -114,3 +114,15 @@ export async function waitForQuiet(maxOtherCores: number, maxSeconds: number, ow
     if (other <= maxOtherCores || performance.now() >= deadline) return Math.round(other * 100) / 100
   }
 }
+
+/** write(2)/writev(2) calls a process (all its threads) has made, from /proc/<pid>/io; undefined if unreadable. */
+export function processWriteCalls(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/io`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('syscw:'))
+    return line === undefined ? undefined : Number(line.slice(6))
+  } catch {
+    return undefined
+  }
+}

@@ -29,6 +29,8 @@ export interface MswooleTarget {
   readonly configDir: string
   readonly port: number
   readonly pid: number
+  /** The daemon's control socket, for an IpcClient. */
+  readonly socket: string
   /** The app.json the daemon runs with, for the results file. */
   readonly appJson: Record<string, unknown>
   /** ws://127.0.0.1:<port>/?auth=<token i>, for the load client's url factory. */
@@ -84,7 +86,7 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
     return JSON.parse(stdout) as T
   }
 
-  let status: { pid: number; outside: { port: number } }
+  let status: { pid: number; socket: string; outside: { port: number } }
   try {
     status = await cliJson(['start'])
   } catch (err) {
@@ -109,6 +111,7 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
     configDir,
     port,
     pid: status.pid,
+    socket: status.socket,
     appJson,
     url: (i) => urls[i % urls.length]!,
     cliJson,

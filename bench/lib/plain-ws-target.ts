@@ -1,5 +1,5 @@
 /**
- * The plain `ws` floor as a benchmark target: bench/baselines/plain-ws.ts in a child
+ * The plain `ws` floors as benchmark targets: a script under bench/baselines/ in a child
  * process, so it gets a process of its own exactly as the mswoole daemon does.
  */
 import { spawn } from 'node:child_process'
@@ -18,22 +18,28 @@ export interface PlainWsTarget {
   stop(): Promise<void>
 }
 
-export async function startPlainWs(): Promise<PlainWsTarget> {
-  const args = ['--import', 'tsx', PLAIN_WS_SCRIPT, '--host', '127.0.0.1', '--port', '0', '--stdin-lifeline']
+export function startPlainWs(): Promise<PlainWsTarget> {
+  return startBaseline(PLAIN_WS_SCRIPT)
+}
+
+/** Starts bench/baselines/<script> with `args`, once it has printed its port. */
+export async function startBaseline(script: string, args: string[] = []): Promise<PlainWsTarget> {
+  const name = path.basename(script, '.ts')
+  const argv = ['--import', 'tsx', script, '--host', '127.0.0.1', '--port', '0', ...args, '--stdin-lifeline']
   // stdin is its lifeline: if this process dies, the pipe closes and the floor exits.
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('plain-ws did not print its port within 20 s')), 20_000)
+    const timer = setTimeout(() => reject(new Error(`${name} did not print its port within 20 s`)), 20_000)
     lines.once('line', (line) => {
       clearTimeout(timer)
       const value = Number(line.trim())
       if (Number.isInteger(value) && value > 0) resolve(value)
-      else reject(new Error(`plain-ws printed ${line} instead of a port`))
+      else reject(new Error(`${name} printed ${line} instead of a port`))
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`plain-ws exited with ${code} before listening`))
+      reject(new Error(`${name} exited with ${code} before listening`))
     })
   }).catch((err: unknown) => {
     child.kill('SIGKILL')
@@ -46,7 +52,7 @@ export async function startPlainWs(): Promise<PlainWsTarget> {
   return {
     port,
     pid,
-    command: `node --import tsx bench/baselines/plain-ws.ts --port ${port}`,
+    command: `node --import tsx ${path.relative(REPO_ROOT, script)} --port ${port}${args.length > 0 ? ` ${args.join(' ')}` : ''}`,
     url: () => `ws://127.0.0.1:${port}/`,
     async stop() {
       if (stopped || child.exitCode !== null || child.signalCode !== null) return

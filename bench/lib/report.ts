@@ -5,7 +5,7 @@ import type { Check, Comparison, ScenarioResult, Subject, Table } from './scenar
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 
 function fmt(value: number, unit: string): string {
-  if (unit === 'req/s') return `${int.format(value)} req/s`
+  if (unit === 'req/s' || unit === 'deliveries/s') return `${int.format(value)} ${unit}`
   if (unit === 'ms') return `${value.toFixed(value < 10 ? 2 : 1)} ms`
   if (unit === 'µs') return `${value.toFixed(1)} µs`
   return `${value} ${unit}`
@@ -33,11 +33,12 @@ function comparisonRow(c: Comparison, labels: Map<string, string>): string {
   return `| ${c.metric} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)} (${labels.get(c.baseline) ?? c.baseline}) | ${c.ratio.toFixed(2)}× | ${c.target ?? '—'} | ${metCell(c)} |`
 }
 
-/** The comparison table's head: mswoole against the floor as before, else the two subjects' labels. */
+/** The comparison table's head: mswoole against the floor as before; one subject against others by its label. */
 function comparisonHead(comparisons: Comparison[], labels: Map<string, string>): string {
   const first = comparisons[0]
-  const uniform = first !== undefined && comparisons.every((c) => c.subject === first.subject && c.baseline === first.baseline)
-  if (!uniform || (first.subject === 'mswoole' && first.baseline === 'floor')) return '| metric | mswoole | floor | mswoole / floor | target | |'
+  const oneSubject = first !== undefined && comparisons.every((c) => c.subject === first.subject)
+  const againstFloor = oneSubject && comparisons.every((c) => c.subject === 'mswoole' && c.baseline === 'floor')
+  if (!oneSubject || againstFloor) return '| metric | mswoole | floor | mswoole / floor | target | |'
   return `| metric | ${labels.get(first.subject) ?? first.subject} | compared with | ratio | target | |`
 }
 
@@ -57,8 +58,13 @@ function tableLines(t: Table): string[] {
   ]
 }
 
+/** Subject id → label, from the subjects and the scenario's own labels. */
+function subjectLabels(s: ScenarioResult): Map<string, string> {
+  return new Map([...Object.entries(s.labels ?? {}), ...s.subjects.map((x): [string, string] => [x.id, x.label])])
+}
+
 function scenarioSection(s: ScenarioResult): string[] {
-  const labels = new Map(s.subjects.map((x) => [x.id, x.label]))
+  const labels = subjectLabels(s)
   const load = s.subjects.length > 0
   const checks = s.checks ?? []
   return [
@@ -97,7 +103,9 @@ function summaryRows(r: BenchResults): string[] {
   return r.scenarios.map((s) => {
     const link = `[${s.title}](#${anchor(s.title)})`
     const c = s.comparisons.find((x) => x.target !== undefined)
-    if (c !== undefined) return `| ${link} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)} | ${c.ratio.toFixed(2)}× | ${c.target} | ${metCell(c)} |`
+    // A baseline other than the plain ws floor is named in its cell.
+    const named = c === undefined || c.baseline === 'floor' ? '' : ` (${subjectLabels(s).get(c.baseline) ?? c.baseline})`
+    if (c !== undefined) return `| ${link} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)}${named} | ${c.ratio.toFixed(2)}× | ${c.target} | ${metCell(c)} |`
     const checks = s.checks ?? []
     if (checks.length > 0) {
       const met = checks.every((k) => k.met)
@@ -150,6 +158,11 @@ export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[]): string
     `- Node ${m.node} on ${m.platform} ${m.release} (${m.arch})`,
     `- Load average when the run began: ${m.loadAverage.toFixed(2)}`,
     ...(r.git === null ? [] : [`- Commit: \`${r.git.commit}\`${r.git.dirty ? ' (with uncommitted changes)' : ''}`]),
+    ...(r.partialRuns ?? []).map(
+      (p) =>
+        `- ${p.scenarios.map((n) => `\`${n}\``).join(', ')} measured on its own later (\`${p.command}\`), started ${p.startedAt}, load average ${p.loadAverage.toFixed(2)}` +
+        (p.git === null ? '' : `, commit \`${p.git.commit}\`${p.git.dirty ? ' (with uncommitted changes)' : ''}`),
+    ),
     '',
     '## Reproduce',
     '',

@@ -29,6 +29,50 @@ export interface BenchResults {
   scenarios: ScenarioResult[]
   /** Scenarios that threw, so one broken scenario does not hide the others. */
   failures: Array<{ name: string; error: string }>
+  /** Scenarios measured later by `--only` and merged into this file, each with when and at which commit. */
+  partialRuns?: PartialRun[]
+}
+
+export interface PartialRun {
+  scenarios: string[]
+  startedAt: string
+  finishedAt: string
+  git: { commit: string; dirty: boolean } | null
+  loadAverage: number
+  command: string
+}
+
+/**
+ * Puts `run`'s scenarios into `base`, replacing those of the same name, in `order`. A scenario
+ * that failed in `run` keeps its earlier figures in `base`, and its failure is listed.
+ */
+export function mergeResults(base: BenchResults, run: BenchResults, order: readonly string[]): BenchResults {
+  const measured = new Set(run.scenarios.map((s) => s.name))
+  const ran = new Set([...measured, ...run.failures.map((f) => f.name)])
+  const scenarios = [...base.scenarios.filter((s) => !measured.has(s.name)), ...run.scenarios].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
+  const partial: PartialRun = {
+    scenarios: [...ran],
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    git: run.git,
+    loadAverage: run.machine.loadAverage,
+    command: run.commands.at(-1) ?? '',
+  }
+  return {
+    ...base,
+    scenarios,
+    failures: [...base.failures.filter((f) => !ran.has(f.name)), ...run.failures],
+    // An earlier partial run stays listed while a scenario it measured is still shown.
+    partialRuns: [...(base.partialRuns ?? []).filter((p) => p.scenarios.some((n) => !measured.has(n))), partial],
+  }
+}
+
+export async function readResults(date: string, mode: 'full' | 'quick'): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(RESULTS_DIR, resultsFileName(date, mode)), 'utf8')) as BenchResults
+  } catch {
+    return undefined
+  }
 }
 
 export function resultsFileName(date: string, mode: 'full' | 'quick'): string {

@@ -77,6 +77,8 @@ export interface ScenarioResult {
   params: Record<string, unknown>
   /** Load subjects; empty for a scenario that measures no server (its figures are in `tables`). */
   subjects: Subject[]
+  /** Display names of subject ids that `comparisons` use and `subjects` does not hold (a scenario whose figures are in `tables`). */
+  labels?: Record<string, string>
   comparisons: Comparison[]
   /** Targets that are not ratios; a scenario may have these instead of a target comparison. */
   checks?: Check[]

@@ -1,0 +1,371 @@
+/**
+ * The fan-out measurement (bench/scenarios/fan-out.ts reports it): N idle WebSocket clients
+ * in one room, and broadcasts to that room. Three servers, up side by side, measured with the
+ * same client (bench/fan-out-client.ts, in this process, so the send and receive clocks are
+ * one) and the same number of sockets, one server's sockets open at a time:
+ *
+ *   mswoole          its `broadcast` control method over the control socket: the envelope framed
+ *                    once, and a socket's frames of one event-loop turn written in one writev.
+ *   plain ws loop    `JSON.stringify` once, then `ws.send(text)` per socket (bench/baselines/plain-ws-broadcast.ts).
+ *   raw-frame floor  the same server with --raw-frame: the frame built once, one write per socket per broadcast.
+ *
+ * Burst: B broadcasts all in flight at once; deliveries/s = B × N / (first send → last delivery).
+ * Steady: R broadcasts/s for S seconds; p50/p99/max delivery latency, and what never arrived.
+ */
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { FanOutClient, nowMs, type ConnectFigures } from './fan-out-client.js'
+import { baselineTrigger, mswooleTrigger, type BroadcastTrigger } from './lib/broadcast-trigger.js'
+import { CpuMeter, processWriteCalls, waitForQuiet, type CpuFigures } from './lib/cpu.js'
+import type { LatencySummary } from './lib/histogram.js'
+import { startMswoole } from './lib/mswoole-target.js'
+import { REPO_ROOT } from './lib/paths.js'
+import { startBaseline } from './lib/plain-ws-target.js'
+import { QUIET_OTHER_CORES } from './scenarios/request-reply.js'
+
+export interface FanOutOptions {
+  connections: number
+  /** Broadcasts per burst round, all in flight at once. */
+  burst: number
+  /** Burst rounds per subject, after one warmup burst; the median by deliveries/s is reported. */
+  rounds: number
+  /** The steady phase: broadcasts per second, for this many seconds. */
+  rate: number
+  seconds: number
+  /** Seconds to wait after the last steady broadcast for deliveries still on their way. */
+  drainSeconds: number
+  /** Seconds a phase may wait for a quiet machine before it starts anyway. */
+  quietMaxWait: number
+}
+
+export const FULL: FanOutOptions = { connections: 10_000, burst: 30, rounds: 3, rate: 10, seconds: 10, drainSeconds: 30, quietMaxWait: 20 }
+export const QUICK: FanOutOptions = { connections: 2_000, burst: 20, rounds: 1, rate: 10, seconds: 3, drainSeconds: 10, quietMaxWait: 5 }
+
+export type SubjectId = 'mswoole' | 'plain' | 'floor'
+export const LABELS: Record<SubjectId, string> = { mswoole: 'mswoole', plain: 'plain ws loop', floor: 'raw-frame floor' }
+
+/** mswoole's settings for this scenario: the bench clients send nothing, which the 60 s idle guard would cut. */
+export const MSWOOLE_SETTING = { heartbeat_idle_time: 3600 }
+
+/** One measured phase of one subject. */
+export interface PhaseResult {
+  broadcasts: number
+  /** Sockets open when the phase began: each broadcast owes each one a delivery. */
+  sockets: number
+  expected: number
+  received: number
+  /** expected − received once the phase's wait ended. */
+  missing: number
+  /** Sockets written, as the server answered each broadcast, summed. */
+  written: number
+  /** Broadcast requests that failed (their error in `errors`). */
+  failedRequests: number
+  /** From the first send to the last delivery. */
+  seconds: number
+  deliveriesPerSecond: number
+  /** Milliseconds from the send to the socket read that carried it. */
+  latency: LatencySummary
+  cpu: CpuFigures | null
+  serverMicrosPerDelivery: number | null
+  clientMicrosPerDelivery: number | null
+  /** Deliveries per write system call of the server process (/proc/<pid>/io syscw). */
+  deliveriesPerWrite: number | null
+  /** Deliveries of an earlier phase that arrived in this one (not counted in it). */
+  late: number
+  errors: string[]
+}
+
+export interface SteadyResult extends PhaseResult {
+  rate: number
+  /** Broadcasts sent per second, as the schedule was kept. */
+  achievedRate: number
+  /** The latest a broadcast left after its scheduled time, in ms. */
+  maxSendLagMs: number
+}
+
+export interface SubjectResult {
+  id: SubjectId
+  label: string
+  command: string
+  /** Over every session: the fewest sockets opened, every failure, the slowest connect. */
+  connect: ConnectFigures & { sessions: number }
+  warmup: PhaseResult
+  rounds: PhaseResult[]
+  median: PhaseResult
+  steady: SteadyResult
+  /** Sockets the server closed while the client held them. */
+  disconnected: number
+  /** Frames that were not a bench delivery. */
+  otherFrames: number
+  /** Other work on the machine (cores) just before each measured phase. */
+  otherCoresBefore: Array<number | null>
+}
+
+interface LiveSubject {
+  id: SubjectId
+  pid: number
+  command: string
+  url(index: number): string
+  trigger: BroadcastTrigger
+  stop(): Promise<void>
+}
+
+const BASELINE_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'plain-ws-broadcast.ts')
+/** Source addresses per subject, a different range each, so no session waits on another's TIME_WAIT ports. */
+const SOURCES_PER_SUBJECT = 8
+const SUBJECT_ORDER: readonly SubjectId[] = ['plain', 'mswoole', 'floor']
+
+async function startSubject(id: SubjectId, o: FanOutOptions): Promise<LiveSubject & { appJson?: Record<string, unknown> }> {
+  if (id === 'mswoole') {
+    const target = await startMswoole({ tokens: o.connections, setting: MSWOOLE_SETTING })
+    try {
+      const trigger = await mswooleTrigger(target.socket)
+      return { id, pid: target.pid, command: target.command(['start']), url: target.url, trigger, appJson: target.appJson, stop: () => target.stop() }
+    } catch (err) {
+      await target.stop()
+      throw err
+    }
+  }
+  const target = await startBaseline(BASELINE_SCRIPT, id === 'floor' ? ['--raw-frame'] : [])
+  try {
+    const trigger = await baselineTrigger(target.port)
+    return { id, pid: target.pid, command: target.command, url: target.url, trigger, stop: () => target.stop() }
+  } catch (err) {
+    await target.stop()
+    throw err
+  }
+}
+
+const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/**
+ * One phase: `schedule` fires the broadcasts (each stamped with its send time); then waits,
+ * at most `waitMs` after the last send, until every open socket got every one of them.
+ */
+async function measurePhase(client: FanOutClient, subject: LiveSubject, schedule: (fire: () => void) => Promise<void>, waitMs: (expected: number) => number): Promise<PhaseResult> {
+  const sockets = client.open
+  const meter = new CpuMeter(subject.pid)
+  const writesBefore = processWriteCalls(subject.pid)
+  const calls: Array<Promise<number>> = []
+  const started = nowMs()
+  client.beginPhase(started)
+  meter.start()
+  await schedule(() => calls.push(subject.trigger.broadcast({ sentAt: nowMs() })))
+  const expected = calls.length * sockets
+  await client.waitFor(expected, waitMs(expected))
+  const figures = client.endPhase()
+  const cpu = meter.stop(figures.received)
+  const writesAfter = processWriteCalls(subject.pid)
+  // Bounded by the trigger's own call timeout.
+  const answers = await Promise.allSettled(calls)
+  const errors = answers.flatMap((a) => (a.status === 'rejected' ? [errorText(a.reason)] : []))
+  const seconds = figures.lastAt === 0 ? 0 : (figures.lastAt - started) / 1000
+  const writes = writesBefore === undefined || writesAfter === undefined ? undefined : writesAfter - writesBefore
+  return {
+    broadcasts: calls.length,
+    sockets,
+    expected,
+    received: figures.received,
+    missing: expected - figures.received,
+    written: answers.reduce((n, a) => n + (a.status === 'fulfilled' ? a.value : 0), 0),
+    failedRequests: errors.length,
+    seconds: round(seconds, 3),
+    deliveriesPerSecond: seconds === 0 ? 0 : Math.round(figures.received / seconds),
+    latency: figures.latency,
+    cpu,
+    serverMicrosPerDelivery: cpu === null || figures.received === 0 ? null : cpu.serverMicrosPerReply,
+    clientMicrosPerDelivery: cpu === null || figures.received === 0 ? null : round((cpu.clientCores * cpu.wallSeconds * 1e6) / figures.received, 1),
+    deliveriesPerWrite: writes === undefined || writes === 0 ? null : round(figures.received / writes, 2),
+    late: figures.late,
+    errors: [...new Set(errors)].slice(0, 3),
+  }
+}
+
+/** B broadcasts at once: deliveries/s as fast as the server (and the client) go. */
+function burst(client: FanOutClient, subject: LiveSubject, broadcasts: number): Promise<PhaseResult> {
+  return measurePhase(
+    client,
+    subject,
+    async (fire) => {
+      for (let i = 0; i < broadcasts; i++) fire()
+    },
+    // At least 5 000 deliveries/s, and 10 s more: a stalled server ends the phase, not the bench.
+    (expected) => 10_000 + expected / 5,
+  )
+}
+
+/** `rate` broadcasts a second for `seconds`, on a schedule that does not wait for deliveries. */
+async function steady(client: FanOutClient, subject: LiveSubject, o: FanOutOptions): Promise<SteadyResult> {
+  const count = Math.max(1, Math.round(o.rate * o.seconds))
+  let lag = 0
+  let sendSeconds = 0
+  const phase = await measurePhase(
+    client,
+    subject,
+    async (fire) => {
+      const t0 = performance.now()
+      for (let i = 0; i < count; i++) {
+        const due = t0 + (i * 1000) / o.rate
+        const wait = due - performance.now()
+        if (wait > 0) await sleep(wait)
+        lag = Math.max(lag, performance.now() - due)
+        fire()
+      }
+      sendSeconds = (performance.now() - t0) / 1000
+    },
+    () => o.drainSeconds * 1000,
+  )
+  // n broadcasts span n − 1 intervals.
+  const achievedRate = count > 1 && sendSeconds > 0 ? round((count - 1) / sendSeconds, 2) : o.rate
+  return { ...phase, rate: o.rate, achievedRate, maxSendLagMs: round(lag, 1) }
+}
+
+/**
+ * Broadcasts to nobody in particular (sentAt 0: the client files them as late) until the server
+ * says it wrote to every socket the client holds, at most 10 s: the last joins may lag the upgrade.
+ */
+async function waitForRoom(client: FanOutClient, subject: LiveSubject): Promise<void> {
+  const deadline = performance.now() + 10_000
+  for (;;) {
+    const written = await subject.trigger.broadcast({ sentAt: 0 })
+    if (written >= client.open) return
+    if (performance.now() > deadline) throw new Error(`${LABELS[subject.id]} writes to ${written} of the ${client.open} sockets connected`)
+    await sleep(200)
+  }
+}
+
+function brief(p: PhaseResult): string {
+  const cpu = p.cpu === null ? '' : `, server ${p.serverMicrosPerDelivery} µs CPU/delivery (${p.cpu.serverCores} cores), client ${p.clientMicrosPerDelivery} µs (${p.cpu.clientCores} cores), other work ${p.cpu.otherCores} cores`
+  const writes = p.deliveriesPerWrite === null ? '' : `, ${p.deliveriesPerWrite} deliveries/write`
+  return `${p.deliveriesPerSecond} deliveries/s over ${p.seconds}s, p50 ${p.latency.p50} ms, p99 ${p.latency.p99} ms, ${p.missing} missing${cpu}${writes}`
+}
+
+/** The round with the median deliveries/s. */
+function medianPhase(rounds: PhaseResult[]): PhaseResult {
+  const sorted = [...rounds].sort((a, b) => a.deliveriesPerSecond - b.deliveriesPerSecond)
+  return sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+
+/** What one subject gathers over its sessions (a session: its sockets opened, used, and closed). */
+interface Tally {
+  subject: LiveSubject
+  /** Which range of source addresses its sessions connect from. */
+  index: number
+  connects: ConnectFigures[]
+  warmup: PhaseResult | undefined
+  rounds: PhaseResult[]
+  steady: SteadyResult | undefined
+  disconnected: number
+  otherFrames: number
+  otherCoresBefore: Array<number | null>
+}
+
+/**
+ * Opens the subject's sockets, waits until its room holds them all, runs `fn`, and closes
+ * them, whatever happens: one subject's sockets at a time, so the client never holds more.
+ */
+async function session<T>(t: Tally, o: FanOutOptions, log: (m: string) => void, fn: (client: FanOutClient) => Promise<T>): Promise<T> {
+  const id = t.subject.id
+  const client = await FanOutClient.open({ url: t.subject.url, connections: o.connections, sourceAddresses: SOURCES_PER_SUBJECT, firstSource: 10 + t.index * SOURCES_PER_SUBJECT })
+  try {
+    const c = client.connect
+    t.connects.push(c)
+    log(`${LABELS[id]}: ${c.opened}/${c.asked} sockets open in ${c.seconds}s${c.failed > 0 ? ` (${c.failed} failed: ${c.failures.join('; ')})` : ''}`)
+    if (c.opened === 0) throw new Error(`${LABELS[id]}: no socket opened (${c.failures.join('; ')})`)
+    await waitForRoom(client, t.subject)
+    return await fn(client)
+  } finally {
+    t.disconnected += client.disconnected
+    t.otherFrames += client.otherFrames
+    client.close()
+  }
+}
+
+/** Every session's connect figures as one: the fewest opened, every failure, the slowest. */
+function connectSummary(all: ConnectFigures[]): ConnectFigures & { sessions: number } {
+  return {
+    asked: all[0]?.asked ?? 0,
+    opened: Math.min(...all.map((c) => c.opened)),
+    failed: all.reduce((n, c) => n + c.failed, 0),
+    seconds: Math.max(...all.map((c) => c.seconds)),
+    sourceAddresses: all[0]?.sourceAddresses ?? 0,
+    failures: all.flatMap((c) => c.failures).slice(0, 5),
+    sessions: all.length,
+  }
+}
+
+/** `order` turned left by `by`: each round starts with another subject. */
+const rotate = <T>(order: readonly T[], by: number): T[] => order.map((_, i) => order[(i + by) % order.length]!)
+
+export interface FanOutResults {
+  subjects: Record<SubjectId, SubjectResult>
+  /** The app.json mswoole ran with. */
+  mswooleAppJson: Record<string, unknown> | undefined
+}
+
+/**
+ * All three servers up at once; each round opens one subject's sockets, bursts, and closes
+ * them, subject after subject in an order that turns every round, so work from elsewhere on
+ * the machine falls on all of them alike. Then the steady phase, the same way.
+ */
+export async function measureFanOut(o: FanOutOptions, log: (m: string) => void = () => undefined): Promise<FanOutResults> {
+  const started: Array<LiveSubject & { appJson?: Record<string, unknown> }> = []
+  try {
+    for (const id of SUBJECT_ORDER) started.push(await startSubject(id, o))
+    const tallies = new Map<SubjectId, Tally>()
+    for (const [index, subject] of started.entries()) {
+      // The method answers before any client connects: a build without it fails here, clearly.
+      await subject.trigger.broadcast({ sentAt: 0 }).catch((err: unknown) => {
+        throw new Error(`${LABELS[subject.id]}: broadcast is not available: ${errorText(err)}`, { cause: err })
+      })
+      tallies.set(subject.id, { subject, index, connects: [], warmup: undefined, rounds: [], steady: undefined, disconnected: 0, otherFrames: 0, otherCoresBefore: [] })
+    }
+    const quiet = async (t: Tally) => t.otherCoresBefore.push(await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait, [t.subject.pid]))
+    for (let r = 1; r <= o.rounds; r++) {
+      for (const id of rotate(SUBJECT_ORDER, r - 1)) {
+        const t = tallies.get(id)!
+        log(`round ${r}/${o.rounds}: ${LABELS[id]}, ${o.connections} sockets, a burst of ${o.burst}`)
+        await session(t, o, log, async (client) => {
+          if (t.warmup === undefined) {
+            t.warmup = await burst(client, t.subject, o.burst)
+            log(`  warmup burst: ${brief(t.warmup)}`)
+          }
+          await quiet(t)
+          const result = await burst(client, t.subject, o.burst)
+          t.rounds.push(result)
+          log(`  burst: ${brief(result)}`)
+        })
+      }
+    }
+    for (const id of rotate(SUBJECT_ORDER, o.rounds)) {
+      const t = tallies.get(id)!
+      log(`steady: ${LABELS[id]}, ${o.connections} sockets, ${o.rate}/s for ${o.seconds}s`)
+      await session(t, o, log, async (client) => {
+        await quiet(t)
+        t.steady = await steady(client, t.subject, o)
+        log(`  steady (${t.steady.achievedRate}/s kept): ${brief(t.steady)}`)
+      })
+    }
+    const result = (id: SubjectId): SubjectResult => {
+      const t = tallies.get(id)!
+      return {
+        id,
+        label: LABELS[id],
+        command: t.subject.command,
+        connect: connectSummary(t.connects),
+        warmup: t.warmup!,
+        rounds: t.rounds,
+        median: medianPhase(t.rounds),
+        steady: t.steady!,
+        disconnected: t.disconnected,
+        otherFrames: t.otherFrames,
+        otherCoresBefore: t.otherCoresBefore,
+      }
+    }
+    return { subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor') }, mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson }
+  } finally {
+    for (const s of started) s.trigger.close()
+    await Promise.allSettled(started.map((s) => s.stop()))
+  }
+}
