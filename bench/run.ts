@@ -12,12 +12,13 @@
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { stopAllMswoole } from './lib/mswoole-target.js'
-import { BENCHMARKS_MD, REPO_ROOT } from './lib/paths.js'
+import { renderCharts } from './lib/charts.js'
+import { BENCHMARKS_MD, CHARTS_DIR, REPO_ROOT } from './lib/paths.js'
 import { renderBenchmarks } from './lib/report.js'
 import { listResults, mergeResults, pickForReport, readResults, writeResults, type BenchResults, type Machine } from './lib/results.js'
 import type { ScenarioResult } from './lib/scenario.js'
@@ -66,7 +67,12 @@ async function regenerateReport(): Promise<void> {
     log('no results in bench/results/ yet; run npm run bench first')
     return
   }
-  await writeFile(BENCHMARKS_MD, renderBenchmarks(shown, all))
+  const charts = renderCharts(shown, all)
+  // The folder holds exactly the charts of this report: stale ones go.
+  await mkdir(CHARTS_DIR, { recursive: true })
+  for (const name of await readdir(CHARTS_DIR)) if (name.endsWith('.svg')) await rm(path.join(CHARTS_DIR, name))
+  for (const chart of charts) await writeFile(path.join(CHARTS_DIR, chart.file), chart.svg)
+  await writeFile(BENCHMARKS_MD, renderBenchmarks(shown, all, charts))
   log(`BENCHMARKS.md regenerated from bench/results/${shown.file}`)
 }
 

@@ -1,4 +1,5 @@
 /** Renders BENCHMARKS.md from a results file; the markdown is never edited by hand. */
+import type { Chart } from './charts.js'
 import type { BenchResults, ResultsFile } from './results.js'
 import type { Check, Comparison, ScenarioResult, Subject, Table } from './scenario.js'
 
@@ -132,7 +133,7 @@ function anchor(title: string): string {
     .replace(/ /g, '-')
 }
 
-export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[]): string {
+export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts: Chart[]): string {
   const r = shown.results
   const m = r.machine
   return [
@@ -177,10 +178,14 @@ export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[]): string
     ...r.scenarios.flatMap(scenarioSection),
     '## Charts',
     '',
-    '<!-- charts: throughput and p99 per scenario over the results history go here. -->',
-    '',
-    'None yet. Every figure a chart needs is in `bench/results/*.json` (per scenario: `subjects[].rounds[]` and `comparisons[]`).',
-    '',
+    ...(charts.length === 0
+      ? ['None yet: a scenario with a target gets its chart once it has run.', '']
+      : [
+          'Drawn by the suite from the results files into `bench/charts/` (mswoole in blue; the dashed line is the target). ' +
+            'History charts show mswoole against its target baseline in every stored run of this mode.',
+          '',
+          ...charts.flatMap((c) => [`![${c.alt}](bench/charts/${c.file})`, '']),
+        ]),
     '## Results history',
     '',
     ...all.map((f) => {
