@@ -26,7 +26,7 @@ export default class Rooms extends BaseCommand {
     const config = await this.loadSettings(flags.config)
     const { prefix, limit, offset } = flags
     const result = await withDaemon(config.paths.socket, (client) => client.call('rooms.list', { prefix, limit, offset }))
-    this.log(pagedListing(result, result.rooms, 'room', roomsTable))
+    if (!this.jsonEnabled()) this.log(pagedListing(result, result.rooms, 'room', roomsTable))
     return result
   }
 }

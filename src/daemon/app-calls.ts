@@ -31,8 +31,11 @@ export function createAppCalls(registry: ConnectionRegistry, store: Store): Hand
     count: (room) => store.scard(room),
     closeKeyAdd: (fd, key) => void open(fd)?.closeKeys.add(key),
     closeKeyRemove: (fd, key) => void open(fd)?.closeKeys.delete(key),
-    controllerAdd: (fd, controller) => void open(fd)?.controllers.add(controller),
-    controllerRemove: (fd, controller) => void open(fd)?.controllers.delete(controller),
+    controllerAdd: (fd, controller) => {
+      const connection = open(fd)
+      if (connection) (connection.controllers ??= new Set()).add(controller)
+    },
+    controllerRemove: (fd, controller) => void open(fd)?.controllers?.delete(controller),
     sessionGet: (fd) => ({ ...registry.get(fd)?.session }),
     sessionSet: (fd, values) => {
       const connection = open(fd)

@@ -31,7 +31,8 @@ export default class ConnLs extends BaseCommand {
     const config = await this.loadSettings(flags.config)
     const { room, type, uid, ip, limit, offset } = flags
     const result = await withDaemon(config.paths.socket, (client) => client.call('connections.list', { room, type, uid, ip, limit, offset }))
-    this.log(pagedListing(result, result.connections, 'connection', connectionsTable))
+    // The table is costly for a long page and --json would not print it.
+    if (!this.jsonEnabled()) this.log(pagedListing(result, result.connections, 'connection', connectionsTable))
     return result
   }
 }

@@ -60,7 +60,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
     const failed = (err: unknown) => logger.error({ err, fd: connection.fd }, 'store failed at close')
     for (const key of connection.closeKeys) store.srem(key, fd).catch(failed)
     for (const uid of connection.uids) store.srem(uidKey(uid), fd).catch(failed)
-    if (connection.controllers.size > 0) {
+    if (connection.controllers !== undefined && connection.controllers.size > 0) {
       options.workers.closeEvent([...connection.controllers], { fd: connection.fd, auth: connection.auth ?? {}, code: connection.code, closeCode: code, reason })
     }
     logger.debug({ fd: connection.fd, code, reason }, 'connection closed')

@@ -26,10 +26,11 @@ export interface Connection extends ConnectionIdentity {
   closeReason: string | undefined
   /** Rooms (store sets) the fd leaves when it closes. */
   readonly closeKeys: Set<string>
-  /** Controllers ("Module.Controller") whose onClose runs when it closes. */
-  readonly controllers: Set<string>
+  /** Controllers ("Module.Controller") whose onClose runs when it closes; made at the first one (most connections have none). */
+  controllers: Set<string> | undefined
   readonly uids: Set<string>
-  session: Record<string, unknown>
+  /** The controllers' per-connection data; made at the first write. */
+  session: Record<string, unknown> | undefined
   readonly rate: RateWindow
 }
 

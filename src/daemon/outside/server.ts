@@ -46,7 +46,7 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : OUTSIDE_PAGE)
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy())
+    socket.on('error', destroyOnError)
     if (!accepting) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
       return
@@ -72,4 +72,13 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       await closeServer(server)
     },
   }
+}
+
+/**
+ * Not a closure: a listener made inside the upgrade handler would keep the
+ * handler's scope, and with it the request, its headers and `head`, alive for
+ * as long as the connection lasts.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy()
 }
