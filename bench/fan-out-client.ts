@@ -7,7 +7,9 @@
  * unmasked server frames only), every socket reading into one shared buffer (`onread`),
  * and per frame only the send time read back from the end of the payload (the envelope's
  * `"param":{…,"sentAt":<ms>}`), no JSON.parse. Pings are answered and a close frame ends
- * the socket; anything else is counted, not parsed.
+ * the socket; anything else is counted, not parsed. With `protocol: 'socketio'` it speaks
+ * Engine.IO 4 / Socket.IO 5 over the same frames: the connect after the upgrade, `3` to the
+ * server's ping `2`, and the send time read from the event `42["message",<envelope>]`.
  *
  * Bounded on purpose: loopback targets only, at most MAX_CONNECTIONS sockets, upgrades
  * in bounded-concurrency batches each with a timeout, every wait with a deadline.
@@ -15,7 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
-import { assertLoopbackUrl, MAX_CONNECTIONS, openFilesLimit } from './load-client.js'
+import { assertLoopbackUrl, MAX_CONNECTIONS, openFilesLimit, SOCKETIO_CONNECT, SOCKETIO_PING, SOCKETIO_PONG, socketIoPayloadStart, type WireProtocol } from './load-client.js'
 
 /** Milliseconds since the epoch, sub-millisecond: the clock the driver stamps `sentAt` with. */
 export function nowMs(): number {
@@ -33,6 +35,8 @@ export interface FanOutClientOptions {
   /** Spread connections over this many source addresses 127.0.0.<firstSource>…, so ephemeral ports never run out. Default 1 (the kernel's choice). */
   sourceAddresses?: number
   firstSource?: number
+  /** 'socketio': a Socket.IO server's clients (the URL its `/socket.io/?EIO=4&transport=websocket`). Default 'ws'. */
+  protocol?: WireProtocol
 }
 
 /** What one measured phase received: from beginPhase() to endPhase(). */
@@ -62,7 +66,7 @@ const HEAD_END = Buffer.from('\r\n\r\n')
 const MAX_HEAD = 8192
 /** The payload ends `"sentAt":<digits[.digits]>}}`. */
 const SENT_AT = Buffer.from('"sentAt":')
-const CLOSE_FRAME = Buffer.from([0x88, 0x80, 0, 0, 0, 0]) // masked, empty, key 0
+const CLOSE_FRAME = maskedFrame(0x8, Buffer.alloc(0))
 /** One read buffer for every socket: each read is consumed before the next one lands. */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024)
 
@@ -72,7 +76,21 @@ interface Conn {
   pending: Buffer | null
   upgraded: boolean
   closing: boolean
+  /** Socket.IO only: resolves the connect once the server's `40{…}` arrives. */
+  onConnected: (() => void) | null
 }
+
+/** A client frame of at most 125 bytes, masked with the key 0 (so the payload goes as it is). */
+function maskedFrame(opcode: number, payload: Buffer): Buffer {
+  const frame = Buffer.alloc(6 + payload.length)
+  frame[0] = 0x80 | opcode
+  frame[1] = 0x80 | payload.length
+  payload.copy(frame, 6)
+  return frame
+}
+
+const SOCKETIO_CONNECT_FRAME = maskedFrame(0x1, Buffer.from(SOCKETIO_CONNECT))
+const SOCKETIO_PONG_FRAME = maskedFrame(0x1, Buffer.from(SOCKETIO_PONG))
 
 export class FanOutClient {
   readonly #conns: Conn[] = []
@@ -89,9 +107,11 @@ export class FanOutClient {
   /** Frames that were not a bench delivery: another text frame, binary, fragmented, or masked. */
   otherFrames = 0
   readonly connect: ConnectFigures
+  readonly #protocol: WireProtocol
 
-  private constructor(connect: ConnectFigures) {
+  private constructor(connect: ConnectFigures, protocol: WireProtocol) {
     this.connect = connect
+    this.#protocol = protocol
   }
 
   /** Opens the sockets, in batches of `connectConcurrency`; resolves once every upgrade has succeeded or failed. */
@@ -107,7 +127,7 @@ export class FanOutClient {
     const sources = Math.max(1, Math.min(options.sourceAddresses ?? 1, 200))
     const first = options.firstSource ?? 1
     if (first < 1 || first + sources - 1 > 254) throw new Error('fan-out-client: source addresses must stay within 127.0.0.1–127.0.0.254')
-    const client = new FanOutClient({ asked: n, opened: 0, failed: 0, seconds: 0, sourceAddresses: sources, failures: [] })
+    const client = new FanOutClient({ asked: n, opened: 0, failed: 0, seconds: 0, sourceAddresses: sources, failures: [] }, options.protocol ?? 'ws')
     const started = performance.now()
     let next = 0
     const worker = async () => {
@@ -184,7 +204,7 @@ export class FanOutClient {
     const port = Number(url.port || 80)
     return new Promise<Conn>((resolve, reject) => {
       let settled = false
-      const conn: Conn = { socket: undefined as unknown as net.Socket, pending: null, upgraded: false, closing: false }
+      const conn: Conn = { socket: undefined as unknown as net.Socket, pending: null, upgraded: false, closing: false, onConnected: null }
       const fail = (message: string) => {
         if (settled) return
         settled = true
@@ -224,11 +244,16 @@ export class FanOutClient {
               fail('upgrade answered with a wrong Sec-WebSocket-Accept')
               return false
             }
-            settled = true
-            clearTimeout(timer)
+            const connected = () => {
+              settled = true
+              clearTimeout(timer)
+              resolve(conn)
+            }
             conn.upgraded = true
             conn.pending = null
-            resolve(conn)
+            // A Socket.IO socket is ready at its connect, which the frames below carry; the timeout still runs.
+            if (this.#protocol === 'socketio') conn.onConnected = connected
+            else connected()
             const rest = head.subarray(end + HEAD_END.length)
             if (rest.length > 0) this.#onData(conn, rest, rest.length)
             return true
@@ -282,13 +307,22 @@ export class FanOutClient {
         this.otherFrames++ // a server must not mask
         continue
       }
-      if (b0 === 0x81) this.#onText(buf, start, off, at)
+      if (b0 === 0x81) this.#onText(conn, buf, start, off, at)
       else this.#onControl(conn, b0 & 0x0f, buf, start, off)
     }
     if (off < end) conn.pending = Buffer.from(buf.subarray(off, end))
   }
 
-  #onText(buf: Buffer, start: number, end: number, at: number): void {
+  #onText(conn: Conn, buf: Buffer, start: number, end: number, at: number): void {
+    if (this.#protocol === 'socketio') {
+      const payload = socketIoPayloadStart(buf, start, end)
+      if (payload < 0) {
+        this.#onSocketIoPacket(conn, buf, start, end)
+        return
+      }
+      start = payload
+      end -= 1
+    }
     const sentAt = readSentAt(buf, start, end)
     if (sentAt < 0) {
       this.otherFrames++
@@ -304,17 +338,25 @@ export class FanOutClient {
     if (this.#received === this.#waitFor) this.#onReached?.()
   }
 
+  /** Socket.IO packets other than an event: the open, the connect, the ping; anything else is counted. */
+  #onSocketIoPacket(conn: Conn, buf: Buffer, start: number, end: number): void {
+    const size = end - start
+    if (size === 1 && buf[start] === SOCKETIO_PING) {
+      conn.socket.write(SOCKETIO_PONG_FRAME)
+    } else if (size > 1 && buf[start] === 0x30 && buf[start + 1] === 0x7b) {
+      conn.socket.write(SOCKETIO_CONNECT_FRAME) // Engine.IO's open `0{…}`
+    } else if (size > 2 && buf.toString('latin1', start, start + 3) === `${SOCKETIO_CONNECT}{` && conn.onConnected !== null) {
+      conn.onConnected()
+      conn.onConnected = null
+    } else {
+      this.otherFrames++
+    }
+  }
+
   #onControl(conn: Conn, opcode: number, buf: Buffer, start: number, end: number): void {
     if (opcode === 0x9) {
-      // Pong with the ping's payload, masked with a zero key (the payload goes as it is).
-      const size = end - start
-      if (size > 125) return
-      const pong = Buffer.allocUnsafe(6 + size)
-      pong[0] = 0x8a
-      pong[1] = 0x80 | size
-      pong.writeUInt32BE(0, 2)
-      buf.copy(pong, 6, start, end)
-      conn.socket.write(pong)
+      // Pong with the ping's payload.
+      if (end - start <= 125) conn.socket.write(maskedFrame(0xa, buf.subarray(start, end)))
     } else if (opcode === 0x8) {
       if (!conn.closing) this.disconnected++
       conn.closing = true

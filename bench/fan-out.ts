@@ -1,6 +1,6 @@
 /**
  * The fan-out measurement (bench/scenarios/fan-out.ts reports it): N idle WebSocket clients
- * in one room, and broadcasts to that room. Three servers, up side by side, measured with the
+ * in one room, and broadcasts to that room. Four servers, up side by side, measured with the
  * same client (bench/fan-out-client.ts, in this process, so the send and receive clocks are
  * one) and the same number of sockets, one server's sockets open at a time:
  *
@@ -8,6 +8,8 @@
  *                    once, and a socket's frames of one event-loop turn written in one writev.
  *   plain ws loop    `JSON.stringify` once, then `ws.send(text)` per socket (bench/baselines/plain-ws-broadcast.ts).
  *   raw-frame floor  the same server with --raw-frame: the frame built once, one write per socket per broadcast.
+ *   Socket.IO        Socket.IO 4 with its Redis adapter, `io.to(room).emit(…)` (bench/baselines/socketio.ts),
+ *                    its clients speaking Socket.IO over the same raw WebSocket client.
  *
  * Burst: B broadcasts all in flight at once; deliveries/s = B × N / (first send → last delivery).
  * Steady: R broadcasts/s for S seconds; p50/p99/max delivery latency, and what never arrived.
@@ -16,11 +18,12 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FanOutClient, nowMs, type ConnectFigures } from './fan-out-client.js'
 import { baselineTrigger, mswooleTrigger, type BroadcastTrigger } from './lib/broadcast-trigger.js'
-import { CpuMeter, processWriteCalls, waitForQuiet, type CpuFigures } from './lib/cpu.js'
+import { CpuMeter, processCpuSeconds, processWriteCalls, waitForQuiet, type CpuFigures } from './lib/cpu.js'
 import type { LatencySummary } from './lib/histogram.js'
 import { startMswoole } from './lib/mswoole-target.js'
 import { REPO_ROOT } from './lib/paths.js'
-import { startBaseline } from './lib/plain-ws-target.js'
+import { SOCKETIO_LABEL, startBaseline, startSocketIo } from './lib/plain-ws-target.js'
+import type { WireProtocol } from './load-client.js'
 import { QUIET_OTHER_CORES } from './scenarios/request-reply.js'
 
 export interface FanOutOptions {
@@ -39,10 +42,11 @@ export interface FanOutOptions {
 }
 
 export const FULL: FanOutOptions = { connections: 10_000, burst: 30, rounds: 3, rate: 10, seconds: 10, drainSeconds: 30, quietMaxWait: 20 }
-export const QUICK: FanOutOptions = { connections: 2_000, burst: 20, rounds: 1, rate: 10, seconds: 3, drainSeconds: 10, quietMaxWait: 5 }
+// Four subjects, each in a session per phase: quick keeps every session short, for a quick run under two minutes.
+export const QUICK: FanOutOptions = { connections: 1_000, burst: 20, rounds: 1, rate: 10, seconds: 2, drainSeconds: 10, quietMaxWait: 2 }
 
-export type SubjectId = 'mswoole' | 'plain' | 'floor'
-export const LABELS: Record<SubjectId, string> = { mswoole: 'mswoole', plain: 'plain ws loop', floor: 'raw-frame floor' }
+export type SubjectId = 'mswoole' | 'plain' | 'floor' | 'socketio'
+export const LABELS: Record<SubjectId, string> = { mswoole: 'mswoole', plain: 'plain ws loop', floor: 'raw-frame floor', socketio: SOCKETIO_LABEL }
 
 /** mswoole's settings for this scenario: the bench clients send nothing, which the 60 s idle guard would cut. */
 export const MSWOOLE_SETTING = { heartbeat_idle_time: 3600 }
@@ -99,6 +103,8 @@ export interface SubjectResult {
   otherFrames: number
   /** Other work on the machine (cores) just before each measured phase. */
   otherCoresBefore: Array<number | null>
+  /** Socket.IO only: CPU seconds of its redis-server over the whole scenario (not in the server CPU figures). */
+  redisCpuSeconds?: number
 }
 
 interface LiveSubject {
@@ -106,30 +112,44 @@ interface LiveSubject {
   pid: number
   command: string
   url(index: number): string
+  protocol: WireProtocol
   trigger: BroadcastTrigger
+  /** Socket.IO only: CPU seconds its redis-server has used since the subject started. */
+  redisCpuSeconds?: () => number | undefined
   stop(): Promise<void>
 }
 
 const BASELINE_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'plain-ws-broadcast.ts')
 /** Source addresses per subject, a different range each, so no session waits on another's TIME_WAIT ports. */
 const SOURCES_PER_SUBJECT = 8
-const SUBJECT_ORDER: readonly SubjectId[] = ['plain', 'mswoole', 'floor']
+const SUBJECT_ORDER: readonly SubjectId[] = ['plain', 'mswoole', 'floor', 'socketio']
 
 async function startSubject(id: SubjectId, o: FanOutOptions): Promise<LiveSubject & { appJson?: Record<string, unknown> }> {
   if (id === 'mswoole') {
     const target = await startMswoole({ tokens: o.connections, setting: MSWOOLE_SETTING })
     try {
       const trigger = await mswooleTrigger(target.socket)
-      return { id, pid: target.pid, command: target.command(['start']), url: target.url, trigger, appJson: target.appJson, stop: () => target.stop() }
+      return { id, pid: target.pid, command: target.command(['start']), url: target.url, protocol: 'ws', trigger, appJson: target.appJson, stop: () => target.stop() }
     } catch (err) {
       await target.stop()
       throw err
     }
   }
-  const target = await startBaseline(BASELINE_SCRIPT, id === 'floor' ? ['--raw-frame'] : [])
+  // Socket.IO takes broadcast requests on a control WebSocket of the same shape as the plain floors'.
+  const socketio = id === 'socketio' ? await startSocketIo() : undefined
+  const target = socketio ?? (await startBaseline(BASELINE_SCRIPT, id === 'floor' ? ['--raw-frame'] : []))
   try {
     const trigger = await baselineTrigger(target.port)
-    return { id, pid: target.pid, command: target.command, url: target.url, trigger, stop: () => target.stop() }
+    const live: LiveSubject = { id, pid: target.pid, command: target.command, url: target.url, protocol: id === 'socketio' ? 'socketio' : 'ws', trigger, stop: () => target.stop() }
+    if (socketio !== undefined) {
+      const { redisPid } = socketio
+      const before = processCpuSeconds(redisPid) ?? 0
+      live.redisCpuSeconds = () => {
+        const now = processCpuSeconds(redisPid)
+        return now === undefined ? undefined : round(now - before, 2)
+      }
+    }
+    return live
   } catch (err) {
     await target.stop()
     throw err
@@ -267,7 +287,13 @@ interface Tally {
  */
 async function session<T>(t: Tally, o: FanOutOptions, log: (m: string) => void, fn: (client: FanOutClient) => Promise<T>): Promise<T> {
   const id = t.subject.id
-  const client = await FanOutClient.open({ url: t.subject.url, connections: o.connections, sourceAddresses: SOURCES_PER_SUBJECT, firstSource: 10 + t.index * SOURCES_PER_SUBJECT })
+  const client = await FanOutClient.open({
+    url: t.subject.url,
+    connections: o.connections,
+    sourceAddresses: SOURCES_PER_SUBJECT,
+    firstSource: 10 + t.index * SOURCES_PER_SUBJECT,
+    protocol: t.subject.protocol,
+  })
   try {
     const c = client.connect
     t.connects.push(c)
@@ -295,6 +321,11 @@ function connectSummary(all: ConnectFigures[]): ConnectFigures & { sessions: num
   }
 }
 
+function redisCpu(subject: LiveSubject): { redisCpuSeconds?: number } {
+  const seconds = subject.redisCpuSeconds?.()
+  return seconds === undefined ? {} : { redisCpuSeconds: seconds }
+}
+
 /** `order` turned left by `by`: each round starts with another subject. */
 const rotate = <T>(order: readonly T[], by: number): T[] => order.map((_, i) => order[(i + by) % order.length]!)
 
@@ -305,14 +336,18 @@ export interface FanOutResults {
 }
 
 /**
- * All three servers up at once; each round opens one subject's sockets, bursts, and closes
+ * All four servers up at once; each round opens one subject's sockets, bursts, and closes
  * them, subject after subject in an order that turns every round, so work from elsewhere on
  * the machine falls on all of them alike. Then the steady phase, the same way.
  */
 export async function measureFanOut(o: FanOutOptions, log: (m: string) => void = () => undefined): Promise<FanOutResults> {
   const started: Array<LiveSubject & { appJson?: Record<string, unknown> }> = []
   try {
-    for (const id of SUBJECT_ORDER) started.push(await startSubject(id, o))
+    // Started all at once; whichever started is stopped below, whatever failed.
+    const starts = await Promise.allSettled(SUBJECT_ORDER.map((id) => startSubject(id, o)))
+    for (const s of starts) if (s.status === 'fulfilled') started.push(s.value)
+    const failed = starts.find((s) => s.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
     const tallies = new Map<SubjectId, Tally>()
     for (const [index, subject] of started.entries()) {
       // The method answers before any client connects: a build without it fails here, clearly.
@@ -361,9 +396,10 @@ export async function measureFanOut(o: FanOutOptions, log: (m: string) => void =
         disconnected: t.disconnected,
         otherFrames: t.otherFrames,
         otherCoresBefore: t.otherCoresBefore,
+        ...redisCpu(t.subject),
       }
     }
-    return { subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor') }, mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson }
+    return { subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor'), socketio: result('socketio') }, mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson }
   } finally {
     for (const s of started) s.trigger.close()
     await Promise.allSettled(started.map((s) => s.stop()))

@@ -4,6 +4,11 @@
  * targets through this one client, so figures are comparable across targets (the
  * fan-out scenario, whose clients only listen, has bench/fan-out-client.ts).
  *
+ * It speaks plain WebSocket frames, or (`protocol: 'socketio'`) the few packets of
+ * Engine.IO 4 / Socket.IO 5 a client needs over the same WebSocket: the connect, the
+ * ping's answer, and each message as the event `42["message",<frame>]`. Written here
+ * rather than taken from socket.io-client, so each subject costs the client the same.
+ *
  * As a module:   const result = await runLoad({ url, connections: 200, duration: 10 })
  * From a shell:  node --import tsx bench/load-client.ts --url ws://127.0.0.1:20000/?auth=… -c 200 -d 10
  *
@@ -31,6 +36,32 @@ const DEFAULT_FRAME = '{"method":"index.index.index"}'
 const ENVELOPE_HEAD = Buffer.from('{"status":2')
 const EVENT_KEY = Buffer.from('"event":')
 
+/** Plain WebSocket frames, or Engine.IO 4 / Socket.IO 5 packets over the WebSocket. */
+export type WireProtocol = 'ws' | 'socketio'
+export const WIRE_PROTOCOLS: readonly WireProtocol[] = ['ws', 'socketio']
+
+/**
+ * The Socket.IO packets the bench clients handle. The server opens with Engine.IO's `0{…}`,
+ * answered with SOCKETIO_CONNECT (connect to the namespace `/`); the server's `40{"sid":…}`
+ * completes the connect, `44{…}` refuses it. A ping `2` is answered `3`. Messages both ways
+ * are the event `message` with the envelope as its one argument: `42["message",{…}]`.
+ */
+export const SOCKETIO_CONNECT = '40'
+export const SOCKETIO_PING = 0x32
+export const SOCKETIO_PONG = '3'
+const SOCKETIO_EVENT_HEAD = Buffer.from('42["message",')
+
+export function socketIoEvent(payload: string): string {
+  return `42["message",${payload}]`
+}
+
+/** Where the payload of a `42["message",<payload>]` packet in buf[start, end) begins (it ends at end − 1); -1 for another packet. */
+export function socketIoPayloadStart(buf: Buffer, start: number, end: number): number {
+  const head = SOCKETIO_EVENT_HEAD.length
+  if (end - start <= head || buf[end - 1] !== 0x5d || buf.compare(SOCKETIO_EVENT_HEAD, 0, head, start, start + head) !== 0) return -1
+  return start + head
+}
+
 export interface LoadOptions {
   /** One URL for every connection, or a factory so each connection can carry its own `?auth=` token. */
   url: string | ((index: number) => string)
@@ -43,6 +74,8 @@ export interface LoadOptions {
   frame?: string | Record<string, unknown>
   /** The `event` of the reply that completes a request; other 2xx frames (the ack) are skipped. Default "success". */
   replyEvent?: string
+  /** 'socketio': the frame goes as the Socket.IO event `message` (the URL must be a Socket.IO server's `/socket.io/?EIO=4&transport=websocket`). Default 'ws'. */
+  protocol?: WireProtocol
   /** Upgrades in flight at once while connecting; keeps the server's accept backlog from overflowing. Default 100. */
   connectConcurrency?: number
   /** Milliseconds for one upgrade. Default 10 000. */
@@ -184,6 +217,8 @@ export class LoadClient {
   readonly #onPhase: ((phase: LoadPhase, snapshot: LoadSnapshot) => void) | undefined
   readonly #hist = new Histogram()
   readonly #replyNeedle: Buffer
+  /** What goes on the wire per request: the frame, or its Socket.IO event. */
+  readonly #wireFrame: string
   readonly #conns: Conn[] = []
   /** Upgrades still in progress, so a stop can cut them too. */
   readonly #pending = new Set<WebSocket>()
@@ -234,7 +269,10 @@ export class LoadClient {
       sourceAddresses: isIPv4(firstHost) ? Math.floor(sources) : 1,
       progressInterval: Math.max(100, options.progressInterval ?? 1000),
       drain: options.drain ?? 0,
+      protocol: options.protocol ?? 'ws',
     }
+    if (!WIRE_PROTOCOLS.includes(this.#opts.protocol)) throw new Error(`load-client: protocol must be one of ${WIRE_PROTOCOLS.join(', ')}, got ${String(this.#opts.protocol)}`)
+    this.#wireFrame = this.#opts.protocol === 'socketio' ? socketIoEvent(this.#opts.frame) : this.#opts.frame
     this.#replyNeedle = Buffer.from(`"event":${JSON.stringify(this.#opts.replyEvent)}`)
     this.#signal = options.signal
     this.#onProgress = options.onProgress
@@ -392,12 +430,21 @@ export class LoadClient {
     conn.timedOut = false
     this.#totalRequests += 1
     if (this.#phase === 'measuring') this.#requests += 1
-    conn.ws.send(this.#opts.frame)
+    conn.ws.send(this.#wireFrame)
   }
 
   #onFrame(conn: Conn, data: WebSocket.RawData): void {
+    let buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)
+    if (this.#opts.protocol === 'socketio') {
+      if (buf.length === 1 && buf[0] === SOCKETIO_PING) {
+        conn.ws.send(SOCKETIO_PONG)
+        return
+      }
+      const payload = socketIoPayloadStart(buf, 0, buf.length)
+      if (payload < 0) return // another Socket.IO packet: nothing a request waits for
+      buf = buf.subarray(payload, buf.length - 1)
+    }
     if (conn.sentAt < 0) return // a push nobody asked for
-    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)
     let status: number
     let isReply: boolean
     const fast = this.#classify(buf)
@@ -500,7 +547,8 @@ export class LoadClient {
         res.resume()
         fail(`upgrade refused: HTTP ${res.statusCode ?? '?'}`)
       })
-      ws.once('open', () => {
+      ws.once('close', () => fail('closed before the connection was ready'))
+      const ready = () => {
         if (settled) return
         settled = true
         this.#pending.delete(ws)
@@ -520,13 +568,41 @@ export class LoadClient {
           }
         })
         resolve()
-      })
+      }
+      ws.once('open', () => (o.protocol === 'socketio' ? this.#socketIoConnect(ws, ready, fail) : ready()))
       ws.on('error', (err) => {
         if (!settled) fail(err.message)
         // Errors of a socket we gave up on (terminate while connecting) are not the server's.
         else if (ws.readyState !== WebSocket.CONNECTING && this.#conns.some((c) => c.ws === ws) && this.#expecting()) this.#error('socket', err.message)
       })
     })
+  }
+
+  /** After the upgrade: answers Engine.IO's open packet with a connect, and calls `ready` on Socket.IO's answer. */
+  #socketIoConnect(ws: WebSocket, ready: () => void, fail: (message: string) => void): void {
+    const timeout = this.#opts.connectTimeout
+    const done = () => {
+      clearTimeout(timer)
+      ws.off('message', onPacket)
+    }
+    const timer = setTimeout(() => {
+      done()
+      fail(`no Socket.IO connect within ${timeout} ms of the upgrade`)
+    }, timeout)
+    const onPacket = (data: WebSocket.RawData) => {
+      const text = String(data)
+      if (text.startsWith('0{')) {
+        ws.send(SOCKETIO_CONNECT)
+      } else if (text.startsWith('44')) {
+        done()
+        fail(`Socket.IO refused the connect: ${text.slice(2, 120)}`)
+      } else if (text.startsWith(SOCKETIO_CONNECT)) {
+        done()
+        ready()
+      }
+    }
+    ws.on('message', onPacket)
+    ws.once('close', done)
   }
 
   #terminateAll(): void {
@@ -593,6 +669,7 @@ async function main(argv: string[]): Promise<number> {
       warmup: { type: 'string', short: 'w', default: '2' },
       frame: { type: 'string', default: DEFAULT_FRAME },
       reply: { type: 'string', default: 'success' },
+      protocol: { type: 'string', default: 'ws' },
       sources: { type: 'string' },
       drain: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -608,6 +685,7 @@ async function main(argv: string[]): Promise<number> {
         '  -w, --warmup S        seconds of load before measuring (default 2)',
         '      --frame JSON      request frame (default {"method":"index.index.index"})',
         '      --reply EVENT     reply event that completes a request (default success)',
+        '      --protocol P      ws (default) or socketio: each frame as the Socket.IO event "message" (URL ws://…/socket.io/?EIO=4&transport=websocket)',
         '      --urls-file FILE  one URL per line; connection i uses line i mod lines (one token each)',
         '      --sources N       spread connections over 127.0.0.1..N',
         '      --drain MS        after the window, wait up to MS for replies in flight, then count the unanswered',
@@ -635,6 +713,7 @@ async function main(argv: string[]): Promise<number> {
     warmup: Number(values.warmup),
     frame: values.frame,
     replyEvent: values.reply,
+    protocol: values.protocol as WireProtocol,
     ...(values.sources === undefined ? {} : { sourceAddresses: Number(values.sources) }),
     ...(values.drain === undefined ? {} : { drain: Number(values.drain) }),
     signal: controller.signal,

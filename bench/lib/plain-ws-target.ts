@@ -1,14 +1,20 @@
 /**
- * The plain `ws` floors as benchmark targets: a script under bench/baselines/ in a child
- * process, so it gets a process of its own exactly as the mswoole daemon does.
+ * The baselines as benchmark targets: a script under bench/baselines/ in a child process, so
+ * it gets a process of its own exactly as the mswoole daemon does. The plain `ws` floors, and
+ * Socket.IO 4 with its Redis adapter (a throwaway redis-server beside it).
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { REPO_ROOT } from './paths.js'
+// The same throwaway redis-server the tests start (installed from Debian when missing).
+import { startRedisServer } from '../../test/helpers/redis-server.js'
 
 export const PLAIN_WS_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'plain-ws.ts')
+export const SOCKETIO_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'socketio.ts')
+/** Where a Socket.IO client opens its WebSocket straight away (Engine.IO 4, no polling first). */
+export const SOCKETIO_PATH = '/socket.io/?EIO=4&transport=websocket'
 
 export interface PlainWsTarget {
   readonly port: number
@@ -22,8 +28,39 @@ export function startPlainWs(): Promise<PlainWsTarget> {
   return startBaseline(PLAIN_WS_SCRIPT)
 }
 
-/** Starts bench/baselines/<script> with `args`, once it has printed its port. */
-export async function startBaseline(script: string, args: string[] = []): Promise<PlainWsTarget> {
+/** How the Socket.IO subject is named in every table. */
+export const SOCKETIO_LABEL = 'Socket.IO 4 + Redis adapter'
+
+export interface SocketIoTarget extends PlainWsTarget {
+  /** The redis-server its adapter publishes to, for its CPU. */
+  readonly redisPid: number
+}
+
+/** bench/baselines/socketio.ts on a redis-server of its own; stop() ends both. */
+export async function startSocketIo(): Promise<SocketIoTarget> {
+  const redis = await startRedisServer()
+  try {
+    const server = await startBaseline(SOCKETIO_SCRIPT, ['--redis', redis.url], SOCKETIO_PATH)
+    return {
+      ...server,
+      redisPid: redis.pid,
+      command: `redis-server --port ${redis.port} --save '' --appendonly no; ${server.command}`,
+      stop: async () => {
+        try {
+          await server.stop()
+        } finally {
+          await redis.stop()
+        }
+      },
+    }
+  } catch (err) {
+    await redis.stop()
+    throw err
+  }
+}
+
+/** Starts bench/baselines/<script> with `args`, once it has printed its port; clients connect to `urlPath`. */
+export async function startBaseline(script: string, args: string[] = [], urlPath = '/'): Promise<PlainWsTarget> {
   const name = path.basename(script, '.ts')
   const argv = ['--import', 'tsx', script, '--host', '127.0.0.1', '--port', '0', ...args, '--stdin-lifeline']
   // stdin is its lifeline: if this process dies, the pipe closes and the floor exits.
@@ -53,7 +90,7 @@ export async function startBaseline(script: string, args: string[] = []): Promis
     port,
     pid,
     command: `node --import tsx ${path.relative(REPO_ROOT, script)} --port ${port}${args.length > 0 ? ` ${args.join(' ')}` : ''}`,
-    url: () => `ws://127.0.0.1:${port}/`,
+    url: () => `ws://127.0.0.1:${port}${urlPath}`,
     async stop() {
       if (stopped || child.exitCode !== null || child.signalCode !== null) return
       stopped = true

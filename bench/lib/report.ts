@@ -43,6 +43,11 @@ function comparisonHead(comparisons: Comparison[], labels: Map<string, string>):
   return `| metric | ${labels.get(first.subject) ?? first.subject} | compared with | ratio | target | |`
 }
 
+/** A check in the summary: "0 dropped requests" for counts ("of …" units), "status median 250 ms" for measures. */
+function checkSummary(k: Check): string {
+  return k.unit.startsWith('of ') ? `${int.format(k.value)} ${k.metric}` : `${k.metric} ${int.format(k.value)} ${k.unit}`
+}
+
 function checkRow(c: Check): string {
   return `| ${c.metric} | ${int.format(c.value)} ${c.unit} | ${c.target} | ${c.met ? 'met' : '**missed**'} |`
 }
@@ -110,7 +115,7 @@ function summaryRows(r: BenchResults): string[] {
     const checks = s.checks ?? []
     if (checks.length > 0) {
       const met = checks.every((k) => k.met)
-      return `| ${link} | ${checks.map((k) => `${int.format(k.value)} ${k.metric}`).join(', ')} | — | — | ${checks.map((k) => `${k.metric} ${k.target}`).join('; ')} | ${met ? 'met' : '**missed**'} |`
+      return `| ${link} | ${checks.map(checkSummary).join(', ')} | — | — | ${checks.map((k) => `${k.metric} ${k.target}`).join('; ')} | ${met ? 'met' : '**missed**'} |`
     }
     return `| ${link} | ${s.headline ?? '—'} | — | — | none | — |`
   })

@@ -1,10 +1,11 @@
 /**
  * Broadcast fan-out: broadcasts to one room of N idle WebSocket clients, from mswoole, from a
- * plain `ws` loop and from the raw-frame floor, measured by bench/fan-out.ts: deliveries/s for
- * a burst of broadcasts at once, and delivery latency at a steady rate. Here: the comparisons
- * with their target, the tables, and the notes on what limits the figures on this machine.
+ * plain `ws` loop, from the raw-frame floor and from Socket.IO 4 with its Redis adapter,
+ * measured by bench/fan-out.ts: deliveries/s for a burst of broadcasts at once, and delivery
+ * latency at a steady rate. Here: the comparisons with their target, the tables, and the notes
+ * on what limits the figures on this machine.
  *
- * Target: mswoole's burst deliveries/s at least twice the plain loop's.
+ * Target: mswoole's burst deliveries/s at least twice the plain loop's. Socket.IO is compared, with no target.
  */
 import { REPO_ROOT } from '../lib/paths.js'
 import { FULL, LABELS, measureFanOut, MSWOOLE_SETTING, QUICK, type FanOutOptions, type FanOutResults, type PhaseResult, type SubjectId, type SubjectResult } from '../fan-out.js'
@@ -67,6 +68,7 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
   const m = r.mswoole.median
   const p = r.plain.median
   const f = r.floor.median
+  const sio = r.socketio.median
   const vsPlain = ratio(m.deliveriesPerSecond, p.deliveriesPerSecond)
   const met = vsPlain >= TARGET_RATIO
   const needed = TARGET_RATIO * p.deliveriesPerSecond
@@ -85,6 +87,12 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
   for (const baseline of ['plain', 'floor'] as const) {
     comparisons.push(compare(`p99 latency at ${o.rate}/s`, 'ms', false, baseline, r.mswoole.steady.latency.p99, r[baseline].steady.latency.p99))
   }
+  // What users pick instead: compared, no target.
+  comparisons.push(compare('burst deliveries/s', 'deliveries/s', true, 'socketio', m.deliveriesPerSecond, sio.deliveriesPerSecond))
+  if (m.serverMicrosPerDelivery !== null && sio.serverMicrosPerDelivery !== null) {
+    comparisons.push(compare('burst server CPU per delivery', 'µs', false, 'socketio', m.serverMicrosPerDelivery, sio.serverMicrosPerDelivery))
+  }
+  comparisons.push(compare(`p99 latency at ${o.rate}/s`, 'ms', false, 'socketio', r.mswoole.steady.latency.p99, r.socketio.steady.latency.p99))
 
   const mswooleMissing = phases(r.mswoole).reduce((k, ph) => k + ph.missing, 0)
   const mswooleExpected = phases(r.mswoole).reduce((k, ph) => k + ph.expected, 0)
@@ -93,12 +101,12 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
     { metric: 'mswoole clients disconnected', value: r.mswoole.disconnected, unit: `of ${int.format(r.mswoole.connect.opened)}`, target: '= 0', met: r.mswoole.disconnected === 0 },
   ]
 
-  const p99s = (['mswoole', 'plain', 'floor'] as const).map((id) => `${LABELS[id]} ${ms(r[id].steady.latency.p99)} ms`).join(', ')
+  const p99s = (['mswoole', 'plain', 'floor', 'socketio'] as const).map((id) => `${LABELS[id]} ${ms(r[id].steady.latency.p99)} ms`).join(', ')
   const verdict =
     (met
       ? `Target met: mswoole makes ${int.format(m.deliveriesPerSecond)} deliveries/s at the clients across ${n} sockets, ${x(vsPlain)} the plain ws loop (${int.format(p.deliveriesPerSecond)}/s); the target is ≥ ${x(TARGET_RATIO)}.`
       : `Target missed: mswoole makes ${int.format(m.deliveriesPerSecond)} deliveries/s at the clients across ${n} sockets, ${x(vsPlain)} the plain ws loop (${int.format(p.deliveriesPerSecond)}/s); the target is ≥ ${x(TARGET_RATIO)} (${int.format(needed)}/s), ${int.format(needed - m.deliveriesPerSecond)}/s short.`) +
-    ` The raw-frame floor does ${int.format(f.deliveriesPerSecond)}/s (mswoole ${x(ratio(m.deliveriesPerSecond, f.deliveriesPerSecond))}). At a steady ${o.rate} broadcasts/s, p99 delivery latency: ${p99s}.`
+    ` The raw-frame floor does ${int.format(f.deliveriesPerSecond)}/s (mswoole ${x(ratio(m.deliveriesPerSecond, f.deliveriesPerSecond))}), ${LABELS.socketio} ${int.format(sio.deliveriesPerSecond)}/s (mswoole ${x(ratio(m.deliveriesPerSecond, sio.deliveriesPerSecond))}). At a steady ${o.rate} broadcasts/s, p99 delivery latency: ${p99s}.`
 
   const notes: string[] = []
   // What one core can do at each subject's CPU cost, and what the target asks of it.
@@ -122,7 +130,7 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
     )
   }
   const demanded = o.rate * o.connections
-  const steadyCost = (['mswoole', 'plain', 'floor'] as const).map((id) => {
+  const steadyCost = (['mswoole', 'plain', 'floor', 'socketio'] as const).map((id) => {
     const ph = r[id].steady
     const c = ph.serverMicrosPerDelivery
     return `${LABELS[id]} ${c === null ? '—' : `${c} µs, ${((demanded * c) / 1e6).toFixed(2)} cores at that rate`} (${dash(ph.deliveriesPerWrite)} deliveries/write, p99 ${ms(ph.latency.p99)} ms)`
@@ -138,7 +146,15 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
         'its lead comes from writing several messages to a socket in one write, not from a cheaper single write.',
     )
   }
-  for (const id of ['mswoole', 'plain', 'floor'] as const) {
+  notes.push(
+    `${LABELS.socketio}: \`io.to('bench').emit('message', envelope)\`, the envelope as the event's one argument, so its clients get \`42["message",<the same envelope>]\`. ` +
+      'On one node the Redis adapter still publishes every broadcast to Redis (the packet msgpack-encoded, one PUBLISH to `socket.io#/#bench#`) and reads it back on its own pattern subscription, where it drops it by its own uid; then it writes the room locally: ' +
+      'the packet encoded once and, with the WebSocket the only transport and compression off, the WebSocket frame built once and handed to each socket\'s `ws` sender. ' +
+      `Server CPU per delivery in the burst: ${dash(sio.serverMicrosPerDelivery)} µs (${dash(sio.deliveriesPerWrite)} deliveries/write), so one core tops out near ${perCore(sio.serverMicrosPerDelivery)} deliveries/s; ` +
+      `redis-server used ${dash(r.socketio.redisCpuSeconds)} s of CPU over the whole scenario, which the server figures leave out. ` +
+      'Its clients are the same raw WebSocket client speaking Engine.IO 4 / Socket.IO 5 (the connect, and `3` to the ping the server sends each socket every 25 s, Socket.IO\'s default).',
+  )
+  for (const id of ['mswoole', 'plain', 'floor', 'socketio'] as const) {
     const s = r[id]
     const missing = phases(s).reduce((k, ph) => k + ph.missing, 0)
     const errors = phases(s).flatMap((ph) => ph.errors)
@@ -155,7 +171,7 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
       (mswooleAppJson === undefined ? '' : `Its config/app.json: \`${JSON.stringify(mswooleAppJson).replaceAll(REPO_ROOT, '<repo>')}\`.`),
   )
 
-  const subjects = [r.mswoole, r.plain, r.floor]
+  const subjects = [r.mswoole, r.plain, r.floor, r.socketio]
   const tables: Table[] = [
     {
       caption: `Burst: ${o.burst} broadcasts sent at once to ${n} sockets; the median of ${o.rounds} round(s) by deliveries/s (after one warmup burst). "deliveries/write": deliveries per write system call of the server process.`,
@@ -181,14 +197,15 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
     name: 'fan-out',
     title: 'Broadcast fan-out to one room',
     description:
-      `${n} idle WebSocket clients, all in one room, and broadcasts to that room. Three servers, up side by side, with the same client and the same number of sockets; each round opens one server's sockets, measures and closes them, server after server in an order that turns every round, so other work on the machine falls on all three alike: ` +
+      `${n} idle WebSocket clients, all in one room, and broadcasts to that room. Four servers, up side by side, with the same client and the same number of sockets; each round opens one server's sockets, measures and closes them, server after server in an order that turns every round, so other work on the machine falls on all four alike: ` +
       'mswoole (its `broadcast` control method over the control socket, several requests in flight on one connection: the envelope framed once, and the frames a socket gets in one event-loop turn written in one writev); ' +
       'the plain `ws` loop (`JSON.stringify` once, then `ws.send(text)` per socket, a control WebSocket taking the same requests); ' +
-      'and the raw-frame floor (the same server, the frame built once and written straight to each socket, one write per socket per broadcast). ' +
+      'the raw-frame floor (the same server, the frame built once and written straight to each socket, one write per socket per broadcast); ' +
+      'and Socket.IO 4 with its Redis adapter for rooms, which is what users pick instead (WebSocket transport only, no compression, `io.to(room).emit(…)` for each request on a control WebSocket like the plain loop\'s; a redis-server of its own on this machine). ' +
       `Burst: ${o.burst} broadcasts sent at once; deliveries/s is ${o.burst} × sockets over the time from the first send to the last delivery at any client. ` +
       `Steady: ${o.rate} broadcasts/s for ${o.seconds} s; every delivery carries its send time, read back by the client. ` +
-      'The clients (bench/fan-out-client.ts: plain TCP sockets that do the upgrade and read server frames, and per frame only the send time at the end of the payload) run in the driver\'s process, on the same machine, over loopback. ' +
-      `Server CPU is the server process over each phase, from /proc. Target: mswoole's burst deliveries/s at least ${x(TARGET_RATIO)} the plain loop's.`,
+      'The clients (bench/fan-out-client.ts: plain TCP sockets that do the upgrade and read server frames, and per frame only the send time at the end of the payload; for Socket.IO the same client speaking its protocol) run in the driver\'s process, on the same machine, over loopback. ' +
+      `Server CPU is the server process over each phase, from /proc. Target: mswoole's burst deliveries/s at least ${x(TARGET_RATIO)} the plain loop's; Socket.IO is compared with no target.`,
     params: { ...o, mswooleAppJson, subjects },
     subjects: [],
     labels: { ...LABELS },

@@ -3,9 +3,11 @@
  * bench/scenarios/<name>.ts exporting a `Scenario`, and list it here.
  */
 import type { Scenario } from '../lib/scenario.js'
+import { cliLatency } from './cli-latency.js'
 import { fanOut } from './fan-out.js'
+import { memory } from './memory.js'
 import { reloadUnderLoad } from './reload-under-load.js'
 import { requestReply } from './request-reply.js'
 import { workerChannel } from './worker-channel.js'
 
-export const SCENARIOS: readonly Scenario[] = [requestReply, reloadUnderLoad, workerChannel, fanOut]
+export const SCENARIOS: readonly Scenario[] = [requestReply, reloadUnderLoad, workerChannel, fanOut, memory, cliLatency]
