@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { MswError, systemCode } from '../errors.js'
 import type { Address } from '../ipc/methods.js'
 
@@ -31,4 +32,13 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve())
     server.closeIdleConnections()
   })
+}
+
+/**
+ * The error listener of an upgraded socket. Not a closure: one made inside an
+ * upgrade handler would keep the handler's scope, and with it the request, its
+ * headers and `head`, alive for as long as the connection lasts.
+ */
+export function destroyOnError(this: Duplex): void {
+  this.destroy()
 }

@@ -1,7 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { isLoopbackHost } from '../../config/loopback.js'
-import { MswError } from '../../errors.js'
 import type { Handlers } from '../../ipc/dispatch.js'
 import type { Address } from '../../ipc/methods.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
@@ -23,7 +21,7 @@ import { createManagerSockets } from './ws.js'
 export interface ManagerOptions {
   host: string
   port: number
-  /** manager.key; empty leaves the port open, which is allowed on a loopback host only. */
+  /** manager.key; empty leaves the port open (the config loader allows that on a loopback host only). */
   key: string
   /** The control API, as the control socket serves it. */
   handlers: Handlers
@@ -53,9 +51,6 @@ const HEADERS_TIMEOUT_MS = 10_000
  */
 export async function listenManager(options: ManagerOptions): Promise<ManagerServer> {
   const { host, key, logger, registry, store } = options
-  if (key === '' && !isLoopbackHost(host)) {
-    throw new MswError('MSW_ERR_CONFIG_INVALID', `manager.key must be set when manager.host (${JSON.stringify(host)}) is not a loopback address`)
-  }
   const checkKey = createKeyCheck(key)
   const http = withoutStreams(options.handlers)
   const metrics = createMetricsRegistry({ stats: options.stats, connections: () => registry.size, rooms: () => countRooms(registry) })

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Address } from '../../ipc/methods.js'
 import type { ConnectionIdentity } from '../connections/connection.js'
-import { closeServer, listen } from '../listen.js'
+import { closeServer, destroyOnError, listen } from '../listen.js'
 import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
 import { clientIp, normalizeIp } from './client-ip.js'
 import { OutsideSocket } from './outside-socket.js'
@@ -72,13 +72,4 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       await closeServer(server)
     },
   }
-}
-
-/**
- * Not a closure: a listener made inside the upgrade handler would keep the
- * handler's scope, and with it the request, its headers and `head`, alive for
- * as long as the connection lasts.
- */
-function destroyOnError(this: Duplex): void {
-  this.destroy()
 }
