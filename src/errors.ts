@@ -39,6 +39,7 @@ export const ERRORS = {
   MSW_ERR_BODY_TOO_LARGE: 'request body too large',
   MSW_ERR_METHOD_NOT_ALLOWED: 'HTTP method not allowed on this route',
   MSW_ERR_UNSUPPORTED_MEDIA_TYPE: 'unsupported request content type',
+  MSW_ERR_NODE_ID_IN_USE: 'another live node has this node id',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -68,20 +68,24 @@ export function pagedListing<T>(page: Page, items: T[], noun: string, table: (it
   return `${table(items)}\n${items.length} of ${plural(page.total, noun)}${from}`
 }
 
-/** `conn ls`: one row per connection; "room" is the token's code. */
+/**
+ * `conn ls`: one row per connection; "room" is the token's code. A listing
+ * that spans nodes names each connection by its connection id.
+ */
 export function connectionsTable(connections: ConnectionInfo[], now = Date.now()): string {
+  const spansNodes = connections.some((c) => c.node !== connections[0]?.node)
   return listTable(
-    ['fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out'],
+    [spansNodes ? 'connection' : 'fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out'],
     connections.map((c) => [
-      c.fd,
+      spansNodes ? c.cid : c.fd,
       c.id ?? '-',
       c.type ?? '-',
       c.nickname || '-',
       c.code || '-',
       c.ip,
       formatAgo(c.connectedAt, now),
-      formatAgo(c.lastActiveAt, now),
-      `${c.messagesIn}/${c.messagesOut}`,
+      c.lastActiveAt === null ? '-' : formatAgo(c.lastActiveAt, now),
+      c.messagesIn === null ? '-' : `${c.messagesIn}/${c.messagesOut}`,
     ]),
   )
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { deliveredText, parseConnectionRef } from '../cli/connection-ref.js'
 import { plural } from '../cli/format.js'
 import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
@@ -8,7 +9,7 @@ import type { DeliveryResult } from '../ipc/methods.js'
 export default class Broadcast extends BaseCommand {
   static override summary = 'Send a message to every connection in a room, or to all'
   static override description =
-    'Sends the envelope {status, event, info, param} to each connection in the room (everyone who connected with that token code, or a room a controller made), or with --all to every connection. The message argument is the envelope\'s info; --param adds any JSON value as its param. Prints how many connections it was written to.'
+    'Sends the envelope {status, event, info, param} to each connection in the room (everyone who connected with that token code, or a room a controller made), or with --all to every connection; in a cluster, on every node. The message argument is the envelope\'s info; --param adds any JSON value as its param. Prints how many connections it was written to.'
 
   static override examples = [
     '<%= config.bin %> broadcast --room room1 "The show starts in 5 minutes"',
@@ -22,9 +23,8 @@ export default class Broadcast extends BaseCommand {
   static override flags = {
     room: Flags.string({ description: 'the room to send to (or --all)', exactlyOne: ['room', 'all'] }),
     all: Flags.boolean({ description: 'send to every connection (or --room)', exactlyOne: ['room', 'all'] }),
-    except: Flags.integer({
-      description: 'fds to leave out (comma-separated, or the flag repeated)',
-      min: 1,
+    except: Flags.string({
+      description: 'fds or connection ids <node>:<fd> to leave out (comma-separated, or the flag repeated)',
       multiple: true,
       multipleNonGreedy: true,
       delimiter: ',',
@@ -38,9 +38,9 @@ export default class Broadcast extends BaseCommand {
     const config = await this.loadSettings(flags.config)
     const target = flags.room === undefined ? { all: true as const } : { room: flags.room }
     const result = await withDaemon(config.paths.socket, (client) =>
-      client.call('broadcast', { ...target, ...envelope, except: flags.except ?? [] }),
+      client.call('broadcast', { ...target, ...envelope, except: (flags.except ?? []).map(parseConnectionRef) }),
     )
-    this.log(`broadcast to ${plural(result.delivered, 'connection')} (${flags.room === undefined ? 'all' : `room ${flags.room}`})`)
+    this.log(`broadcast to ${deliveredText(result, plural)} (${flags.room === undefined ? 'all' : `room ${flags.room}`})`)
     return result
   }
 }

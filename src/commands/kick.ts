@@ -1,21 +1,22 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { MswError } from '../errors.js'
+import { parseConnectionRef } from '../cli/connection-ref.js'
 import { withDaemon } from '../ipc/client.js'
 import type { KickResult } from '../ipc/methods.js'
 
 export default class Kick extends BaseCommand {
   static override summary = 'Close a client connection'
   static override description =
-    'Closes the connection with this fd (see `conn ls`), sending the close code and reason to the client. The connection leaves its rooms and its close hooks run, as for any other close. Fails with MSW_ERR_CONN_NOT_FOUND when no connection has that fd.'
+    'Closes the connection with this fd, or with this connection id "<node>:<fd>" on any node of a cluster (see `conn ls`), sending the close code and reason to the client. The connection leaves its rooms and its close hooks run, as for any other close. Fails with MSW_ERR_CONN_NOT_FOUND when there is no such connection.'
 
   static override examples = [
     '<%= config.bin %> kick 12',
     '<%= config.bin %> kick 12 --reason "spam" --code 4001',
+    '<%= config.bin %> kick web-2:17',
   ]
 
   static override args = {
-    fd: Args.string({ description: 'the connection to close (its fd in `conn ls`)', required: true }),
+    fd: Args.string({ description: 'the connection to close: its fd, or its connection id <node>:<fd> (see `conn ls`)', required: true }),
   }
 
   static override flags = {
@@ -25,18 +26,12 @@ export default class Kick extends BaseCommand {
 
   async run(): Promise<KickResult> {
     const { args, flags } = await this.parse(Kick)
-    const fd = parseFd(args.fd)
+    const fd = parseConnectionRef(args.fd)
     const config = await this.loadSettings(flags.config)
     const result = await withDaemon(config.paths.socket, (client) =>
       client.call('connections.kick', { fd, code: flags.code, reason: flags.reason }),
     )
-    this.log(`kicked fd ${result.fd} (${result.code}, ${result.reason})`)
+    this.log(`kicked ${typeof fd === 'number' ? `fd ${result.fd}` : result.cid} (${result.code}, ${result.reason})`)
     return result
   }
-}
-
-function parseFd(text: string): number {
-  const fd = /^[1-9]\d{0,14}$/.test(text) ? Number(text) : NaN
-  if (!Number.isSafeInteger(fd)) throw new MswError('MSW_ERR_INVALID_ARGUMENT', `fd must be a positive integer, got "${text}"`)
-  return fd
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { deliveredText, parseConnectionRef } from '../cli/connection-ref.js'
 import { plural } from '../cli/format.js'
 import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
@@ -8,7 +9,7 @@ import type { DeliveryResult } from '../ipc/methods.js'
 export default class Push extends BaseCommand {
   static override summary = 'Send a message to one connection, or to every connection of a uid'
   static override description =
-    "Sends the envelope {status, event, info, param} to the connection with this fd, or to each connection whose token id is this uid (a user with two tabs gets it twice). The message argument is the envelope's info; --param adds any JSON value as its param. Fails with MSW_ERR_CONN_NOT_FOUND when no connection matches."
+    "Sends the envelope {status, event, info, param} to the connection with this fd or connection id (on any node of a cluster), or to each connection whose token id is this uid (a user with two tabs gets it twice). The message argument is the envelope's info; --param adds any JSON value as its param. Fails with MSW_ERR_CONN_NOT_FOUND when no connection matches."
 
   static override examples = [
     '<%= config.bin %> push --fd 12 "Your question was picked"',
@@ -18,7 +19,7 @@ export default class Push extends BaseCommand {
   static override args = messageArgs
 
   static override flags = {
-    fd: Flags.integer({ description: 'the connection to send to (or --uid)', min: 1, exactlyOne: ['fd', 'uid'] }),
+    fd: Flags.string({ description: 'the connection to send to: an fd, or a connection id <node>:<fd> (or --uid)', exactlyOne: ['fd', 'uid'] }),
     uid: Flags.string({ description: "every connection of this uid, the token's id (or --fd)", exactlyOne: ['fd', 'uid'] }),
     ...messageFlags('serverPush'),
   }
@@ -27,9 +28,9 @@ export default class Push extends BaseCommand {
     const { args, flags } = await this.parse(Push)
     const envelope = envelopeFields(flags, args.message)
     const config = await this.loadSettings(flags.config)
-    const target = flags.fd === undefined ? { uid: flags.uid } : { fd: flags.fd }
+    const target = flags.fd === undefined ? { uid: flags.uid } : { fd: parseConnectionRef(flags.fd) }
     const result = await withDaemon(config.paths.socket, (client) => client.call('push', { ...target, ...envelope }))
-    this.log(`pushed to ${plural(result.delivered, 'connection')}`)
+    this.log(`pushed to ${deliveredText(result, plural)}`)
     return result
   }
 }

@@ -28,6 +28,7 @@ export default class Status extends BaseCommand {
         ['uptime', formatDuration(status.uptime)],
         ['version', status.version],
         ['node id', status.nodeId],
+        ['cluster', clusterLine(status.cluster)],
         ['outside', `${status.outside.host}:${status.outside.port}`],
         ['manager', `${status.manager.host}:${status.manager.port}`],
         ['connections', status.connections],
@@ -39,4 +40,10 @@ export default class Status extends BaseCommand {
     if (status.workers.length > 0) this.log(workersTable(status.workers))
     return status
   }
+}
+
+/** "memory (one node)", or "redis, 3 nodes, ok" / "redis, 2 nodes, degraded". */
+function clusterLine(cluster: StatusResult['cluster']): string {
+  if (cluster.store === 'memory') return 'memory (one node)'
+  return `redis, ${cluster.nodes.length} node${cluster.nodes.length === 1 ? '' : 's'}, ${cluster.state}`
 }

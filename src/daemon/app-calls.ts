@@ -1,36 +1,55 @@
 import { isStoreMethod } from '../app-api/store-methods.js'
 import { MswError } from '../errors.js'
 import type { AppCallName, AppCalls } from '../worker/protocol.js'
+import type { Presence } from './cluster/presence.js'
+import type { LocalIndex } from './connections/local-index.js'
 import type { ConnectionRegistry } from './connections/registry.js'
-import { uidKey } from './delivery/delivery.js'
 import type { Store } from './store/store.js'
 
 type Handlers = { [K in AppCallName]: (...args: AppCalls[K]) => unknown }
 
+export interface AppCallDeps {
+  registry: ConnectionRegistry
+  index: LocalIndex
+  presence: Presence
+  store: Store
+}
+
 /**
  * Carries out what a worker's App asks for. Operations on an fd that has
  * already closed do nothing, so a late join cannot leave a dead member behind.
+ * Rooms and uids change in this node's index at once (sends read it) and in
+ * the store (counts and the cluster read it) before the call answers.
  */
-export function createAppCalls(registry: ConnectionRegistry, store: Store): Handlers {
+export function createAppCalls({ registry, index, presence, store }: AppCallDeps): Handlers {
   const open = (fd: number) => {
     const connection = registry.get(fd)
     return connection?.state === 'open' ? connection : undefined
   }
+  const fds = (members: Iterable<{ fd: number }>) => [...members].map((c) => c.fd).sort((a, b) => a - b)
   return {
     join: async (fd, room) => {
       const connection = open(fd)
       if (!connection) return
-      connection.closeKeys.add(room)
-      await store.sadd(room, String(fd))
+      index.join(connection, room)
+      await presence.joined(connection, room)
     },
     leave: async (fd, room) => {
-      open(fd)?.closeKeys.delete(room)
-      await store.srem(room, String(fd))
+      const connection = open(fd)
+      if (!connection) return
+      index.leave(connection, room)
+      await presence.left(connection, room)
     },
-    members: async (room) => (await store.smembers(room)).map(Number),
+    members: (room) => fds(index.room(room)),
     count: (room) => store.scard(room),
-    closeKeyAdd: (fd, key) => void open(fd)?.closeKeys.add(key),
-    closeKeyRemove: (fd, key) => void open(fd)?.closeKeys.delete(key),
+    closeKeyAdd: (fd, key) => {
+      const connection = open(fd)
+      if (connection && index.join(connection, key)) presence.closeKeysChanged(connection)
+    },
+    closeKeyRemove: (fd, key) => {
+      const connection = open(fd)
+      if (connection && index.leave(connection, key)) presence.closeKeysChanged(connection)
+    },
     controllerAdd: (fd, controller) => {
       const connection = open(fd)
       if (connection) (connection.controllers ??= new Set()).add(controller)
@@ -44,14 +63,16 @@ export function createAppCalls(registry: ConnectionRegistry, store: Store): Hand
     bindUid: async (fd, uid) => {
       const connection = open(fd)
       if (!connection) return
-      connection.uids.add(uid)
-      await store.sadd(uidKey(uid), String(fd))
+      index.bindUid(connection, uid)
+      await presence.uidBound(connection, uid)
     },
     unbindUid: async (fd, uid) => {
-      open(fd)?.uids.delete(uid)
-      await store.srem(uidKey(uid), String(fd))
+      const connection = open(fd)
+      if (!connection) return
+      index.unbindUid(connection, uid)
+      await presence.uidUnbound(connection, uid)
     },
-    uidFds: async (uid) => (await store.smembers(uidKey(uid))).map(Number),
+    uidFds: (uid) => fds(index.uid(uid)),
     store: (method, args) => {
       if (!isStoreMethod(method)) throw new MswError('MSW_ERR_INVALID_ARGUMENT', `store has no method "${method}"`)
       const fn = store[method] as (...a: unknown[]) => Promise<unknown>

@@ -5,14 +5,21 @@ import { MswError } from '../errors.js'
 import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
+import { connectionId } from './cluster/connection-id.js'
+import { Presence } from './cluster/presence.js'
+import { RedisCluster } from './cluster/redis-cluster.js'
+import { Router } from './cluster/router.js'
 import { createClientLifecycle } from './connections/client-lifecycle.js'
+import { LocalIndex } from './connections/local-index.js'
 import { ConnectionRegistry } from './connections/registry.js'
 import { Delivery } from './delivery/delivery.js'
 import { startHeartbeat } from './heartbeat.js'
 import { DaemonStats } from './stats.js'
 import { openStore } from './store/open-store.js'
+import { RedisStore } from './store/redis-store.js'
 import type { Store } from './store/store.js'
 import { createWorkerBridge } from './worker-bridge.js'
+import { clusterKeys } from './cluster/keys.js'
 import { WorkerGenerations } from './workers/generations.js'
 import { createControlApi } from './control/api.js'
 import { createDaemonLogger, type DaemonLogger } from './logging/logger.js'
@@ -45,9 +52,11 @@ export class Daemon {
   state: DaemonState = 'starting'
   readonly startedAt = new Date()
   readonly registry: ConnectionRegistry
+  readonly index = new LocalIndex()
   readonly logger: Logger
   readonly stats = new DaemonStats()
-  #delivery: Delivery | undefined
+  #router: Router | undefined
+  #cluster: RedisCluster | undefined
   #ipc: IpcServer | undefined
   #outside: OutsideServer | undefined
   #manager: ManagerServer | undefined
@@ -109,14 +118,34 @@ export class Daemon {
     const api = createControlApi(this)
     this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: api, logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)
-    const store = (this.#store = openStore(this.config.cache))
-    const delivery = (this.#delivery = new Delivery({
+    const store = (this.#store = await openStore(this.config.cache))
+    const delivery = new Delivery({
       registry: this.registry,
-      store,
+      index: this.index,
       maxBufferedBytes: app.setting.max_buffered_bytes,
       stats: this.stats,
       logger: this.logger,
-    }))
+    })
+    const router = (this.#router = new Router({ node: this.nodeId, registry: this.registry, delivery, stats: this.stats, logger: this.logger }))
+    if (store instanceof RedisStore) {
+      this.#cluster = await RedisCluster.join({
+        store,
+        node: this.nodeId,
+        registry: this.registry,
+        nodeTimeoutMs: app.setting.node_timeout * 1000,
+        logger: this.logger,
+        onMessage: (message) => router.receive(message),
+      })
+      router.attach(this.#cluster)
+    }
+    const cluster = this.#cluster
+    const presence = new Presence({
+      store,
+      member: cluster === undefined ? (c) => String(c.fd) : (c) => connectionId(this.nodeId, c.fd),
+      ...(cluster === undefined ? {} : { directory: clusterKeys.connections(this.nodeId) }),
+      onUnavailable: (err) => cluster?.unavailable(err),
+      logger: this.logger,
+    })
     this.#workers = new WorkerGenerations({
       appDir: paths.app,
       size: app.setting.worker_num,
@@ -124,14 +153,15 @@ export class Daemon {
       maxExecutionMs: app.setting.max_execution_time * 1000,
       maxMemoryMb: app.setting.worker_max_memory,
       logger: this.logger,
-      onMessage: createWorkerBridge({ registry: this.registry, store, delivery, logger: this.logger }),
+      onMessage: createWorkerBridge({ registry: this.registry, index: this.index, presence, store, delivery, router, logger: this.logger }),
       reply: (fd, frame) => void delivery.toFd(fd, frame),
       onWorkerRestart: () => this.stats.workerRestarts++,
     })
     await this.#workers.start()
     const clients = createClientLifecycle({
       registry: this.registry,
-      store,
+      index: this.index,
+      presence,
       delivery,
       stats: this.stats,
       workers: this.#workers,
@@ -155,7 +185,9 @@ export class Daemon {
       key: app.manager.key,
       handlers: api,
       store,
-      registry: this.registry,
+      ...(cluster === undefined ? {} : { clusterState: () => cluster.state }),
+      connections: () => this.registry.size,
+      rooms: () => this.index.roomCount,
       stats: this.stats,
       logger: this.logger,
     })
@@ -170,6 +202,7 @@ export class Daemon {
     await this.#outside?.stopAccepting()
     await this.#manager?.close()
     await this.#workers?.stop(0)
+    await this.#cluster?.leave()
     await this.#store?.close()
     await this.#ipc?.close()
     await removeFiles(this.config.paths.pidFile, this.config.paths.socket)
@@ -177,10 +210,20 @@ export class Daemon {
     await this.log.close()
   }
 
-  /** Where control methods write to clients; there once the ports are up. */
-  get delivery(): Delivery {
-    if (!this.#delivery) throw new MswError('MSW_ERR_NOT_RUNNING', 'the daemon is still starting')
-    return this.#delivery
+  /** Where control methods send; there once the ports are up. */
+  get router(): Router {
+    if (!this.#router) throw new MswError('MSW_ERR_NOT_RUNNING', 'the daemon is still starting')
+    return this.#router
+  }
+
+  get store(): Store {
+    if (!this.#store) throw new MswError('MSW_ERR_NOT_RUNNING', 'the daemon is still starting')
+    return this.#store
+  }
+
+  /** The cluster this node belongs to, on the Redis store. */
+  get cluster(): RedisCluster | undefined {
+    return this.#cluster
   }
 
   status(): StatusResult {
@@ -204,6 +247,11 @@ export class Daemon {
       configDir: this.config.dir,
       logFile: this.config.paths.logFile,
       socket: this.config.paths.socket,
+      cluster: {
+        store: this.config.cache.driver,
+        state: this.#cluster?.state ?? 'ok',
+        nodes: this.#cluster ? [...this.#cluster.nodes].sort() : [this.nodeId],
+      },
     }
   }
 
@@ -229,6 +277,7 @@ export class Daemon {
     const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - started))
     const inFlight = this.#workers?.inFlight() ?? 0
     if (this.#workers && !(await this.#workers.stop(left))) this.logger.warn({ inFlight }, 'workers still busy at stop; ended them')
+    await this.#cluster?.leave()
     await this.#store?.close()
     await this.#manager?.close()
     const result: StopResult = { stopped: true, pid: process.pid, closedConnections: closed, forced, durationMs: Date.now() - started }

@@ -22,6 +22,20 @@ const closeCode = z
 const closeReason = z.string().refine((reason) => Buffer.byteLength(reason) <= 123, 'reason must be at most 123 bytes of UTF-8')
 
 const fd = z.number().int().positive()
+
+/**
+ * A connection: an fd of the node that takes the request, or a connection id
+ * "<node>:<fd>" of any node in the cluster.
+ */
+const connectionId = z.string().regex(/^[A-Za-z0-9._-]+:[1-9]\d{0,15}$/, 'expected an fd or a connection id "<node>:<fd>"')
+const connectionRef = z.union([
+  fd.transform((value) => ({ node: undefined as string | undefined, fd: value })),
+  connectionId.transform((id) => {
+    const colon = id.lastIndexOf(':')
+    return { node: id.slice(0, colon) as string | undefined, fd: Number(id.slice(colon + 1)) }
+  }),
+])
+const exceptItem = z.union([fd, connectionId])
 const paging = {
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(MAX_PAGE).default(100),
@@ -59,12 +73,13 @@ export const paramSchemas = {
       type: z.string().min(1).optional(),
       uid: uid.optional(),
       ip: z.string().min(1).optional(),
+      node: z.string().min(1).optional(),
       ...paging,
     })
     .strict(),
   'connections.kick': z
     .object({
-      fd,
+      fd: connectionRef,
       code: closeCode.default(4000),
       reason: closeReason.default('kicked'),
     })
@@ -75,13 +90,13 @@ export const paramSchemas = {
       all: z.literal(true).optional(),
       event: z.string().min(1).max(256).default('serverBroadcast'),
       ...message,
-      except: z.array(fd).max(10_000).default([]),
+      except: z.array(exceptItem).max(10_000).default([]),
     })
     .strict()
     .refine((p) => (p.room === undefined) !== (p.all === undefined), 'give exactly one of room and all'),
   push: z
     .object({
-      fd: fd.optional(),
+      fd: connectionRef.optional(),
       uid: uid.optional(),
       event: z.string().min(1).max(256).default('serverPush'),
       ...message,
@@ -134,6 +149,16 @@ export interface StatusResult {
   configDir: string
   logFile: string
   socket: string
+  cluster: ClusterStatus
+}
+
+export interface ClusterStatus {
+  /** cache.json's driver: one node on "memory", a cluster on "redis". */
+  store: 'memory' | 'redis'
+  /** "degraded" while Redis is away: this node serves its own connections, cross-node sends wait for it. */
+  state: 'ok' | 'degraded'
+  /** The nodes of the cluster at the last heartbeat (this one alone on the memory store). */
+  nodes: string[]
 }
 
 export interface StopResult {
@@ -159,6 +184,10 @@ export interface LogsTailResult {
 /** One client connection as operators and backends see it. */
 export interface ConnectionInfo {
   fd: number
+  /** The node that holds it. */
+  node: string
+  /** Its id across the cluster: "<node>:<fd>". */
+  cid: string
   /** The token's `id` (the uid), null for an anonymous client. */
   id: string | number | null
   type: string | null
@@ -169,9 +198,10 @@ export interface ConnectionInfo {
   /** Rooms the connection is in (it leaves them when it closes). */
   rooms: string[]
   connectedAt: string
-  lastActiveAt: string
-  messagesIn: number
-  messagesOut: number
+  /** Activity is known to the node that holds the connection; null when another node lists it. */
+  lastActiveAt: string | null
+  messagesIn: number | null
+  messagesOut: number | null
 }
 
 export interface Page {
@@ -187,6 +217,8 @@ export interface ConnectionsListResult extends Page {
 
 export interface KickResult {
   fd: number
+  node: string
+  cid: string
   code: number
   reason: string
 }
@@ -194,6 +226,8 @@ export interface KickResult {
 export interface DeliveryResult {
   /** Sockets the message was written to on this node. */
   delivered: number
+  /** Other nodes it was sent to, which deliver to their own connections; 0 on one node. */
+  nodes: number
 }
 
 export interface RoomInfo {

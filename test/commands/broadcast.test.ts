@@ -42,7 +42,7 @@ describe('mswoole broadcast', () => {
     const clients = await Promise.all([join(outside.port, 1, 'roomA'), join(outside.port, 2, 'roomB'), join(outside.port, 3, 'roomC')])
     const { exitCode, json } = await cliJson<DeliveryResult>(p, ['broadcast', '--all', 'to everyone'])
     expect(exitCode).toBe(0)
-    expect(json).toEqual({ delivered: 3 })
+    expect(json).toEqual({ delivered: 3, nodes: 0 })
     for (const c of clients) expect((await c.next('serverBroadcast')).info).toBe('to everyone')
     const human = await cli(p, ['broadcast', '--all', 'again'])
     expect(human.stdout.trim()).toBe('broadcast to 3 connections (all)')
@@ -56,7 +56,7 @@ describe('mswoole broadcast', () => {
     const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections
     const fdOf = (uid: number) => String(listed.find((c) => c.id === uid)?.fd)
     const result = await cliJson<DeliveryResult>(p, ['broadcast', '--room', 'roomA', '--except', `${fdOf(1)},${fdOf(3)}`, 'not for 1 and 3'])
-    expect(result.json).toEqual({ delivered: 1 })
+    expect(result.json).toEqual({ delivered: 1, nodes: 0 })
     expect((await a2.next('serverBroadcast')).info).toBe('not for 1 and 3')
     await sawNothingBefore(p, [a1, a3])
     for (const c of [a1, a2, a3]) c.close()

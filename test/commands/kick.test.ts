@@ -28,10 +28,11 @@ describe('mswoole kick', () => {
     const p = await project()
     const { outside } = await startDaemon(p)
     const ann = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 7, type: 'wall', code: 'roomA' })}`)
-    const fd = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections[0]?.fd ?? 0
+    const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections[0]
+    const fd = listed?.fd ?? 0
     const { exitCode, json } = await cliJson<KickResult>(p, ['kick', String(fd)])
     expect(exitCode).toBe(0)
-    expect(json).toEqual({ fd, code: 4000, reason: 'kicked' })
+    expect(json).toEqual({ fd, node: listed?.node, cid: `${listed?.node}:${fd}`, code: 4000, reason: 'kicked' })
     expect(await ann.closed()).toEqual({ code: 4000, reason: 'kicked' })
   })
 
@@ -47,14 +48,14 @@ describe('mswoole kick', () => {
     expect(machine.json.error.message).toContain('9999')
   })
 
-  it('refuses an fd that is not a positive integer without asking the daemon', async () => {
+  it('refuses what is neither an fd nor a connection id without asking the daemon', async () => {
     // No daemon runs here: a bad argument must fail before the control socket is tried.
     const p = await project()
-    for (const fd of ['abc', '0', '1.5', '12x']) {
+    for (const fd of ['abc', '0', '1.5', '12x', 'node:0', ':3', 'a b:3']) {
       const result = await cliJson<{ error: { code: string } }>(p, ['kick', fd])
       expect(result.exitCode).toBe(1)
       expect(result.json.error.code).toBe('MSW_ERR_INVALID_ARGUMENT')
-      expect(result.stderr).toBe(`Error: fd must be a positive integer, got "${fd}" [MSW_ERR_INVALID_ARGUMENT]`)
+      expect(result.stderr).toBe(`Error: expected an fd or a connection id "<node>:<fd>", got "${fd}" [MSW_ERR_INVALID_ARGUMENT]`)
     }
   })
 

@@ -33,7 +33,7 @@ describe('mswoole push', () => {
     const [phone, laptop, other] = await Promise.all([connectAs(outside.port, 'u-42'), connectAs(outside.port, 'u-42'), connectAs(outside.port, 'u-43')])
     const { exitCode, json } = await cliJson<DeliveryResult>(p, ['push', '--uid', 'u-42', '--event', 'prize', '--status', '201', '--param', '{"prize":"mug"}', 'you won'])
     expect(exitCode).toBe(0)
-    expect(json).toEqual({ delivered: 2 })
+    expect(json).toEqual({ delivered: 2, nodes: 0 })
     for (const c of [phone, laptop]) expect(await c.next('prize')).toEqual({ status: 201, event: 'prize', info: 'you won', param: { prize: 'mug' } })
     const human = await cli(p, ['push', '--uid', 'u-43', 'hi'])
     expect(human.stdout.trim()).toBe('pushed to 1 connection')

@@ -27,7 +27,7 @@ describe('delivery', () => {
     for (const size of [60, 125, 126, 127, 65_535, 65_536, 200_000]) {
       const info = infoFor(size, 'sized')
       const result = await withDaemon(p.socket, (c) => c.call('push', { fd: 1, event: 'sized', info }))
-      expect(result).toEqual({ delivered: 1 })
+      expect(result).toEqual({ delivered: 1, nodes: 0 })
       const frame = await client.nextFrame()
       expect(Buffer.byteLength(frame)).toBe(size)
       expect(JSON.parse(frame)).toEqual({ status: 200, event: 'sized', info })

@@ -8,12 +8,13 @@ import type { ConnectionsListResult } from '../../ipc/methods.js'
 export default class ConnLs extends BaseCommand {
   static override summary = 'List client connections'
   static override description =
-    'One row per connection: its fd, the uid, type, nickname and room code from its token, its address, when it connected and was last active, and the messages it sent and was sent (in/out). Filters combine: a connection must match all of them. The list is in fd order and paged with --limit and --offset. With --json, prints {total, offset, limit, connections}.'
+    'One row per connection: its fd, the uid, type, nickname and room code from its token, its address, when it connected and was last active, and the messages it sent and was sent (in/out). Filters combine: a connection must match all of them. The list is in fd order and paged with --limit and --offset. In a cluster (the Redis store) it covers every node, in node then fd order, and names each connection by its connection id <node>:<fd>; activity (last active, in/out) shows only for the connections of this node. With --json, prints {total, offset, limit, connections}.'
 
   static override examples = [
     '<%= config.bin %> conn ls',
     '<%= config.bin %> conn ls --room room1 --type wall',
     '<%= config.bin %> conn ls --uid 42',
+    '<%= config.bin %> conn ls --node web-2',
     '<%= config.bin %> conn ls --limit 50 --offset 50',
     '<%= config.bin %> conn ls --json | jq ".connections[].fd"',
   ]
@@ -23,14 +24,15 @@ export default class ConnLs extends BaseCommand {
     type: Flags.string({ description: 'only connections whose token type is this (wechatUser, wall, …)' }),
     uid: Flags.string({ description: "only connections of this uid (the token's id)" }),
     ip: Flags.string({ description: 'only connections from this address' }),
+    node: Flags.string({ description: 'only connections held by this node (in a cluster)' }),
     ...pagingFlags('connections'),
   }
 
   async run(): Promise<ConnectionsListResult> {
     const { flags } = await this.parse(ConnLs)
     const config = await this.loadSettings(flags.config)
-    const { room, type, uid, ip, limit, offset } = flags
-    const result = await withDaemon(config.paths.socket, (client) => client.call('connections.list', { room, type, uid, ip, limit, offset }))
+    const { room, type, uid, ip, node, limit, offset } = flags
+    const result = await withDaemon(config.paths.socket, (client) => client.call('connections.list', { room, type, uid, ip, node, limit, offset }))
     // The table is costly for a long page and --json would not print it.
     if (!this.jsonEnabled()) this.log(pagedListing(result, result.connections, 'connection', connectionsTable))
     return result

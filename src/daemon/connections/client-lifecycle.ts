@@ -1,17 +1,18 @@
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import type { Presence } from '../cluster/presence.js'
 import type { Delivery } from '../delivery/delivery.js'
-import { uidKey } from '../delivery/delivery.js'
 import { handleClientMessages } from '../protocol/client-messages.js'
 import type { DaemonStats } from '../stats.js'
-import type { Store } from '../store/store.js'
 import type { WorkerGenerations } from '../workers/generations.js'
 import type { ClosedConnection, ConnectionIdentity } from './connection.js'
+import type { LocalIndex } from './local-index.js'
 import type { ConnectionRegistry } from './registry.js'
 
 export interface ClientLifecycleOptions {
   registry: ConnectionRegistry
-  store: Store
+  index: LocalIndex
+  presence: Presence
   delivery: Delivery
   stats: DaemonStats
   workers: WorkerGenerations
@@ -26,22 +27,14 @@ export interface ClientLifecycleOptions {
  * whatever reason, it leaves them first and then the registered controllers hear of it.
  */
 export function createClientLifecycle(options: ClientLifecycleOptions) {
-  const { registry, store, logger } = options
+  const { registry, index, presence, logger } = options
 
   function open(ws: WebSocket, identity: ConnectionIdentity): void {
     const connection = registry.add(ws, identity)
     options.stats.connectionsOpened++
-    const fd = String(connection.fd)
-    const failed = (err: unknown) => logger.error({ err, fd: connection.fd }, 'store failed at open')
-    if (identity.code !== '') {
-      connection.closeKeys.add(identity.code)
-      store.sadd(identity.code, fd).catch(failed)
-    }
-    if (identity.auth) {
-      const uid = String(identity.auth.id)
-      connection.uids.add(uid)
-      store.sadd(uidKey(uid), fd).catch(failed)
-    }
+    if (identity.code !== '') index.join(connection, identity.code)
+    if (identity.auth) index.bindUid(connection, String(identity.auth.id))
+    presence.opened(connection)
     handleClientMessages(connection, {
       ack: options.ack,
       escapeHtml: options.escapeHtml,
@@ -56,10 +49,8 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
 
   function closed({ connection, code, reason }: ClosedConnection): void {
     options.stats.connectionsClosed++
-    const fd = String(connection.fd)
-    const failed = (err: unknown) => logger.error({ err, fd: connection.fd }, 'store failed at close')
-    for (const key of connection.closeKeys) store.srem(key, fd).catch(failed)
-    for (const uid of connection.uids) store.srem(uidKey(uid), fd).catch(failed)
+    index.forget(connection)
+    presence.closed(connection)
     if (connection.controllers !== undefined && connection.controllers.size > 0) {
       options.workers.closeEvent([...connection.controllers], { fd: connection.fd, auth: connection.auth ?? {}, code: connection.code, closeCode: code, reason })
     }

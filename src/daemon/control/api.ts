@@ -9,21 +9,21 @@ import { listRooms } from './rooms.js'
 
 /** The control API, implemented once; the control socket and the manager port both serve it. */
 export function createControlApi(daemon: Daemon): Handlers {
-  const { registry, stats } = daemon
-  const messaging = () => ({ registry, stats, delivery: daemon.delivery })
+  const { registry, stats, index, nodeId: node } = daemon
+  const messaging = () => ({ router: daemon.router, store: daemon.store, stats })
   return {
     status: async () => daemon.status(),
     stop: async ({ timeout }) => daemon.stop(timeout),
     reload: async () => daemon.reload(),
-    'connections.list': async (params) => listConnections(registry, params),
+    'connections.list': (params) => listConnections({ node, registry, cluster: daemon.cluster }, params),
     'connections.kick': async (params) => {
-      const result = kickConnection(registry, stats, params)
+      const result = await kickConnection({ node, router: daemon.router, stats }, params)
       daemon.logger.info(result, 'connection kicked')
       return result
     },
     broadcast: (params) => broadcast(messaging(), params),
     push: (params) => push(messaging(), params),
-    'rooms.list': async (params) => listRooms(registry, params),
+    'rooms.list': (params) => listRooms({ node, index, cluster: daemon.cluster }, params),
     'logs.tail': async ({ lines, follow, level }, ctx) => {
       const file = daemon.config.paths.logFile
       const keep = levelFilter(level)

@@ -1,44 +1,70 @@
-import { MswError } from '../../errors.js'
-import type { ConnectionsListResult, KickResult, ParsedParamsOf } from '../../ipc/methods.js'
-import type { Connection } from '../connections/connection.js'
+import type { ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../ipc/methods.js'
+import { connectionId } from '../cluster/connection-id.js'
+import type { RedisCluster } from '../cluster/redis-cluster.js'
+import type { Router } from '../cluster/router.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
 import type { DaemonStats } from '../stats.js'
-import { connectionInfo } from './connection-info.js'
+import { connectionInfo, remoteConnectionInfo } from './connection-info.js'
 
 type ListParams = ParsedParamsOf<'connections.list'>
 
-/** `connections.list`: open connections of this node that match every filter given, by fd. */
-export function listConnections(registry: ConnectionRegistry, params: ListParams): ConnectionsListResult {
-  const matching: Connection[] = []
-  for (const connection of registry.values()) {
-    if (connection.state === 'open' && matches(connection, params)) matching.push(connection)
-  }
-  // The registry holds fds in the order they opened, which is ascending.
-  const page = matching.slice(params.offset, params.offset + params.limit)
-  return { total: matching.length, offset: params.offset, limit: params.limit, connections: page.map(connectionInfo) }
+export interface ConnectionsDeps {
+  node: string
+  registry: ConnectionRegistry
+  /** The cluster, on the Redis store: the list then covers every node. */
+  cluster: RedisCluster | undefined
 }
 
-function matches(connection: Connection, filter: ListParams): boolean {
-  if (filter.room !== undefined && !connection.closeKeys.has(filter.room)) return false
-  if (filter.type !== undefined && connection.auth?.type !== filter.type) return false
-  if (filter.uid !== undefined && !connection.uids.has(filter.uid)) return false
-  if (filter.ip !== undefined && connection.ip !== filter.ip) return false
+/**
+ * `connections.list`: open connections that match every filter given, by node
+ * and fd. In a cluster the other nodes' come from the directory in Redis, so
+ * the list waits for no node to answer.
+ */
+export async function listConnections(deps: ConnectionsDeps, params: ListParams): Promise<ConnectionsListResult> {
+  const matching: ConnectionInfo[] = []
+  for (const { info, uids } of await everyConnection(deps, params.node)) {
+    if (matches(info, uids, params)) matching.push(info)
+  }
+  const page = matching.slice(params.offset, params.offset + params.limit)
+  return { total: matching.length, offset: params.offset, limit: params.limit, connections: page }
+}
+
+interface Listed {
+  info: ConnectionInfo
+  /** Every uid the connection is bound to: its token's and those a controller bound. */
+  uids: Iterable<string>
+}
+
+async function everyConnection({ node, registry, cluster }: ConnectionsDeps, only: string | undefined): Promise<Listed[]> {
+  const nodes = cluster === undefined ? [node] : await cluster.nodeIds()
+  if (!nodes.includes(node)) nodes.push(node)
+  nodes.sort()
+  const all: Listed[] = []
+  for (const each of nodes) {
+    if (only !== undefined && each !== only) continue
+    if (each === node) {
+      // The registry holds fds in the order they opened, which is ascending.
+      for (const connection of registry.values()) if (connection.state === 'open') all.push({ info: connectionInfo(node, connection), uids: connection.uids })
+    } else if (cluster !== undefined) {
+      for (const entry of await cluster.entries(each)) all.push({ info: remoteConnectionInfo(each, entry), uids: entry.uids })
+    }
+  }
+  return all
+}
+
+function matches(info: ConnectionInfo, uids: Iterable<string>, filter: ListParams): boolean {
+  if (filter.room !== undefined && !info.rooms.includes(filter.room)) return false
+  if (filter.type !== undefined && info.type !== filter.type) return false
+  if (filter.uid !== undefined && ![...uids].includes(filter.uid)) return false
+  if (filter.ip !== undefined && info.ip !== filter.ip) return false
   return true
 }
 
-/** The open connection with this fd, or MSW_ERR_CONN_NOT_FOUND. */
-export function openConnection(registry: ConnectionRegistry, fd: number): Connection {
-  const connection = registry.get(fd)
-  if (!connection || connection.state !== 'open') {
-    throw new MswError('MSW_ERR_CONN_NOT_FOUND', `no connection with fd ${fd}`, { details: { fd } })
-  }
-  return connection
-}
-
-/** `connections.kick`: closes the connection with the code and reason the client will see. */
-export function kickConnection(registry: ConnectionRegistry, stats: DaemonStats, params: ParsedParamsOf<'connections.kick'>): KickResult {
-  const connection = openConnection(registry, params.fd)
-  registry.close(connection, params.code, params.reason)
-  stats.kicks++
-  return { fd: params.fd, code: params.code, reason: params.reason }
+/** `connections.kick`: closes the connection, on whichever node holds it, with the code and reason the client will see. */
+export async function kickConnection(deps: { node: string; router: Router; stats: DaemonStats }, params: ParsedParamsOf<'connections.kick'>): Promise<KickResult> {
+  const { fd } = params.fd
+  const node = params.fd.node ?? deps.node
+  await deps.router.kick(node, fd, params.code, params.reason)
+  if (node === deps.node) deps.stats.kicks++
+  return { fd, node, cid: connectionId(node, fd), code: params.code, reason: params.reason }
 }

@@ -1,36 +1,40 @@
 import { MswError } from '../../errors.js'
 import type { DeliveryResult, ParsedParamsOf } from '../../ipc/methods.js'
 import { envelope } from '../../protocol/envelope.js'
-import type { Delivery } from '../delivery/delivery.js'
+import type { Router } from '../cluster/router.js'
 import type { DaemonStats } from '../stats.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
-import { openConnection } from './connections.js'
+import type { Store } from '../store/store.js'
+import { clusterKeys } from '../cluster/keys.js'
 
 export interface MessagingDeps {
-  registry: ConnectionRegistry
-  delivery: Delivery
+  router: Router
+  store: Store
   stats: DaemonStats
 }
 
-/** `broadcast`: one envelope, framed once, to a room or to every connection. */
+/** `broadcast`: one envelope, framed once per node, to a room or to every connection of the cluster. */
 export async function broadcast(deps: MessagingDeps, params: ParsedParamsOf<'broadcast'>): Promise<DeliveryResult> {
   const message = envelope(params.status, params.event, params.info, params.param)
-  const delivered = params.room === undefined ? deps.delivery.toAll(message, params.except) : await deps.delivery.toRoom(params.room, message, params.except)
+  const sent = params.room === undefined ? await deps.router.toAll(message, params.except) : await deps.router.toRoom(params.room, message, params.except)
   deps.stats.broadcasts++
-  return { delivered }
+  return sent
 }
 
-/** `push`: one envelope to an fd or to every connection of a uid; reaching nobody is an error. */
+/** `push`: one envelope to a connection or to every connection of a uid, wherever they are; reaching nobody is an error. */
 export async function push(deps: MessagingDeps, params: ParsedParamsOf<'push'>): Promise<DeliveryResult> {
   const message = envelope(params.status, params.event, params.info, params.param)
-  let delivered = 0
+  let sent: DeliveryResult = { delivered: 0, nodes: 0 }
   // The schema lets exactly one of fd and uid through.
   if (params.fd !== undefined) {
-    delivered = deps.delivery.write(openConnection(deps.registry, params.fd), message) ? 1 : 0
+    sent = await deps.router.toConnection(params.fd.node, params.fd.fd, message)
   } else if (params.uid !== undefined) {
-    delivered = await deps.delivery.toUid(params.uid, message)
-    if (delivered === 0) throw new MswError('MSW_ERR_CONN_NOT_FOUND', `no connection for uid ${params.uid}`, { details: { uid: params.uid } })
+    const uid = params.uid
+    sent = await deps.router.toUid(uid, message)
+    // Nobody here: the uid's set in the store says whether anyone is bound elsewhere.
+    if (sent.delivered === 0 && (sent.nodes === 0 || (await deps.store.scard(clusterKeys.uid(uid))) === 0)) {
+      throw new MswError('MSW_ERR_CONN_NOT_FOUND', `no connection for uid ${uid}`, { details: { uid } })
+    }
   }
   deps.stats.pushes++
-  return { delivered }
+  return sent
 }

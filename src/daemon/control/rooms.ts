@@ -1,28 +1,35 @@
 import type { ParsedParamsOf, RoomsListResult } from '../../ipc/methods.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
+import type { RedisCluster } from '../cluster/redis-cluster.js'
+import type { LocalIndex } from '../connections/local-index.js'
+
+export interface RoomsDeps {
+  node: string
+  index: LocalIndex
+  cluster: RedisCluster | undefined
+}
 
 /**
- * Rooms are the sets a connection leaves when it closes: its token's code and
- * every room a controller joined it to. Counted from the connections
- * themselves, so a room exists exactly while someone is in it.
+ * Rooms are what connections leave when they close: their token's code and
+ * every room a controller joined them to. Counted from the connections, so a
+ * room exists exactly while someone is in it; in a cluster, the other nodes'
+ * come from their directories in Redis.
  */
-function roomSizes(registry: ConnectionRegistry): Map<string, number> {
-  const sizes = new Map<string, number>()
-  for (const connection of registry.values()) {
-    if (connection.state !== 'open') continue
-    for (const room of connection.closeKeys) sizes.set(room, (sizes.get(room) ?? 0) + 1)
+async function roomSizes({ node, index, cluster }: RoomsDeps): Promise<Map<string, number>> {
+  const sizes = index.roomSizes()
+  if (cluster === undefined) return sizes
+  for (const other of await cluster.nodeIds()) {
+    if (other === node) continue
+    for (const entry of await cluster.entries(other)) {
+      for (const room of entry.rooms) sizes.set(room, (sizes.get(room) ?? 0) + 1)
+    }
   }
   return sizes
 }
 
-export function countRooms(registry: ConnectionRegistry): number {
-  return roomSizes(registry).size
-}
-
-/** `rooms.list`: rooms by name, with their member counts. */
-export function listRooms(registry: ConnectionRegistry, params: ParsedParamsOf<'rooms.list'>): RoomsListResult {
+/** `rooms.list`: rooms by name, with their member counts across the cluster. */
+export async function listRooms(deps: RoomsDeps, params: ParsedParamsOf<'rooms.list'>): Promise<RoomsListResult> {
   const { prefix } = params
-  const rooms = [...roomSizes(registry)]
+  const rooms = [...(await roomSizes(deps))]
     .filter(([name]) => prefix === undefined || name.startsWith(prefix))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, members]) => ({ name, members }))

@@ -3,17 +3,14 @@ import WebSocket from 'ws'
 import type { Connection } from '../connections/connection.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
 import type { DaemonStats } from '../stats.js'
-import type { Store } from '../store/store.js'
+import type { LocalIndex } from '../connections/local-index.js'
 import { rawSocket } from './raw-socket.js'
 import { TickWriter } from './tick-writer.js'
 import { payloadOf, wireFrame, type WireFrame } from './wire-frame.js'
 
-/** The store key of a uid's set of fds; keys starting with "@" are mswoole's own. */
-export const uidKey = (uid: string): string => `@uid:${uid}`
-
 export interface DeliveryOptions {
   registry: ConnectionRegistry
-  store: Store
+  index: LocalIndex
   /** setting.max_buffered_bytes: a client with more unread output than this is cut. */
   maxBufferedBytes: number
   stats: DaemonStats
@@ -41,38 +38,27 @@ export class Delivery {
     return connection ? this.write(connection, message) : false
   }
 
-  /** To every member of a room (a store set of fds), but those in `except`; answers how many were written. */
-  async toRoom(room: string, message: string, except?: readonly number[]): Promise<number> {
-    const members = await this.options.store.smembers(room)
-    const skip = except && except.length > 0 ? new Set(except) : undefined
-    return this.#toFds(
-      members.map(Number).filter((fd) => !skip?.has(fd)),
-      message,
-    )
+  /** To this node's members of a room, but the fds in `except`; answers how many were written. */
+  toRoom(room: string, message: string, except?: ReadonlySet<number>): number {
+    return this.#toEach(this.options.index.room(room), message, except)
   }
 
-  async toUid(uid: string, message: string): Promise<number> {
-    return this.#toFds((await this.options.store.smembers(uidKey(uid))).map(Number), message)
+  /** To this node's connections bound to a uid. */
+  toUid(uid: string, message: string): number {
+    return this.#toEach(this.options.index.uid(uid), message)
   }
 
-  /** To every connection of this node, but those in `except`. */
-  toAll(message: string, except?: readonly number[]): number {
-    const skip = except && except.length > 0 ? new Set(except) : undefined
+  /** To every connection of this node, but the fds in `except`. */
+  toAll(message: string, except?: ReadonlySet<number>): number {
+    return this.#toEach(this.options.registry.values(), message, except)
+  }
+
+  #toEach(connections: Iterable<Connection> & { size?: number }, message: string, except?: ReadonlySet<number>): number {
+    if (connections.size === 0) return 0
     const frame = wireFrame(message)
     let written = 0
-    for (const connection of this.options.registry.values()) {
-      if (!skip?.has(connection.fd) && this.#send(connection, frame)) written++
-    }
-    return written
-  }
-
-  #toFds(fds: readonly number[], message: string): number {
-    if (fds.length === 0) return 0
-    const frame = wireFrame(message)
-    let written = 0
-    for (const fd of fds) {
-      const connection = this.options.registry.get(fd)
-      if (connection && this.#send(connection, frame)) written++
+    for (const connection of connections) {
+      if (!except?.has(connection.fd) && this.#send(connection, frame)) written++
     }
     return written
   }

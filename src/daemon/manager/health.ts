@@ -9,11 +9,14 @@ export interface Health {
   status: 'ok' | 'degraded'
   store: 'ok' | 'unreachable'
   storeKind: Store['kind']
+  /** In a cluster: "degraded" until this node is subscribed and its entries rewritten after Redis was away. */
+  cluster?: 'ok' | 'degraded'
   connections: number
 }
 
 export interface HealthSources {
   store: Pick<Store, 'ping' | 'kind'>
+  cluster?: (() => 'ok' | 'degraded') | undefined
   connections(): number
   logger: Logger
 }
@@ -30,10 +33,12 @@ export function createHealthCheck(sources: HealthSources): () => Promise<Health>
     if (!healthy && wasHealthy) sources.logger.warn({ err: failure }, 'health check: the store is unreachable')
     if (healthy && !wasHealthy) sources.logger.info('health check: the store answers again')
     wasHealthy = healthy
+    const cluster = sources.cluster?.()
     return {
-      status: healthy ? 'ok' : 'degraded',
+      status: healthy && cluster !== 'degraded' ? 'ok' : 'degraded',
       store: healthy ? 'ok' : 'unreachable',
       storeKind: sources.store.kind,
+      ...(cluster === undefined ? {} : { cluster }),
       connections: sources.connections(),
     }
   }

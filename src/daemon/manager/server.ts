@@ -2,8 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino'
 import type { Handlers } from '../../ipc/dispatch.js'
 import type { Address } from '../../ipc/methods.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
-import { countRooms } from '../control/rooms.js'
 import { listen } from '../listen.js'
 import { createMetricsRegistry } from '../metrics/metrics.js'
 import type { DaemonStats } from '../stats.js'
@@ -27,8 +25,11 @@ export interface ManagerOptions {
   handlers: Handlers
   /** Pinged by /healthz. */
   store: Pick<Store, 'ping' | 'kind'>
-  /** The open client connections (the connections and rooms gauges). */
-  registry: ConnectionRegistry
+  /** In a cluster: whether this node is connected to it (else /healthz says degraded). */
+  clusterState?: () => 'ok' | 'degraded'
+  /** This node's open client connections and rooms (the gauges). */
+  connections(): number
+  rooms(): number
   /** The totals /metrics shows. */
   stats: DaemonStats
   logger: Logger
@@ -50,11 +51,11 @@ const HEADERS_TIMEOUT_MS = 10_000
  * /metrics for Prometheus and an unkeyed /healthz. Every route but /healthz needs the key.
  */
 export async function listenManager(options: ManagerOptions): Promise<ManagerServer> {
-  const { host, key, logger, registry, store } = options
+  const { host, key, logger, store } = options
   const checkKey = createKeyCheck(key)
   const http = withoutStreams(options.handlers)
-  const metrics = createMetricsRegistry({ stats: options.stats, connections: () => registry.size, rooms: () => countRooms(registry) })
-  const health = createHealthCheck({ store, connections: () => registry.size, logger })
+  const metrics = createMetricsRegistry({ stats: options.stats, connections: options.connections, rooms: options.rooms })
+  const health = createHealthCheck({ store, cluster: options.clusterState, connections: options.connections, logger })
 
   const routes: Record<string, Route> = {
     '/healthz': {

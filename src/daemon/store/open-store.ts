@@ -1,12 +1,14 @@
+import type { RedisOptions } from 'ioredis'
 import type { CacheConfig } from '../../config/schema.js'
-import { MswError } from '../../errors.js'
 import { MemoryStore } from './memory-store.js'
+import { RedisStore } from './redis-store.js'
 import type { Store } from './store.js'
 
-/** The store that cache.json names. */
-export function openStore(cache: CacheConfig): Store {
+/** How long a start waits for Redis before it fails. */
+const CONNECT_TIMEOUT_MS = 10_000
+
+/** The store that cache.json names; a Redis store once its first connection is ready. */
+export async function openStore(cache: CacheConfig): Promise<Store> {
   if (cache.driver === 'memory') return new MemoryStore({ prefix: cache.prefix })
-  throw new MswError('MSW_ERR_CONFIG_INVALID', `cache.json: driver: "${cache.driver}" is not available in this version; use "memory"`, {
-    details: { file: 'cache.json', key: 'driver' },
-  })
+  return RedisStore.connect({ url: cache.url, prefix: cache.prefix, options: cache.options as RedisOptions | undefined, timeoutMs: CONNECT_TIMEOUT_MS })
 }

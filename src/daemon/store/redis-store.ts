@@ -53,8 +53,9 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const
   /** The server's URL without its password, as named in errors. */
   readonly url: string
-  private readonly prefix: string
-  private readonly client: Redis
+  readonly prefix: string
+  /** The connection itself, for the cluster layer's commands that the Store contract has no name for. */
+  readonly client: Redis
   private closing: Promise<void> | undefined
 
   /** Starts connecting at once; commands fail with MSW_ERR_STORE_UNAVAILABLE until the connection is ready (see `connect`). */
@@ -262,7 +263,8 @@ export class RedisStore implements Store {
 
   // Internals
 
-  private k(key: string): string {
+  /** The Redis key of a store key. */
+  k(key: string): string {
     return this.prefix + key
   }
 

@@ -1,7 +1,6 @@
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Handlers } from '../../../src/ipc/dispatch.js'
-import { ConnectionRegistry } from '../../../src/daemon/connections/registry.js'
 import { listenManager, type ManagerServer } from '../../../src/daemon/manager/server.js'
 import { DaemonStats } from '../../../src/daemon/stats.js'
 import { MemoryStore } from '../../../src/daemon/store/memory-store.js'
@@ -25,7 +24,8 @@ async function managerOver(store: Pick<Store, 'ping' | 'kind'>): Promise<string>
     key: 'health-key',
     handlers: noHandlers,
     store,
-    registry: new ConnectionRegistry({ closeTimeoutMs: 1000, messagesPerSecond: 50, onHookError: () => undefined }),
+    connections: () => 0,
+    rooms: () => 0,
     stats: new DaemonStats(),
     logger: pino({ level: 'silent' }),
   })

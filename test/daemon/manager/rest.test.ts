@@ -104,7 +104,7 @@ describe('REST: sending', () => {
     ])
     const [body, code] = result.stdout.split('\n')
     expect(code).toBe('200')
-    expect(JSON.parse(body!)).toEqual({ delivered: 1 })
+    expect(JSON.parse(body!)).toEqual({ delivered: 1, nodes: 0 })
     expect(await c.next('prizeDrawn')).toEqual({ status: 200, event: 'prizeDrawn', info: '一等奖 & more', param: { prize: 1 } })
   })
 

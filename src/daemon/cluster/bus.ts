@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis'
+import type { RedisStore } from '../store/redis-store.js'
+import { parseBusMessage, type BusMessage } from './bus-message.js'
+import { clusterChannels } from './keys.js'
+
+export interface BusOptions {
+  store: RedisStore
+  node: string
+  /** A message from another node (its own are not delivered back). */
+  onMessage(message: BusMessage): void
+}
+
+/**
+ * Cross-node sends over Redis pub/sub: one channel every node hears, and one
+ * per node for its own connections. Publishing uses the store's connection;
+ * listening needs one of its own (a subscribed connection runs no commands).
+ * ioredis subscribes again by itself after every reconnection.
+ */
+export class Bus {
+  readonly subscriber: Redis
+  readonly #channels: ReturnType<typeof clusterChannels>
+  readonly #own: string
+
+  constructor(private readonly options: BusOptions) {
+    this.#channels = clusterChannels(options.store.prefix)
+    this.#own = this.#channels.node(options.node)
+    this.subscriber = options.store.client.duplicate({ lazyConnect: true, autoResubscribe: true })
+    // Failures show as the connection's state, which the cluster watches; ioredis would print them.
+    this.subscriber.on('error', () => {})
+    this.subscriber.on('message', (_channel: string, text: string) => {
+      const message = parseBusMessage(text)
+      if (message !== undefined && message.from !== options.node) options.onMessage(message)
+    })
+  }
+
+  async start(): Promise<void> {
+    await this.subscriber.connect()
+    await this.subscriber.subscribe(this.#channels.bus, this.#own)
+  }
+
+  get ready(): boolean {
+    return this.subscriber.status === 'ready'
+  }
+
+  /** To every node; answers how many other nodes heard it. */
+  async toEveryNode(message: BusMessage): Promise<number> {
+    const heard = await this.options.store.client.publish(this.#channels.bus, JSON.stringify(message))
+    return Math.max(0, heard - (this.ready ? 1 : 0))
+  }
+
+  /** To one node; answers whether it was listening. */
+  async toNode(node: string, message: BusMessage): Promise<boolean> {
+    return (await this.options.store.client.publish(this.#channels.node(node), JSON.stringify(message))) > 0
+  }
+
+  close(): void {
+    this.subscriber.disconnect()
+  }
+}

@@ -1,0 +1,45 @@
+import type { Connection } from '../connections/connection.js'
+
+/**
+ * A connection as the cluster's directory holds it (one hash per node, fd →
+ * JSON): what other nodes need to list it, count its rooms, and remove it
+ * from every room and uid set if its node dies.
+ */
+export interface DirectoryEntry {
+  fd: number
+  id: string | number | null
+  type: string | null
+  code: string
+  nickname: string | null
+  ip: string
+  rooms: string[]
+  uids: string[]
+  connectedAt: number
+}
+
+export function directoryEntry(connection: Connection): string {
+  const { auth } = connection
+  const entry: DirectoryEntry = {
+    fd: connection.fd,
+    id: auth?.id ?? null,
+    type: auth?.type ?? null,
+    code: connection.code,
+    nickname: auth?.nickname ?? null,
+    ip: connection.ip,
+    rooms: [...connection.closeKeys],
+    uids: [...connection.uids],
+    connectedAt: connection.connectedAt,
+  }
+  return JSON.stringify(entry)
+}
+
+/** The entry, or undefined when the text is not one (written by something else). */
+export function parseDirectoryEntry(text: string): DirectoryEntry | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<DirectoryEntry>
+    if (!Number.isSafeInteger(value.fd) || !Array.isArray(value.rooms) || !Array.isArray(value.uids)) return undefined
+    return value as DirectoryEntry
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * mswoole's own keys in the store (all under cache.json's prefix; names starting
+ * with "@" are never a controller's). Store-relative: the store adds the prefix.
+ */
+export const clusterKeys = {
+  /** A node's heartbeat: its instance, refreshed well within setting.node_timeout. */
+  heartbeat: (node: string) => `@node:${node}`,
+  /** The ids of the nodes that have joined and not yet left or been swept. */
+  nodes: '@nodes',
+  /** A node's connections: a hash of fd → DirectoryEntry (JSON). */
+  connections: (node: string) => `@conns:${node}`,
+  /** Held while a node's entries are being removed or rewritten, so that happens once at a time. */
+  sweepLock: (node: string) => `@sweep:${node}`,
+  /** The connections bound to a uid (their connection ids). */
+  uid: (uid: string) => `@uid:${uid}`,
+}
+
+/** Pub/sub channels; Redis does not prefix them, so the store prefix is added here. */
+export function clusterChannels(prefix: string) {
+  return {
+    /** Room sends and broadcasts: every node hears them and delivers to its own members. */
+    bus: `${prefix}@bus`,
+    /** Sends and kicks for one node's connections. */
+    node: (node: string) => `${prefix}@to:${node}`,
+  }
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { setTimeout as delay } from 'node:timers/promises'
+import type { Logger } from 'pino'
+import { MswError } from '../../errors.js'
+import type { ConnectionRegistry } from '../connections/registry.js'
+import { isProcessAlive } from '../runtime/process-alive.js'
+import type { RedisStore } from '../store/redis-store.js'
+import { Bus } from './bus.js'
+import type { BusMessage } from './bus-message.js'
+import { connectionId } from './connection-id.js'
+import { directoryEntry, parseDirectoryEntry, type DirectoryEntry } from './directory-entry.js'
+import { heartbeatValue, parseHeartbeat } from './heartbeat-value.js'
+import { clusterKeys } from './keys.js'
+import { sweepNode, tryLock, unlock } from './sweep.js'
+
+export type ClusterState = 'ok' | 'degraded'
+
+export interface RedisClusterOptions {
+  store: RedisStore
+  node: string
+  registry: ConnectionRegistry
+  /** setting.node_timeout in ms: a node silent this long is gone, its connections removed. */
+  nodeTimeoutMs: number
+  logger: Logger
+  onMessage(message: BusMessage): void
+}
+
+/** Commands per write when a node rewrites its entries: big enough to be few, small enough not to stall Redis. */
+const CHUNK = 1000
+const LOCK_ATTEMPTS = 100
+const LOCK_RETRY_MS = 100
+
+/**
+ * This node's membership of a cluster on Redis.
+ * - Liveness: a heartbeat key that expires at half of node_timeout, refreshed
+ *   six times per node_timeout. Each refresh also looks for nodes whose key has
+ *   expired; one survivor, holding that node's lock, removes its connections
+ *   from every room and uid set, so a dead node is gone within node_timeout.
+ * - Outages: while Redis is away the node serves its own connections; writes
+ *   that fail are not retried one by one. Once Redis and the subscription are
+ *   back, the node rewrites its entries (removing what it left behind) and
+ *   reports ok again. Each change of state is logged once.
+ */
+export class RedisCluster {
+  readonly instance = randomUUID()
+  readonly bus: Bus
+  #state: ClusterState = 'ok'
+  #needsRewrite = false
+  #nodes: string[] = []
+  #timer: NodeJS.Timeout | undefined
+  #ticking: Promise<void> | undefined
+  #stopped = false
+  readonly #heartbeat: string
+  readonly #ttlMs: number
+
+  private constructor(private readonly options: RedisClusterOptions) {
+    this.bus = new Bus({ store: options.store, node: options.node, onMessage: options.onMessage })
+    this.#heartbeat = heartbeatValue(this.instance)
+    this.#ttlMs = Math.max(1000, Math.round(options.nodeTimeoutMs / 2))
+  }
+
+  /** Joins the cluster: refuses a node id that a live node holds, cleans up after a former self, subscribes. */
+  static async join(options: RedisClusterOptions): Promise<RedisCluster> {
+    const cluster = new RedisCluster(options)
+    try {
+      await cluster.#claim()
+      await cluster.bus.start()
+      await cluster.#rewrite()
+      cluster.#nodes = await options.store.client.smembers(options.store.k(clusterKeys.nodes))
+    } catch (err) {
+      cluster.bus.close()
+      throw err
+    }
+    cluster.#watch()
+    return cluster
+  }
+
+  get node(): string {
+    return this.options.node
+  }
+
+  get state(): ClusterState {
+    return this.#state
+  }
+
+  /** The nodes seen at the last heartbeat. */
+  get nodes(): readonly string[] {
+    return this.#nodes
+  }
+
+  /** A write or publish failed because Redis is away: report degraded and rewrite once it is back. */
+  unavailable(err: unknown): void {
+    this.#needsRewrite = true
+    if (this.#state === 'degraded' || this.#stopped) return
+    this.#state = 'degraded'
+    this.options.logger.warn({ err }, 'lost Redis: serving this node only until it is back')
+  }
+
+  async nodeIds(): Promise<string[]> {
+    const { store } = this.options
+    return store.client.smembers(store.k(clusterKeys.nodes))
+  }
+
+  /** The directory of another node: its connections as it last wrote them. */
+  async entries(node: string): Promise<DirectoryEntry[]> {
+    const { store } = this.options
+    const raw = await store.client.hgetall(store.k(clusterKeys.connections(node)))
+    const entries: DirectoryEntry[] = []
+    for (const text of Object.values(raw)) {
+      const entry = parseDirectoryEntry(text)
+      if (entry !== undefined) entries.push(entry)
+    }
+    return entries.sort((a, b) => a.fd - b.fd)
+  }
+
+  async hasConnection(node: string, fd: number): Promise<boolean> {
+    const { store } = this.options
+    return (await store.client.hexists(store.k(clusterKeys.connections(node)), String(fd))) === 1
+  }
+
+  /** Leaves the cluster: this node's entries, heartbeat and subscription go. Call after its connections have closed. */
+  async leave(): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    await this.#ticking
+    const { store, node } = this.options
+    try {
+      if (await tryLock(store, node, this.instance)) {
+        await sweepNode(store, node)
+        await store.client.del(store.k(clusterKeys.heartbeat(node)))
+        await unlock(store, node, this.instance)
+      }
+    } catch (err) {
+      // Redis is away: the other nodes remove this one's entries once its heartbeat expires.
+      this.options.logger.warn({ err }, 'could not remove this node from the cluster; the others will once its heartbeat expires')
+    }
+    this.bus.close()
+  }
+
+  #watch(): void {
+    const { store, nodeTimeoutMs } = this.options
+    const lost = (): void => this.unavailable(new MswError('MSW_ERR_STORE_UNAVAILABLE', `the connection to ${store.url} closed`))
+    const back = (): void => void this.#tick()
+    store.client.on('close', lost).on('ready', back)
+    this.bus.subscriber.on('close', lost).on('ready', back)
+    this.#timer = setInterval(() => void this.#tick(), Math.max(200, Math.round(nodeTimeoutMs / 6)))
+    this.#timer.unref()
+  }
+
+  /** One heartbeat; runs one at a time. */
+  #tick(): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
+    this.#ticking ??= this.#beat().finally(() => (this.#ticking = undefined))
+    return this.#ticking
+  }
+
+  async #beat(): Promise<void> {
+    const { store, node, logger } = this.options
+    const { client } = store
+    try {
+      if (this.#needsRewrite) {
+        if (client.status !== 'ready' || !this.bus.ready) return
+        await this.#rewrite()
+        this.#needsRewrite = false
+        if (this.#state === 'degraded') logger.info('Redis is back: subscribed again and this node rewritten')
+        this.#state = 'ok'
+      }
+      const before = await client.set(store.k(clusterKeys.heartbeat(node)), this.#heartbeat, 'PX', this.#ttlMs, 'GET')
+      if (before !== this.#heartbeat) {
+        // Our key had expired (a long pause, a Redis restart): others may have removed our entries.
+        logger.warn('this node was missing from the cluster; writing its entries again')
+        this.#needsRewrite = true
+        return void (await this.#beatAgain())
+      }
+      const nodes = await client.smembers(store.k(clusterKeys.nodes))
+      for (const other of nodes) {
+        if (other !== node && (await client.exists(store.k(clusterKeys.heartbeat(other)))) === 0) await this.#sweepDead(other)
+      }
+      this.#nodes = nodes.includes(node) ? nodes : [...nodes, node]
+    } catch (err) {
+      this.unavailable(err)
+    }
+  }
+
+  async #beatAgain(): Promise<void> {
+    await this.#rewrite()
+    this.#needsRewrite = false
+  }
+
+  /** Removes a node whose heartbeat expired, unless another survivor is at it or the node came back. */
+  async #sweepDead(node: string): Promise<void> {
+    const { store, logger } = this.options
+    if (!(await tryLock(store, node, this.instance))) return
+    try {
+      if ((await store.client.exists(store.k(clusterKeys.heartbeat(node)))) === 1) return
+      const removed = await sweepNode(store, node)
+      logger.warn({ node, connections: removed }, 'a node stopped answering: removed its connections from the cluster')
+    } finally {
+      await unlock(store, node, this.instance)
+    }
+  }
+
+  /** At start, another heartbeat under our id is a former self (dead) or a namesake (alive): tell which. */
+  async #claim(): Promise<void> {
+    const { store, node } = this.options
+    const key = store.k(clusterKeys.heartbeat(node))
+    const holder = parseHeartbeat(await store.client.get(key))
+    if (holder === undefined) return
+    if (holder.host === hostname() && !isProcessAlive(holder.pid)) return
+    // A live holder refreshes its key at least once within our wait; a dead one lets it expire.
+    let last = await store.client.pttl(key)
+    const step = Math.max(100, Math.round(this.options.nodeTimeoutMs / 12))
+    for (let waited = 0; waited <= this.#ttlMs + step && last > 0; waited += step) {
+      await delay(step)
+      const now = await store.client.pttl(key)
+      if (now > last) {
+        throw new MswError('MSW_ERR_NODE_ID_IN_USE', `node id "${node}" is held by a live node (pid ${holder.pid} on ${holder.host}); give this node another app.json node_id`, {
+          details: { node, pid: holder.pid, host: holder.host },
+        })
+      }
+      last = now
+    }
+  }
+
+  /**
+   * Removes what this node left in Redis (a former self's connections, closes
+   * that failed while Redis was away) and writes its present: heartbeat, node
+   * list, directory, room and uid sets. Holds the node's lock throughout.
+   */
+  async #rewrite(): Promise<void> {
+    const { store, node } = this.options
+    let attempt = 0
+    while (!(await tryLock(store, node, this.instance))) {
+      if (++attempt >= LOCK_ATTEMPTS) throw new MswError('MSW_ERR_STORE_UNAVAILABLE', `the lock on node ${node} stayed taken`)
+      await delay(LOCK_RETRY_MS)
+    }
+    try {
+      await sweepNode(store, node)
+      // Issued in one synchronous pass, so a close that happens meanwhile reaches Redis after these writes.
+      await Promise.all(this.#writeEntries())
+    } finally {
+      await unlock(store, node, this.instance).catch(() => {})
+    }
+  }
+
+  #writeEntries(): Array<Promise<unknown>> {
+    const { store, node, registry } = this.options
+    const { client } = store
+    const writes: Array<Promise<unknown>> = [
+      client.set(store.k(clusterKeys.heartbeat(node)), this.#heartbeat, 'PX', this.#ttlMs),
+      client.sadd(store.k(clusterKeys.nodes), node),
+    ]
+    const fields: string[] = []
+    const sets = new Map<string, string[]>()
+    for (const connection of registry.values()) {
+      if (connection.state !== 'open') continue
+      const id = connectionId(node, connection.fd)
+      fields.push(String(connection.fd), directoryEntry(connection))
+      for (const room of connection.closeKeys) add(sets, store.k(room), id)
+      for (const uid of connection.uids) add(sets, store.k(clusterKeys.uid(uid)), id)
+    }
+    const directory = store.k(clusterKeys.connections(node))
+    for (let i = 0; i < fields.length; i += 2 * CHUNK) writes.push(client.hset(directory, ...fields.slice(i, i + 2 * CHUNK)))
+    for (const [key, ids] of sets) {
+      for (let i = 0; i < ids.length; i += CHUNK) writes.push(client.sadd(key, ...ids.slice(i, i + CHUNK)))
+    }
+    return writes
+  }
+}
+
+function add(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [value])
+  else list.push(value)
+}
