@@ -88,13 +88,20 @@ export const CacheSchema = z.discriminatedUnion(
   'driver',
   [
     z.strictObject({ driver: z.literal('memory').default('memory'), prefix: str().default('mswoole:') }),
-    z.strictObject({
-      driver: z.literal('redis'),
-      url: str(),
-      prefix: str().default('mswoole:'),
-      // ioredis options, passed through untouched.
-      options: z.record(z.string(), z.unknown(), { error: 'expected an object' }).optional(),
-    }),
+    z
+      .strictObject({
+        driver: z.literal('redis'),
+        // One server; or a Redis Cluster's startup nodes; or options.sentinels (with options.name) for Sentinel.
+        url: str().optional(),
+        cluster: z.array(str(), { error: 'expected an array of redis:// URLs' }).min(1, { error: 'expected at least one node' }).optional(),
+        prefix: str().default('mswoole:'),
+        // ioredis options, passed through untouched.
+        options: z.record(z.string(), z.unknown(), { error: 'expected an object' }).optional(),
+      })
+      .refine((c) => [c.url !== undefined, c.cluster !== undefined, Array.isArray(c.options?.sentinels)].filter(Boolean).length === 1, {
+        error: 'expected exactly one of url, cluster or options.sentinels',
+        path: ['url'],
+      }),
   ],
   { error: driverError(['memory', 'redis']) },
 )

@@ -231,6 +231,15 @@ describe('loadConfig: cache.json and db.json', () => {
     expect(config.cache).toEqual({ ...cache, prefix: 'mswoole:' })
   })
 
+  it('accepts a Redis Cluster by its nodes, and Sentinel by its options', async () => {
+    const cluster = { driver: 'redis', cluster: ['redis://127.0.0.1:7000', 'redis://127.0.0.1:7001'], prefix: 'c:' }
+    let root = await makeRoot({ 'app.json': {}, 'cache.json': cluster })
+    expect((await loadConfig({ cwd: root, env: {} })).cache).toEqual(cluster)
+    const sentinel = { driver: 'redis', options: { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'mymaster' } }
+    root = await makeRoot({ 'app.json': {}, 'cache.json': sentinel })
+    expect((await loadConfig({ cwd: root, env: {} })).cache).toEqual({ ...sentinel, prefix: 'mswoole:' })
+  })
+
   it('defaults the driver of a partial cache.json to memory', async () => {
     const root = await makeRoot({ 'app.json': {}, 'cache.json': { prefix: 'p:' } })
     expect((await loadConfig({ cwd: root, env: {} })).cache).toEqual({ driver: 'memory', prefix: 'p:' })
@@ -247,7 +256,10 @@ describe('loadConfig: cache.json and db.json', () => {
   it('refuses redis without url and memory with a redis-only key', async () => {
     let root = await makeRoot({ 'app.json': {}, 'cache.json': { driver: 'redis' } })
     let err = await failure(loadConfig({ cwd: root, env: {} }))
-    expect(err.message).toBe('config/cache.json: url: expected a string, but it is missing')
+    expect(err.message).toBe('config/cache.json: url: expected exactly one of url, cluster or options.sentinels, but it is missing')
+    root = await makeRoot({ 'app.json': {}, 'cache.json': { driver: 'redis', url: 'redis://x', cluster: ['redis://y:7000'] } })
+    err = await failure(loadConfig({ cwd: root, env: {} }))
+    expect(err.message).toMatch(/^config\/cache\.json: url: expected exactly one of url, cluster or options\.sentinels/)
     root = await makeRoot({ 'app.json': {}, 'cache.json': { driver: 'memory', url: 'redis://x' } })
     err = await failure(loadConfig({ cwd: root, env: {} }))
     expect(err.message).toMatch(/^config\/cache\.json: url: unknown key/)

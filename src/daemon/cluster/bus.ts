@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { duplicateClient, type RedisClient } from '../store/redis-client.js'
 import type { RedisStore } from '../store/redis-store.js'
 import { parseBusMessage, type BusMessage } from './bus-message.js'
 import { clusterChannels } from './keys.js'
@@ -17,14 +17,14 @@ export interface BusOptions {
  * ioredis subscribes again by itself after every reconnection.
  */
 export class Bus {
-  readonly subscriber: Redis
+  readonly subscriber: RedisClient
   readonly #channels: ReturnType<typeof clusterChannels>
   readonly #own: string
 
   constructor(private readonly options: BusOptions) {
     this.#channels = clusterChannels(options.store.prefix)
     this.#own = this.#channels.node(options.node)
-    this.subscriber = options.store.client.duplicate({ lazyConnect: true, autoResubscribe: true })
+    this.subscriber = duplicateClient(options.store.client)
     // Failures show as the connection's state, which the cluster watches; ioredis would print them.
     this.subscriber.on('error', () => {})
     this.subscriber.on('message', (_channel: string, text: string) => {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { MswError } from '../../errors.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
 import { isProcessAlive } from '../runtime/process-alive.js'
+import { storeError } from '../store/redis-errors.js'
 import type { RedisStore } from '../store/redis-store.js'
 import { Bus } from './bus.js'
 import type { BusMessage } from './bus-message.js'
@@ -97,15 +98,16 @@ export class RedisCluster {
     this.options.logger.warn({ err }, 'lost Redis: serving this node only until it is back')
   }
 
-  async nodeIds(): Promise<string[]> {
+  /** The cluster's nodes, read from Redis; MSW_ERR_STORE_UNAVAILABLE while it is away. */
+  nodeIds(): Promise<string[]> {
     const { store } = this.options
-    return store.client.smembers(store.k(clusterKeys.nodes))
+    return this.#read(() => store.client.smembers(store.k(clusterKeys.nodes)))
   }
 
   /** The directory of another node: its connections as it last wrote them. */
   async entries(node: string): Promise<DirectoryEntry[]> {
     const { store } = this.options
-    const raw = await store.client.hgetall(store.k(clusterKeys.connections(node)))
+    const raw = await this.#read(() => store.client.hgetall(store.k(clusterKeys.connections(node))))
     const entries: DirectoryEntry[] = []
     for (const text of Object.values(raw)) {
       const entry = parseDirectoryEntry(text)
@@ -116,7 +118,16 @@ export class RedisCluster {
 
   async hasConnection(node: string, fd: number): Promise<boolean> {
     const { store } = this.options
-    return (await store.client.hexists(store.k(clusterKeys.connections(node)), String(fd))) === 1
+    return (await this.#read(() => store.client.hexists(store.k(clusterKeys.connections(node)), String(fd)))) === 1
+  }
+
+  async #read<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (err) {
+      this.unavailable(err)
+      throw storeError(err, undefined, this.options.store.url)
+    }
   }
 
   /** Leaves the cluster: this node's entries, heartbeat and subscription go. Call after its connections have closed. */

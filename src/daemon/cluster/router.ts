@@ -137,14 +137,7 @@ export class Router {
 
   async #remoteConnection(node: string, fd: number): Promise<void> {
     const cluster = this.#cluster as RedisCluster
-    let known: boolean
-    try {
-      known = await cluster.hasConnection(node, fd)
-    } catch (err) {
-      cluster.unavailable(err)
-      throw new MswError('MSW_ERR_STORE_UNAVAILABLE', `cannot reach node ${node} while Redis is away`, { cause: err, details: { node } })
-    }
-    if (!known) {
+    if (!(await cluster.hasConnection(node, fd))) {
       const id = connectionId(node, fd)
       throw new MswError('MSW_ERR_CONN_NOT_FOUND', `no connection ${id}`, { details: { node, fd, id } })
     }

@@ -36,7 +36,8 @@ interface Listed {
 }
 
 async function everyConnection({ node, registry, cluster }: ConnectionsDeps, only: string | undefined): Promise<Listed[]> {
-  const nodes = cluster === undefined ? [node] : await cluster.nodeIds()
+  // This node's own connections need no Redis, so `--node <this node>` works while Redis is away.
+  const nodes = cluster === undefined || only === node ? [node] : await cluster.nodeIds()
   if (!nodes.includes(node)) nodes.push(node)
   nodes.sort()
   const all: Listed[] = []

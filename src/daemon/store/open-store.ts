@@ -1,4 +1,3 @@
-import type { RedisOptions } from 'ioredis'
 import type { CacheConfig } from '../../config/schema.js'
 import { MemoryStore } from './memory-store.js'
 import { RedisStore } from './redis-store.js'
@@ -10,5 +9,5 @@ const CONNECT_TIMEOUT_MS = 10_000
 /** The store that cache.json names; a Redis store once its first connection is ready. */
 export async function openStore(cache: CacheConfig): Promise<Store> {
   if (cache.driver === 'memory') return new MemoryStore({ prefix: cache.prefix })
-  return RedisStore.connect({ url: cache.url, prefix: cache.prefix, options: cache.options as RedisOptions | undefined, timeoutMs: CONNECT_TIMEOUT_MS })
+  return RedisStore.connect({ url: cache.url, cluster: cache.cluster, options: cache.options, prefix: cache.prefix, timeoutMs: CONNECT_TIMEOUT_MS })
 }

@@ -1,15 +1,11 @@
-import { Redis, type RedisOptions } from 'ioredis'
-import { MswError } from '../../errors.js'
-import { redactUrl, storeError, unavailableError } from './redis-errors.js'
+import { Cluster } from 'ioredis'
+import { createRedisClient, type RedisClient, type RedisTarget } from './redis-client.js'
+import { storeError, unavailableError } from './redis-errors.js'
 import { checkExpireSeconds, checkIncrement, checkIndex, checkSetTtl, DEFAULT_STORE_PREFIX, type Store } from './store.js'
 
-export interface RedisStoreOptions {
-  /** redis:// or rediss:// URL (cache.json `url`). */
-  url: string
+export interface RedisStoreOptions extends RedisTarget {
   /** Namespace for every key (cache.json `prefix`). */
   prefix?: string
-  /** ioredis options (cache.json `options`); they override the defaults below. `keyPrefix` is refused: use `prefix`. */
-  options?: RedisOptions
 }
 
 export interface RedisConnectOptions extends RedisStoreOptions {
@@ -20,54 +16,22 @@ export interface RedisConnectOptions extends RedisStoreOptions {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const PING_TIMEOUT_MS = 1000
 const QUIT_TIMEOUT_MS = 1000
-const MAX_RECONNECT_DELAY_MS = 2000
-
-/**
- * How the client behaves while Redis is away: a command fails at once instead
- * of waiting for a reconnection, and the client keeps reconnecting behind it.
- * - enableOfflineQueue: false — a command sent while not connected is rejected
- *   immediately rather than queued (the factory waits for the first connection,
- *   so this never refuses commands at start);
- * - maxRetriesPerRequest: 0 and autoResendUnfulfilledCommands: false — a
- *   command already written when the connection drops is rejected at the drop,
- *   never replayed on the next connection;
- * - commandTimeout — a connection that is up but silent (a hung server, a dead
- *   peer TCP has not noticed) fails the command instead of holding it;
- * - retryStrategy — reconnect with a doubling delay capped at 2 s, forever, so
- *   the same store works again as soon as Redis is back;
- * - disconnectTimeout — closing while Redis is down still arms this timer on
- *   the dead socket; a short one lets the process exit promptly.
- */
-const CLIENT_DEFAULTS: RedisOptions = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  commandTimeout: 5000,
-  connectTimeout: 5000,
-  disconnectTimeout: 200,
-  retryStrategy: (times) => Math.min(50 * 2 ** times, MAX_RECONNECT_DELAY_MS),
-}
-
 /** The cluster store: the Store contract on a Redis server through ioredis. */
 export class RedisStore implements Store {
   readonly kind = 'redis' as const
-  /** The server's URL without its password, as named in errors. */
+  /** Where Redis is, without a password, as named in errors. */
   readonly url: string
   readonly prefix: string
   /** The connection itself, for the cluster layer's commands that the Store contract has no name for. */
-  readonly client: Redis
+  readonly client: RedisClient
   private closing: Promise<void> | undefined
 
   /** Starts connecting at once; commands fail with MSW_ERR_STORE_UNAVAILABLE until the connection is ready (see `connect`). */
   constructor(options: RedisStoreOptions) {
-    if (options.options?.keyPrefix !== undefined) {
-      throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'the ioredis option keyPrefix is not supported: set the store prefix instead', {
-        details: { key: 'options.keyPrefix' },
-      })
-    }
-    this.url = redactUrl(options.url)
+    const { client, name } = createRedisClient(options)
+    this.url = name
     this.prefix = options.prefix ?? DEFAULT_STORE_PREFIX
-    this.client = new Redis(options.url, { ...CLIENT_DEFAULTS, ...options.options, lazyConnect: true })
+    this.client = client
     // Without a listener ioredis prints every connection error to the console. Callers learn of
     // failures through their commands' rejections; the connection state is read with `whenReady`.
     this.client.on('error', () => {})
@@ -166,7 +130,13 @@ export class RedisStore implements Store {
 
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0
-    return this.run(undefined, () => this.client.del(...keys.map((key) => this.k(key))))
+    const client = this.client
+    // A Redis Cluster refuses one DEL over keys of different slots.
+    if (client instanceof Cluster && keys.length > 1) {
+      const counts = await Promise.all(keys.map((key) => this.run(key, () => client.del(this.k(key)))))
+      return counts.reduce((sum, n) => sum + n, 0)
+    }
+    return this.run(undefined, () => client.del(...keys.map((key) => this.k(key))))
   }
 
   async expire(key: string, ttlSeconds: number): Promise<boolean> {
