@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis'
 import { duplicateClient, type RedisClient } from '../store/redis-client.js'
 import type { RedisStore } from '../store/redis-store.js'
 import { parseBusMessage, type BusMessage } from './bus-message.js'
@@ -8,6 +9,8 @@ export interface BusOptions {
   node: string
   /** A message from another node (its own are not delivered back). */
   onMessage(message: BusMessage): void
+  /** The other nodes of the cluster, as last seen. */
+  otherNodes(): number
 }
 
 /**
@@ -42,15 +45,23 @@ export class Bus {
     return this.subscriber.status === 'ready'
   }
 
-  /** To every node; answers how many other nodes heard it. */
+  /**
+   * To every node; answers how many other nodes heard it. A Redis Cluster
+   * counts only the subscribers of the shard that took the PUBLISH, so there
+   * the answer is the other nodes last seen.
+   */
   async toEveryNode(message: BusMessage): Promise<number> {
-    const heard = await this.options.store.client.publish(this.#channels.bus, JSON.stringify(message))
+    const { client } = this.options.store
+    const heard = await client.publish(this.#channels.bus, JSON.stringify(message))
+    if (client instanceof Cluster) return this.options.otherNodes()
     return Math.max(0, heard - (this.ready ? 1 : 0))
   }
 
-  /** To one node; answers whether it was listening. */
+  /** To one node; answers whether it was listening (on a Redis Cluster, which cannot tell: true). */
   async toNode(node: string, message: BusMessage): Promise<boolean> {
-    return (await this.options.store.client.publish(this.#channels.node(node), JSON.stringify(message))) > 0
+    const { client } = this.options.store
+    const heard = await client.publish(this.#channels.node(node), JSON.stringify(message))
+    return client instanceof Cluster || heard > 0
   }
 
   close(): void {

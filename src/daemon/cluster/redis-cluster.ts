@@ -56,7 +56,12 @@ export class RedisCluster {
   readonly #ttlMs: number
 
   private constructor(private readonly options: RedisClusterOptions) {
-    this.bus = new Bus({ store: options.store, node: options.node, onMessage: options.onMessage })
+    this.bus = new Bus({
+      store: options.store,
+      node: options.node,
+      onMessage: options.onMessage,
+      otherNodes: () => this.#nodes.filter((node) => node !== options.node).length,
+    })
     this.#heartbeat = heartbeatValue(this.instance)
     this.#ttlMs = Math.max(1000, Math.round(options.nodeTimeoutMs / 2))
   }
@@ -116,9 +121,13 @@ export class RedisCluster {
     return entries.sort((a, b) => a.fd - b.fd)
   }
 
+  /** Whether a live node holds this fd: in its directory, with its heartbeat current. */
   async hasConnection(node: string, fd: number): Promise<boolean> {
-    const { store } = this.options
-    return (await this.#read(() => store.client.hexists(store.k(clusterKeys.connections(node)), String(fd)))) === 1
+    const { client, k } = { client: this.options.store.client, k: (key: string) => this.options.store.k(key) }
+    const [listed, alive] = await this.#read(() =>
+      Promise.all([client.hexists(k(clusterKeys.connections(node)), String(fd)), client.exists(k(clusterKeys.heartbeat(node)))]),
+    )
+    return listed === 1 && alive === 1
   }
 
   async #read<T>(command: () => Promise<T>): Promise<T> {
