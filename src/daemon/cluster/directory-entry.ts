@@ -17,9 +17,10 @@ export interface DirectoryEntry {
   connectedAt: number
 }
 
-export function directoryEntry(connection: Connection): string {
+/** The entry of a connection of this node. */
+export function describeConnection(connection: Connection): DirectoryEntry {
   const { auth } = connection
-  const entry: DirectoryEntry = {
+  return {
     fd: connection.fd,
     id: auth?.id ?? null,
     type: auth?.type ?? null,
@@ -30,7 +31,10 @@ export function directoryEntry(connection: Connection): string {
     uids: [...connection.uids],
     connectedAt: connection.connectedAt,
   }
-  return JSON.stringify(entry)
+}
+
+export function directoryEntry(connection: Connection): string {
+  return JSON.stringify(describeConnection(connection))
 }
 
 /** The entry, or undefined when the text is not one (written by something else). */
