@@ -25,7 +25,7 @@ export function nowMs(): number {
 }
 
 export interface FanOutClientOptions {
-  /** The URL of connection i (each may carry its own `?auth=` token). ws:// on a loopback host. */
+  /** The URL of connection i (each may carry its own `?auth=` token, and its own port: a cluster's nodes). ws:// on a loopback host. */
   url: (index: number) => string
   connections: number
   /** Upgrades in flight at once. Default 100. */
@@ -72,6 +72,10 @@ const READ_BUFFER = Buffer.allocUnsafe(256 * 1024)
 
 interface Conn {
   socket: net.Socket
+  /** The server port it connects to. */
+  port: number
+  /** Deliveries counted in the phase (since beginPhase). */
+  received: number
   /** Bytes of an upgrade response or a frame that a read cut in two. */
   pending: Buffer | null
   upgraded: boolean
@@ -154,6 +158,18 @@ export class FanOutClient {
     return this.#conns.filter((c) => !c.socket.destroyed && c.upgraded).length
   }
 
+  /** Open sockets and the deliveries of the phase (the current or the last one), by the server port they connect to. */
+  byPort(): Map<number, { open: number; received: number }> {
+    const ports = new Map<number, { open: number; received: number }>()
+    for (const c of this.#conns) {
+      const p = ports.get(c.port) ?? { open: 0, received: 0 }
+      if (!c.socket.destroyed && c.upgraded) p.open++
+      p.received += c.received
+      ports.set(c.port, p)
+    }
+    return ports
+  }
+
   /** Counts from now on the deliveries stamped at or after `since` (epoch ms); resets the figures. */
   beginPhase(since: number): void {
     this.#since = since
@@ -162,6 +178,7 @@ export class FanOutClient {
     this.#late = 0
     this.#waitFor = 0
     this.#hist = new Histogram()
+    for (const c of this.#conns) c.received = 0
   }
 
   endPhase(): PhaseFigures {
@@ -204,7 +221,7 @@ export class FanOutClient {
     const port = Number(url.port || 80)
     return new Promise<Conn>((resolve, reject) => {
       let settled = false
-      const conn: Conn = { socket: undefined as unknown as net.Socket, pending: null, upgraded: false, closing: false, onConnected: null }
+      const conn: Conn = { socket: undefined as unknown as net.Socket, port, received: 0, pending: null, upgraded: false, closing: false, onConnected: null }
       const fail = (message: string) => {
         if (settled) return
         settled = true
@@ -333,6 +350,7 @@ export class FanOutClient {
       return
     }
     this.#received++
+    conn.received++
     this.#hist.record((at - sentAt) * 1000)
     this.#lastAt = at
     if (this.#received === this.#waitFor) this.#onReached?.()

@@ -13,6 +13,10 @@
  *
  * Burst: B broadcasts all in flight at once; deliveries/s = B × N / (first send → last delivery).
  * Steady: R broadcasts/s for S seconds; p50/p99/max delivery latency, and what never arrived.
+ *
+ * A subject may be served by several nodes (bench/cluster-fan-out.ts: mswoole nodes on one
+ * Redis): the client's sockets are spread over their ports, broadcasts go to the first node,
+ * and each phase also reports every node's share.
  */
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -51,6 +55,19 @@ export const LABELS: Record<SubjectId, string> = { mswoole: 'mswoole', plain: 'p
 /** mswoole's settings for this scenario: the bench clients send nothing, which the 60 s idle guard would cut. */
 export const MSWOOLE_SETTING = { heartbeat_idle_time: 3600 }
 
+/** One node's share of a phase, for a subject served by several nodes. */
+export interface NodeShare {
+  label: string
+  /** Its sockets open when the phase began. */
+  sockets: number
+  received: number
+  missing: number
+  /** Its process's average cores over the phase, and its CPU per delivery at its own sockets. */
+  cores: number | null
+  microsPerDelivery: number | null
+  deliveriesPerWrite: number | null
+}
+
 /** One measured phase of one subject. */
 export interface PhaseResult {
   broadcasts: number
@@ -60,7 +77,7 @@ export interface PhaseResult {
   received: number
   /** expected − received once the phase's wait ended. */
   missing: number
-  /** Sockets written, as the server answered each broadcast, summed. */
+  /** Sockets written, as the server answered each broadcast, summed (a cluster: the first node's own sockets). */
   written: number
   /** Broadcast requests that failed (their error in `errors`). */
   failedRequests: number
@@ -77,6 +94,8 @@ export interface PhaseResult {
   /** Deliveries of an earlier phase that arrived in this one (not counted in it). */
   late: number
   errors: string[]
+  /** A subject of several nodes: each node's share. */
+  nodes?: NodeShare[]
 }
 
 export interface SteadyResult extends PhaseResult {
@@ -88,7 +107,7 @@ export interface SteadyResult extends PhaseResult {
 }
 
 export interface SubjectResult {
-  id: SubjectId
+  id: string
   label: string
   command: string
   /** Over every session: the fewest sockets opened, every failure, the slowest connect. */
@@ -107,13 +126,27 @@ export interface SubjectResult {
   redisCpuSeconds?: number
 }
 
-interface LiveSubject {
-  id: SubjectId
+/** One server process of a subject, and what asks it to broadcast. */
+export interface ServerNode {
+  label: string
   pid: number
+  /** The port its clients connect to: the client's sockets to this port are its share of the room. */
+  port: number
+  trigger: BroadcastTrigger
+}
+
+/** A server up and ready to measure. */
+export interface LiveSubject {
+  id: string
+  label: string
   command: string
+  /** Socket i's URL; a subject of several nodes spreads its sockets over their ports. */
   url(index: number): string
   protocol: WireProtocol
-  trigger: BroadcastTrigger
+  /** The server's processes, one but for a cluster; broadcasts go to the first. */
+  nodes: ServerNode[]
+  /** Processes the server needs beside its own (a cluster's redis-server): their CPU is counted apart, not as other work. */
+  sidePids?: number[]
   /** Socket.IO only: CPU seconds its redis-server has used since the subject started. */
   redisCpuSeconds?: () => number | undefined
   stop(): Promise<void>
@@ -125,11 +158,13 @@ const SOURCES_PER_SUBJECT = 8
 const SUBJECT_ORDER: readonly SubjectId[] = ['plain', 'mswoole', 'floor', 'socketio']
 
 async function startSubject(id: SubjectId, o: FanOutOptions): Promise<LiveSubject & { appJson?: Record<string, unknown> }> {
+  const label = LABELS[id]
   if (id === 'mswoole') {
     const target = await startMswoole({ tokens: o.connections, setting: MSWOOLE_SETTING })
     try {
       const trigger = await mswooleTrigger(target.socket)
-      return { id, pid: target.pid, command: target.command(['start']), url: target.url, protocol: 'ws', trigger, appJson: target.appJson, stop: () => target.stop() }
+      const nodes = [{ label, pid: target.pid, port: target.port, trigger }]
+      return { id, label, command: target.command(['start']), url: target.url, protocol: 'ws', nodes, appJson: target.appJson, stop: () => target.stop() }
     } catch (err) {
       await target.stop()
       throw err
@@ -140,7 +175,8 @@ async function startSubject(id: SubjectId, o: FanOutOptions): Promise<LiveSubjec
   const target = socketio ?? (await startBaseline(BASELINE_SCRIPT, id === 'floor' ? ['--raw-frame'] : []))
   try {
     const trigger = await baselineTrigger(target.port)
-    const live: LiveSubject = { id, pid: target.pid, command: target.command, url: target.url, protocol: id === 'socketio' ? 'socketio' : 'ws', trigger, stop: () => target.stop() }
+    const nodes = [{ label, pid: target.pid, port: target.port, trigger }]
+    const live: LiveSubject = { id, label, command: target.command, url: target.url, protocol: id === 'socketio' ? 'socketio' : 'ws', nodes, stop: () => target.stop() }
     if (socketio !== undefined) {
       const { redisPid } = socketio
       const before = processCpuSeconds(redisPid) ?? 0
@@ -165,23 +201,32 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  */
 async function measurePhase(client: FanOutClient, subject: LiveSubject, schedule: (fire: () => void) => Promise<void>, waitMs: (expected: number) => number): Promise<PhaseResult> {
   const sockets = client.open
-  const meter = new CpuMeter(subject.pid)
-  const writesBefore = processWriteCalls(subject.pid)
+  const pids = subject.nodes.map((n) => n.pid)
+  // Each node's sockets, for its share of the phase.
+  const portsBefore = subject.nodes.length > 1 ? client.byPort() : undefined
+  const meter = new CpuMeter(pids, subject.sidePids)
+  const writesBefore = pids.map(processWriteCalls)
+  const trigger = subject.nodes[0]!.trigger
   const calls: Array<Promise<number>> = []
   const started = nowMs()
   client.beginPhase(started)
   meter.start()
-  await schedule(() => calls.push(subject.trigger.broadcast({ sentAt: nowMs() })))
+  await schedule(() => calls.push(trigger.broadcast({ sentAt: nowMs() })))
   const expected = calls.length * sockets
   await client.waitFor(expected, waitMs(expected))
   const figures = client.endPhase()
   const cpu = meter.stop(figures.received)
-  const writesAfter = processWriteCalls(subject.pid)
+  const writesEach = pids.map((pid, i) => {
+    const before = writesBefore[i]
+    const after = processWriteCalls(pid)
+    return before === undefined || after === undefined ? undefined : after - before
+  })
   // Bounded by the trigger's own call timeout.
   const answers = await Promise.allSettled(calls)
   const errors = answers.flatMap((a) => (a.status === 'rejected' ? [errorText(a.reason)] : []))
   const seconds = figures.lastAt === 0 ? 0 : (figures.lastAt - started) / 1000
-  const writes = writesBefore === undefined || writesAfter === undefined ? undefined : writesAfter - writesBefore
+  const writes = writesEach.some((w) => w === undefined) ? undefined : writesEach.reduce((n: number, w) => n + w!, 0)
+  const nodes = portsBefore === undefined ? undefined : nodeShares(subject, portsBefore, client.byPort(), calls.length, cpu, writesEach)
   return {
     broadcasts: calls.length,
     sockets,
@@ -199,7 +244,29 @@ async function measurePhase(client: FanOutClient, subject: LiveSubject, schedule
     deliveriesPerWrite: writes === undefined || writes === 0 ? null : round(figures.received / writes, 2),
     late: figures.late,
     errors: [...new Set(errors)].slice(0, 3),
+    ...(nodes === undefined ? {} : { nodes }),
   }
+}
+
+type PortCounts = ReturnType<FanOutClient['byPort']>
+
+/** Each node's share of a phase: its sockets (as the phase began), what they received, and its process's CPU. */
+function nodeShares(subject: LiveSubject, before: PortCounts, after: PortCounts, broadcasts: number, cpu: CpuFigures | null, writes: Array<number | undefined>): NodeShare[] {
+  return subject.nodes.map((node, i) => {
+    const sockets = before.get(node.port)?.open ?? 0
+    const received = after.get(node.port)?.received ?? 0
+    const cores = cpu?.serverCoresEach?.[i] ?? null
+    const w = writes[i]
+    return {
+      label: node.label,
+      sockets,
+      received,
+      missing: broadcasts * sockets - received,
+      cores,
+      microsPerDelivery: cores === null || cpu === null || received === 0 ? null : round((cores * cpu.wallSeconds * 1e6) / received, 1),
+      deliveriesPerWrite: w === undefined || w === 0 ? null : round(received / w, 2),
+    }
+  })
 }
 
 /** B broadcasts at once: deliveries/s as fast as the server (and the client) go. */
@@ -242,15 +309,21 @@ async function steady(client: FanOutClient, subject: LiveSubject, o: FanOutOptio
 }
 
 /**
- * Broadcasts to nobody in particular (sentAt 0: the client files them as late) until the server
- * says it wrote to every socket the client holds, at most 10 s: the last joins may lag the upgrade.
+ * Broadcasts to nobody in particular (sentAt 0: the client files them as late) from each node
+ * until each says it wrote to every socket the client holds on it, at most 10 s: the last joins
+ * may lag the upgrade.
  */
 async function waitForRoom(client: FanOutClient, subject: LiveSubject): Promise<void> {
   const deadline = performance.now() + 10_000
   for (;;) {
-    const written = await subject.trigger.broadcast({ sentAt: 0 })
-    if (written >= client.open) return
-    if (performance.now() > deadline) throw new Error(`${LABELS[subject.id]} writes to ${written} of the ${client.open} sockets connected`)
+    let short: string | undefined
+    for (const node of subject.nodes) {
+      const written = await node.trigger.broadcast({ sentAt: 0 })
+      const open = client.byPort().get(node.port)?.open ?? 0
+      if (written < open) short = `${subject.nodes.length > 1 ? `${node.label} of ` : ''}${subject.label} writes to ${written} of the ${open} sockets connected`
+    }
+    if (short === undefined) return
+    if (performance.now() > deadline) throw new Error(short)
     await sleep(200)
   }
 }
@@ -286,7 +359,7 @@ interface Tally {
  * them, whatever happens: one subject's sockets at a time, so the client never holds more.
  */
 async function session<T>(t: Tally, o: FanOutOptions, log: (m: string) => void, fn: (client: FanOutClient) => Promise<T>): Promise<T> {
-  const id = t.subject.id
+  const { label, nodes } = t.subject
   const client = await FanOutClient.open({
     url: t.subject.url,
     connections: o.connections,
@@ -297,8 +370,10 @@ async function session<T>(t: Tally, o: FanOutOptions, log: (m: string) => void, 
   try {
     const c = client.connect
     t.connects.push(c)
-    log(`${LABELS[id]}: ${c.opened}/${c.asked} sockets open in ${c.seconds}s${c.failed > 0 ? ` (${c.failed} failed: ${c.failures.join('; ')})` : ''}`)
-    if (c.opened === 0) throw new Error(`${LABELS[id]}: no socket opened (${c.failures.join('; ')})`)
+    const ports = client.byPort()
+    const each = nodes.length > 1 ? ` (${nodes.map((n) => `${n.label} ${ports.get(n.port)?.open ?? 0}`).join(', ')})` : ''
+    log(`${label}: ${c.opened}/${c.asked} sockets open${each} in ${c.seconds}s${c.failed > 0 ? ` (${c.failed} failed: ${c.failures.join('; ')})` : ''}`)
+    if (c.opened === 0) throw new Error(`${label}: no socket opened (${c.failures.join('; ')})`)
     await waitForRoom(client, t.subject)
     return await fn(client)
   } finally {
@@ -336,72 +411,90 @@ export interface FanOutResults {
 }
 
 /**
- * All four servers up at once; each round opens one subject's sockets, bursts, and closes
- * them, subject after subject in an order that turns every round, so work from elsewhere on
- * the machine falls on all of them alike. Then the steady phase, the same way.
+ * Measures subjects that are up, one subject's sockets at a time: each round opens one
+ * subject's sockets, bursts, and closes them, subject after subject in an order that turns
+ * every round, so work from elsewhere on the machine falls on all of them alike. Then the
+ * steady phase, the same way. The results come in the subjects' order.
  */
-export async function measureFanOut(o: FanOutOptions, log: (m: string) => void = () => undefined): Promise<FanOutResults> {
-  const started: Array<LiveSubject & { appJson?: Record<string, unknown> }> = []
-  try {
-    // Started all at once; whichever started is stopped below, whatever failed.
-    const starts = await Promise.allSettled(SUBJECT_ORDER.map((id) => startSubject(id, o)))
-    for (const s of starts) if (s.status === 'fulfilled') started.push(s.value)
-    const failed = starts.find((s) => s.status === 'rejected')
-    if (failed !== undefined) throw failed.reason
-    const tallies = new Map<SubjectId, Tally>()
-    for (const [index, subject] of started.entries()) {
-      // The method answers before any client connects: a build without it fails here, clearly.
-      await subject.trigger.broadcast({ sentAt: 0 }).catch((err: unknown) => {
-        throw new Error(`${LABELS[subject.id]}: broadcast is not available: ${errorText(err)}`, { cause: err })
+export async function measureSubjects(subjects: readonly LiveSubject[], o: FanOutOptions, log: (m: string) => void): Promise<SubjectResult[]> {
+  const tallies = new Map<string, Tally>()
+  for (const [index, subject] of subjects.entries()) {
+    // The method answers before any client connects: a build without it fails here, clearly.
+    for (const node of subject.nodes) {
+      await node.trigger.broadcast({ sentAt: 0 }).catch((err: unknown) => {
+        throw new Error(`${subject.nodes.length > 1 ? `${node.label} of ` : ''}${subject.label}: broadcast is not available: ${errorText(err)}`, { cause: err })
       })
-      tallies.set(subject.id, { subject, index, connects: [], warmup: undefined, rounds: [], steady: undefined, disconnected: 0, otherFrames: 0, otherCoresBefore: [] })
     }
-    const quiet = async (t: Tally) => t.otherCoresBefore.push(await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait, [t.subject.pid]))
-    for (let r = 1; r <= o.rounds; r++) {
-      for (const id of rotate(SUBJECT_ORDER, r - 1)) {
-        const t = tallies.get(id)!
-        log(`round ${r}/${o.rounds}: ${LABELS[id]}, ${o.connections} sockets, a burst of ${o.burst}`)
-        await session(t, o, log, async (client) => {
-          if (t.warmup === undefined) {
-            t.warmup = await burst(client, t.subject, o.burst)
-            log(`  warmup burst: ${brief(t.warmup)}`)
-          }
-          await quiet(t)
-          const result = await burst(client, t.subject, o.burst)
-          t.rounds.push(result)
-          log(`  burst: ${brief(result)}`)
-        })
-      }
-    }
-    for (const id of rotate(SUBJECT_ORDER, o.rounds)) {
+    tallies.set(subject.id, { subject, index, connects: [], warmup: undefined, rounds: [], steady: undefined, disconnected: 0, otherFrames: 0, otherCoresBefore: [] })
+  }
+  const order = subjects.map((s) => s.id)
+  const quiet = async (t: Tally) =>
+    t.otherCoresBefore.push(await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait, [...t.subject.nodes.map((n) => n.pid), ...(t.subject.sidePids ?? [])]))
+  for (let r = 1; r <= o.rounds; r++) {
+    for (const id of rotate(order, r - 1)) {
       const t = tallies.get(id)!
-      log(`steady: ${LABELS[id]}, ${o.connections} sockets, ${o.rate}/s for ${o.seconds}s`)
+      log(`round ${r}/${o.rounds}: ${t.subject.label}, ${o.connections} sockets, a burst of ${o.burst}`)
       await session(t, o, log, async (client) => {
+        if (t.warmup === undefined) {
+          t.warmup = await burst(client, t.subject, o.burst)
+          log(`  warmup burst: ${brief(t.warmup)}`)
+        }
         await quiet(t)
-        t.steady = await steady(client, t.subject, o)
-        log(`  steady (${t.steady.achievedRate}/s kept): ${brief(t.steady)}`)
+        const result = await burst(client, t.subject, o.burst)
+        t.rounds.push(result)
+        log(`  burst: ${brief(result)}`)
       })
     }
-    const result = (id: SubjectId): SubjectResult => {
-      const t = tallies.get(id)!
-      return {
-        id,
-        label: LABELS[id],
-        command: t.subject.command,
-        connect: connectSummary(t.connects),
-        warmup: t.warmup!,
-        rounds: t.rounds,
-        median: medianPhase(t.rounds),
-        steady: t.steady!,
-        disconnected: t.disconnected,
-        otherFrames: t.otherFrames,
-        otherCoresBefore: t.otherCoresBefore,
-        ...redisCpu(t.subject),
-      }
+  }
+  for (const id of rotate(order, o.rounds)) {
+    const t = tallies.get(id)!
+    log(`steady: ${t.subject.label}, ${o.connections} sockets, ${o.rate}/s for ${o.seconds}s`)
+    await session(t, o, log, async (client) => {
+      await quiet(t)
+      t.steady = await steady(client, t.subject, o)
+      log(`  steady (${t.steady.achievedRate}/s kept): ${brief(t.steady)}`)
+    })
+  }
+  return subjects.map((subject): SubjectResult => {
+    const t = tallies.get(subject.id)!
+    return {
+      id: subject.id,
+      label: subject.label,
+      command: subject.command,
+      connect: connectSummary(t.connects),
+      warmup: t.warmup!,
+      rounds: t.rounds,
+      median: medianPhase(t.rounds),
+      steady: t.steady!,
+      disconnected: t.disconnected,
+      otherFrames: t.otherFrames,
+      otherCoresBefore: t.otherCoresBefore,
+      ...redisCpu(subject),
     }
-    return { subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor'), socketio: result('socketio') }, mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson }
+  })
+}
+
+/**
+ * Starts every subject at once, measures them (measureSubjects) and stops whichever started,
+ * whatever failed. Hands back the subjects as started too, for what they ran with.
+ */
+export async function startAndMeasure<S extends LiveSubject>(starts: ReadonlyArray<() => Promise<S>>, o: FanOutOptions, log: (m: string) => void): Promise<{ started: S[]; results: SubjectResult[] }> {
+  const started: S[] = []
+  try {
+    const settled = await Promise.allSettled(starts.map((start) => start()))
+    for (const s of settled) if (s.status === 'fulfilled') started.push(s.value)
+    const failed = settled.find((s) => s.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    return { started, results: await measureSubjects(started, o, log) }
   } finally {
-    for (const s of started) s.trigger.close()
+    for (const s of started) for (const node of s.nodes) node.trigger.close()
     await Promise.allSettled(started.map((s) => s.stop()))
   }
+}
+
+/** All four servers up at once, measured by measureSubjects. */
+export async function measureFanOut(o: FanOutOptions, log: (m: string) => void = () => undefined): Promise<FanOutResults> {
+  const { started, results } = await startAndMeasure(SUBJECT_ORDER.map((id) => () => startSubject(id, o)), o, log)
+  const result = (id: SubjectId) => results.find((r) => r.id === id)!
+  return { subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor'), socketio: result('socketio') }, mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson }
 }

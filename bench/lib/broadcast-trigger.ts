@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws'
 import { IpcClient } from '../../src/ipc/client.js'
+import type { DeliveryResult } from '../../src/ipc/methods.js'
 
 export interface BroadcastTrigger {
   /** Broadcasts `{status: 200, event: "serverBroadcast", info: "", param}` to the room; resolves with the sockets written. */
@@ -17,13 +18,17 @@ export interface BroadcastTrigger {
 export const BENCH_ROOM = 'bench'
 const CALL_TIMEOUT_MS = 60_000
 
-export async function mswooleTrigger(socketPath: string): Promise<BroadcastTrigger> {
+export interface MswooleTrigger extends BroadcastTrigger {
+  /** broadcast(), answered in full: the sockets written on this node, and the other nodes of its cluster it was published to. */
+  send(param: unknown): Promise<DeliveryResult>
+}
+
+export async function mswooleTrigger(socketPath: string): Promise<MswooleTrigger> {
   const client = await IpcClient.connect(socketPath, 5000)
+  const send = (param: unknown) => client.call('broadcast', { room: BENCH_ROOM, event: 'serverBroadcast', info: '', param }, { timeoutMs: CALL_TIMEOUT_MS })
   return {
-    async broadcast(param) {
-      const result = await client.call('broadcast', { room: BENCH_ROOM, event: 'serverBroadcast', info: '', param }, { timeoutMs: CALL_TIMEOUT_MS })
-      return result.delivered
-    },
+    send,
+    broadcast: async (param) => (await send(param)).delivered,
     close: () => client.close(),
   }
 }

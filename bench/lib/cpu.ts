@@ -61,37 +61,64 @@ export interface CpuFigures {
   stealCores: number
   /** Server CPU time per reply, in microseconds. */
   serverMicrosPerReply: number
+  /** A server of several processes (a cluster's nodes): each one's average cores, in the order given. */
+  serverCoresEach?: number[]
+  /** Average cores of the processes the server needs beside its own (a cluster's redis-server), left out of otherCores. */
+  sideCores?: number
 }
 
-/** Measures between start() and stop(); pass the reply count of that same window to stop(). */
-export class CpuMeter {
-  #start: { wall: number; server: number; self: number; machine: MachineTimes } | undefined
+/** utime + stime of each process, in seconds; undefined if one of them is gone or /proc is absent. */
+function cpuSecondsEach(pids: readonly number[]): number[] | undefined {
+  const each = pids.map(processCpuSeconds)
+  return each.every((v): v is number => v !== undefined) ? each : undefined
+}
 
-  constructor(readonly serverPid: number) {}
+const sum = (values: readonly number[]) => values.reduce((n, v) => n + v, 0)
+
+/**
+ * Measures between start() and stop(); pass the reply count of that same window to stop().
+ * The server is one process or several (a cluster's nodes, summed); `sidePids` are processes
+ * it needs beside its own (a redis-server), counted apart rather than as other work.
+ */
+export class CpuMeter {
+  readonly #serverPids: readonly number[]
+  readonly #sidePids: readonly number[]
+  #start: { wall: number; server: number[]; side: number; self: number; machine: MachineTimes } | undefined
+
+  constructor(serverPid: number | readonly number[], sidePids: readonly number[] = []) {
+    this.#serverPids = typeof serverPid === 'number' ? [serverPid] : serverPid
+    this.#sidePids = sidePids
+  }
 
   start(): void {
-    const server = processCpuSeconds(this.serverPid)
+    const server = cpuSecondsEach(this.#serverPids)
+    const side = cpuSecondsEach(this.#sidePids)
     const machine = machineTimes()
-    this.#start = server === undefined || machine === undefined ? undefined : { wall: performance.now(), server, self: selfCpuSeconds(), machine }
+    this.#start = server === undefined || side === undefined || machine === undefined ? undefined : { wall: performance.now(), server, side: sum(side), self: selfCpuSeconds(), machine }
   }
 
   stop(replies: number): CpuFigures | null {
     const s = this.#start
-    const server = processCpuSeconds(this.serverPid)
+    const server = cpuSecondsEach(this.#serverPids)
+    const side = cpuSecondsEach(this.#sidePids)
     const machine = machineTimes()
-    if (s === undefined || server === undefined || machine === undefined) return null
+    if (s === undefined || server === undefined || side === undefined || machine === undefined) return null
     const wall = (performance.now() - s.wall) / 1000
-    const serverSec = server - s.server
+    const serverEach = server.map((v, i) => v - s.server[i]!)
+    const serverSec = sum(serverEach)
+    const sideSec = sum(side) - s.side
     const selfSec = selfCpuSeconds() - s.self
     const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d
     return {
       wallSeconds: round(wall, 3),
       serverCores: round(serverSec / wall),
       clientCores: round(selfSec / wall),
-      otherCores: round(Math.max(0, machine.tasks - s.machine.tasks - serverSec - selfSec) / wall),
+      otherCores: round(Math.max(0, machine.tasks - s.machine.tasks - serverSec - sideSec - selfSec) / wall),
       irqCores: round((machine.irq - s.machine.irq) / wall),
       stealCores: round((machine.steal - s.machine.steal) / wall),
       serverMicrosPerReply: replies === 0 ? 0 : round((serverSec * 1e6) / replies, 1),
+      ...(serverEach.length > 1 ? { serverCoresEach: serverEach.map((v) => round(v / wall)) } : {}),
+      ...(this.#sidePids.length > 0 ? { sideCores: round(sideSec / wall) } : {}),
     }
   }
 }

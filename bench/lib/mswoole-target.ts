@@ -22,6 +22,12 @@ export interface MswooleTargetOptions {
   setting?: Record<string, unknown>
   /** Tokens to mint, one per connection (connection i uses token i mod count). */
   tokens: number
+  /** The user id of the first token (default 1): the nodes of one cluster then hold distinct users. */
+  firstUserId?: number
+  /** app.json `node_id`: the node's name in a cluster. */
+  nodeId?: string
+  /** config/cache.json, e.g. `{driver: 'redis', url, prefix}` for a cluster node; without it the memory store. */
+  cache?: Record<string, unknown>
 }
 
 export interface MswooleTarget {
@@ -33,6 +39,8 @@ export interface MswooleTarget {
   readonly socket: string
   /** The app.json the daemon runs with, for the results file. */
   readonly appJson: Record<string, unknown>
+  /** Its cache.json, when it has one. */
+  readonly cacheJson: Record<string, unknown> | undefined
   /** ws://127.0.0.1:<port>/?auth=<token i>, for the load client's url factory. */
   url(index: number): string
   /** Runs `mswoole <args> -c <configDir> --json` and returns the parsed JSON. */
@@ -71,8 +79,10 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
     auth: { enabled: true, codec: 'mswoole', key: AUTH_KEY, max_age: 0 },
     app: path.join(REPO_ROOT, 'app'),
     runtime: './runtime',
+    ...(options.nodeId === undefined ? {} : { node_id: options.nodeId }),
   }
   await writeFile(path.join(configDir, 'app.json'), `${JSON.stringify(appJson, null, 2)}\n`)
+  if (options.cache !== undefined) await writeFile(path.join(configDir, 'cache.json'), `${JSON.stringify(options.cache, null, 2)}\n`)
 
   const cliJson = async <T>(args: string[]): Promise<T> => {
     const { stdout } = await run(process.execPath, [CLI, ...args, '-c', configDir, '--json'], {
@@ -97,9 +107,10 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
   // Minted in-process with the same codec the daemon decodes: the CLI's `token`
   // command would cost one process per connection.
   const now = Math.floor(Date.now() / 1000)
+  const firstId = options.firstUserId ?? 1
   const tokens = await Promise.all(
     Array.from({ length: Math.max(1, options.tokens) }, (_, i) =>
-      encodeToken('mswoole', { id: i + 1, type: 'wechatUser', code: 'bench', nickname: `bench${i + 1}`, ctime: now }, AUTH_KEY),
+      encodeToken('mswoole', { id: firstId + i, type: 'wechatUser', code: 'bench', nickname: `bench${firstId + i}`, ctime: now }, AUTH_KEY),
     ),
   )
   const port = status.outside.port
@@ -113,6 +124,7 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
     pid: status.pid,
     socket: status.socket,
     appJson,
+    cacheJson: options.cache,
     url: (i) => urls[i % urls.length]!,
     cliJson,
     // The folder is temporary; its app.json is in the results (params.mswooleAppJson).

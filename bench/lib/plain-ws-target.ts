@@ -36,6 +36,11 @@ export interface SocketIoTarget extends PlainWsTarget {
   readonly redisPid: number
 }
 
+/** How a throwaway redis-server (test/helpers/redis-server.ts) is started, as one would type it. */
+export function redisCommand(port: number): string {
+  return `redis-server --port ${port} --save '' --appendonly no`
+}
+
 /** bench/baselines/socketio.ts on a redis-server of its own; stop() ends both. */
 export async function startSocketIo(): Promise<SocketIoTarget> {
   const redis = await startRedisServer()
@@ -44,7 +49,7 @@ export async function startSocketIo(): Promise<SocketIoTarget> {
     return {
       ...server,
       redisPid: redis.pid,
-      command: `redis-server --port ${redis.port} --save '' --appendonly no; ${server.command}`,
+      command: `${redisCommand(redis.port)}; ${server.command}`,
       stop: async () => {
         try {
           await server.stop()

@@ -21,11 +21,24 @@ const dash = (v: number | null | undefined) => v ?? '—'
 const perCore = (micros: number | null) => (micros === null || micros === 0 ? '—' : int.format(1e6 / micros))
 const ms = (v: number) => v.toFixed(1)
 
-function compare(metric: string, unit: string, higherIsBetter: boolean, baseline: SubjectId, value: number, baselineValue: number, target?: { text: string; met: boolean }): Comparison {
-  return { metric, unit, higherIsBetter, subject: 'mswoole', baseline, value, baselineValue, ratio: ratio(value, baselineValue), ...(target === undefined ? {} : { target: target.text, met: target.met }) }
+/** Comparisons of `subject` with the other subjects. */
+export function comparer(subject: string) {
+  return (metric: string, unit: string, higherIsBetter: boolean, baseline: string, value: number, baselineValue: number, target?: { text: string; met: boolean }): Comparison => ({
+    metric,
+    unit,
+    higherIsBetter,
+    subject,
+    baseline,
+    value,
+    baselineValue,
+    ratio: ratio(value, baselineValue),
+    ...(target === undefined ? {} : { target: target.text, met: target.met }),
+  })
 }
 
-function phases(s: SubjectResult): PhaseResult[] {
+const compare = comparer('mswoole')
+
+export function phases(s: SubjectResult): PhaseResult[] {
   return [s.warmup, ...s.rounds, s.steady]
 }
 
@@ -62,6 +75,48 @@ function lossRow(s: SubjectResult): Array<string | number> {
     all.reduce((n, p) => n + p.failedRequests, 0),
     s.otherFrames,
   ]
+}
+
+/** The burst table (median round of each subject), the steady table, and the table of connections and losses. */
+export function phaseTables(o: FanOutOptions, subjects: SubjectResult[]): Table[] {
+  const n = int.format(o.connections)
+  return [
+    {
+      caption: `Burst: ${o.burst} broadcasts sent at once to ${n} sockets; the median of ${o.rounds} round(s) by deliveries/s (after one warmup burst). "deliveries/write": deliveries per write system call of the server process.`,
+      columns: ['subject', 'deliveries/s', 'seconds', 'missing', ...LATENCY_COLUMNS, ...CPU_COLUMNS, 'every round (deliveries/s)'],
+      numeric: [false, ...Array<boolean>(13).fill(true), false],
+      rows: subjects.map(burstRow),
+    },
+    {
+      caption: `Steady: ${o.rate} broadcasts/s for ${o.seconds} s to ${n} sockets, then up to ${o.drainSeconds} s for the last deliveries. Latency is from the send (the driver's clock) to the client's read of the socket, over every delivery.`,
+      columns: ['subject', 'broadcasts', 'sent per s', 'deliveries', 'missing', ...LATENCY_COLUMNS, ...CPU_COLUMNS],
+      numeric: [false, ...Array<boolean>(14).fill(true)],
+      rows: subjects.map(steadyRow),
+    },
+    {
+      caption: 'Connections and losses over every session and phase (warmup included): "opened" is the fewest a session opened, "connect s" the slowest session\'s connect, "missing" the deliveries owed to an open socket that had not arrived when the phase\'s wait ended.',
+      columns: ['subject', 'sockets asked', 'sessions', 'opened', 'failed', 'connect s', 'disconnected by server', 'missing', 'failed requests', 'other frames'],
+      numeric: [false, true, true, true, true, true, true, true, true, true],
+      rows: subjects.map(lossRow),
+    },
+  ]
+}
+
+/** Notes on a subject's losses and errors, and on other work that disturbed a phase; none when there are none. */
+export function troubleNotes(subjects: SubjectResult[]): string[] {
+  const notes: string[] = []
+  for (const s of subjects) {
+    const missing = phases(s).reduce((k, ph) => k + ph.missing, 0)
+    const errors = phases(s).flatMap((ph) => ph.errors)
+    if (missing > 0 || s.disconnected > 0 || s.connect.failed > 0 || errors.length > 0) {
+      notes.push(`${s.label}: ${missing} deliveries missing, ${s.disconnected} clients disconnected by the server, ${s.connect.failed} connects failed${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join('; ')}` : ''}${s.connect.failures.length > 0 ? `; connect failures: ${s.connect.failures.slice(0, 3).join('; ')}` : ''}.`)
+    }
+  }
+  const noisiest = Math.max(...subjects.flatMap((s) => phases(s).map((ph) => ph.cpu?.otherCores ?? 0)))
+  if (noisiest > 0.3) {
+    notes.push(`Other work on the machine took up to ${noisiest} cores during a measured phase (column "other cores"); deliveries/s and latency of that phase are disturbed, CPU per delivery much less so.`)
+  }
+  return notes
 }
 
 export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: FanOutResults): ScenarioResult {
@@ -154,44 +209,14 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
       `redis-server used ${dash(r.socketio.redisCpuSeconds)} s of CPU over the whole scenario, which the server figures leave out. ` +
       'Its clients are the same raw WebSocket client speaking Engine.IO 4 / Socket.IO 5 (the connect, and `3` to the ping the server sends each socket every 25 s, Socket.IO\'s default).',
   )
-  for (const id of ['mswoole', 'plain', 'floor', 'socketio'] as const) {
-    const s = r[id]
-    const missing = phases(s).reduce((k, ph) => k + ph.missing, 0)
-    const errors = phases(s).flatMap((ph) => ph.errors)
-    if (missing > 0 || s.disconnected > 0 || s.connect.failed > 0 || errors.length > 0) {
-      notes.push(`${s.label}: ${missing} deliveries missing, ${s.disconnected} clients disconnected by the server, ${s.connect.failed} connects failed${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join('; ')}` : ''}${s.connect.failures.length > 0 ? `; connect failures: ${s.connect.failures.slice(0, 3).join('; ')}` : ''}.`)
-    }
-  }
-  const noisiest = Math.max(...Object.values(r).flatMap((s) => phases(s).map((ph) => ph.cpu?.otherCores ?? 0)))
-  if (noisiest > 0.3) {
-    notes.push(`Other work on the machine took up to ${noisiest} cores during a measured phase (column "other cores"); deliveries/s and latency of that phase are disturbed, CPU per delivery much less so.`)
-  }
+  const subjects = [r.mswoole, r.plain, r.floor, r.socketio]
+  notes.push(...troubleNotes(subjects))
   notes.push(
     `mswoole runs with setting.heartbeat_idle_time raised to ${MSWOOLE_SETTING.heartbeat_idle_time} s: the bench clients never send, and the default 60 s idle guard would close them mid-run. setting.max_buffered_bytes stays at its default (4 MiB; a burst is ${o.burst} frames of about 90 bytes per socket). ` +
       (mswooleAppJson === undefined ? '' : `Its config/app.json: \`${JSON.stringify(mswooleAppJson).replaceAll(REPO_ROOT, '<repo>')}\`.`),
   )
 
-  const subjects = [r.mswoole, r.plain, r.floor, r.socketio]
-  const tables: Table[] = [
-    {
-      caption: `Burst: ${o.burst} broadcasts sent at once to ${n} sockets; the median of ${o.rounds} round(s) by deliveries/s (after one warmup burst). "deliveries/write": deliveries per write system call of the server process.`,
-      columns: ['subject', 'deliveries/s', 'seconds', 'missing', ...LATENCY_COLUMNS, ...CPU_COLUMNS, 'every round (deliveries/s)'],
-      numeric: [false, ...Array<boolean>(13).fill(true), false],
-      rows: subjects.map(burstRow),
-    },
-    {
-      caption: `Steady: ${o.rate} broadcasts/s for ${o.seconds} s to ${n} sockets, then up to ${o.drainSeconds} s for the last deliveries. Latency is from the send (the driver's clock) to the client's read of the socket, over every delivery.`,
-      columns: ['subject', 'broadcasts', 'sent per s', 'deliveries', 'missing', ...LATENCY_COLUMNS, ...CPU_COLUMNS],
-      numeric: [false, ...Array<boolean>(14).fill(true)],
-      rows: subjects.map(steadyRow),
-    },
-    {
-      caption: 'Connections and losses over every session and phase (warmup included): "opened" is the fewest a session opened, "connect s" the slowest session\'s connect, "missing" the deliveries owed to an open socket that had not arrived when the phase\'s wait ended.',
-      columns: ['subject', 'sockets asked', 'sessions', 'opened', 'failed', 'connect s', 'disconnected by server', 'missing', 'failed requests', 'other frames'],
-      numeric: [false, true, true, true, true, true, true, true, true, true],
-      rows: subjects.map(lossRow),
-    },
-  ]
+  const tables = phaseTables(o, subjects)
 
   return {
     name: 'fan-out',

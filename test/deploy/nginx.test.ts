@@ -3,7 +3,8 @@ import type { ConnectionsListResult, StatusResult } from '../../src/ipc/methods.
 import { cleanupProject, cli, cliJson, startDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 import { makeClusterProjects, type ClusterNode } from '../helpers/cluster.js'
-import { startNginx, testConfig, within, type NginxServer } from '../helpers/nginx.js'
+import { startNginx, testConfig, type NginxServer } from '../helpers/nginx.js'
+import { within } from '../helpers/poll.js'
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js'
 
 /**

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { LineCollector } from './lines.js'
+import { within } from './poll.js'
 import { freePort } from './redis-server.js'
 import { ensureProgram } from './system-package.js'
 
@@ -236,17 +237,4 @@ async function childrenOf(parent: number): Promise<number[]> {
     }
   }
   return found
-}
-
-/** `promise`, or a rejection naming `what` once `ms` have passed without it settling. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
