@@ -213,9 +213,14 @@ export class RedisCluster {
     const { store, logger } = this.options
     if (!(await tryLock(store, node, this.instance))) return
     try {
-      if ((await store.client.exists(store.k(clusterKeys.heartbeat(node)))) === 1) return
+      // Under the lock, look again: the node may be back, or another survivor may have removed it since our read of @nodes.
+      const [alive, listed] = await Promise.all([
+        store.client.exists(store.k(clusterKeys.heartbeat(node))),
+        store.client.sismember(store.k(clusterKeys.nodes), node),
+      ])
+      if (alive === 1 || listed === 0) return
       const removed = await sweepNode(store, node)
-      logger.warn({ node, connections: removed }, 'a node stopped answering: removed its connections from the cluster')
+      logger.warn({ deadNode: node, connections: removed }, 'a node stopped answering: removed its connections from the cluster')
     } finally {
       await unlock(store, node, this.instance)
     }
