@@ -48,6 +48,20 @@ describe('mswoole kick', () => {
     expect(machine.json.error.message).toContain('9999')
   })
 
+  it('takes its own connection id, and finds no connection of another node on one node', async () => {
+    const p = await project()
+    const { outside, nodeId } = await startDaemon(p)
+    const ann = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 7, type: 'wall', code: 'roomA' })}`)
+    const fd = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections[0]?.fd ?? 0
+    const elsewhere = await cliJson<{ error: { code: string } }>(p, ['kick', `other-node:${fd}`])
+    expect(elsewhere.exitCode).toBe(1)
+    expect(elsewhere.json.error.code).toBe('MSW_ERR_CONN_NOT_FOUND')
+    const { exitCode, json } = await cliJson<KickResult>(p, ['kick', `${nodeId}:${fd}`])
+    expect(exitCode).toBe(0)
+    expect(json).toMatchObject({ fd, node: nodeId, cid: `${nodeId}:${fd}` })
+    expect(await ann.closed()).toEqual({ code: 4000, reason: 'kicked' })
+  })
+
   it('refuses what is neither an fd nor a connection id without asking the daemon', async () => {
     // No daemon runs here: a bad argument must fail before the control socket is tried.
     const p = await project()

@@ -124,7 +124,7 @@ export class Router {
   }
 
   #isHere(node: string | undefined): boolean {
-    return node === undefined || node === this.options.node || this.#cluster === undefined
+    return node === undefined || node === this.options.node
   }
 
   #openHere(fd: number) {
@@ -136,8 +136,9 @@ export class Router {
   }
 
   async #remoteConnection(node: string, fd: number): Promise<void> {
-    const cluster = this.#cluster as RedisCluster
-    if (!(await cluster.hasConnection(node, fd))) {
+    const cluster = this.#cluster
+    // On one node (the memory store) no other node's connection exists.
+    if (cluster === undefined || !(await cluster.hasConnection(node, fd))) {
       const id = connectionId(node, fd)
       throw new MswError('MSW_ERR_CONN_NOT_FOUND', `no connection ${id}`, { details: { node, fd, id } })
     }
