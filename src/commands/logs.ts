@@ -5,7 +5,7 @@ import { IpcClient } from '../ipc/client.js'
 import { LOG_LEVELS, MAX_TAIL_LINES } from '../ipc/methods.js'
 import { levelFilter } from '../logs/levels.js'
 import { createLinePrinter } from '../logs/print.js'
-import { readTail } from '../logs/read-tail.js'
+import { readLogTail } from '../logs/read-log-tail.js'
 
 export default class Logs extends BaseCommand {
   static override summary = "Show the daemon's log"
@@ -63,7 +63,7 @@ export default class Logs extends BaseCommand {
 
 async function readLogFile(file: string, lines: number, keep: (line: string) => boolean): Promise<string[]> {
   try {
-    return await readTail(file, lines, keep)
+    return await readLogTail(file, lines, keep)
   } catch (err) {
     if (systemCode(err) === 'ENOENT') throw new MswError('MSW_ERR_LOG_NOT_FOUND', `no log file at ${file}`)
     throw err

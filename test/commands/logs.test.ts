@@ -138,6 +138,35 @@ describe('mswoole logs', () => {
     expectUnbrokenRunTo(await openedFds(logDir, 2), total)
   })
 
+  it('shows the last lines across a rotation: what the new file lacks comes from the rotated ones', async () => {
+    const p = await project({ log: { level: 'debug', max_size: 4096, max_files: 2 } })
+    const status = await startDaemon(p)
+    // 60 connections log 120 lines of ~130 bytes: several rotations, so the current file
+    // holds fewer than 40 lines (about 31 fit in 4096 bytes) and file.1 and file.2 are full.
+    for (let i = 0; i < 60; i++) await touch(status)
+    const logDir = path.dirname(p.logFile)
+    const allFiles = async () =>
+      [...(await fileLines(`${p.logFile}.2`)), ...(await fileLines(`${p.logFile}.1`)), ...(await fileLines(p.logFile))]
+
+    const daemonTail = await cli(p, ['logs', '-n', '40', '--json'])
+    expect(daemonTail.exitCode).toBe(0)
+    const shown = daemonTail.stdout.split('\n').filter((line) => line.length > 0)
+    expect(shown).toHaveLength(40)
+    expect((await fileLines(p.logFile)).length).toBeLessThan(40)
+    // An unbroken run of the files' lines, oldest first (the daemon may have logged more since).
+    const onDisk = await allFiles()
+    const at = onDisk.indexOf(shown[0] as string)
+    expect(at).toBeGreaterThanOrEqual(0)
+    expect(onDisk.slice(at, at + 40)).toEqual(shown)
+
+    // Stopped, the CLI reads the files itself, the same way.
+    expect((await cli(p, ['stop'])).exitCode).toBe(0)
+    const fileTail = await cli(p, ['logs', '-n', '40', '--json'])
+    expect(fileTail.exitCode).toBe(0)
+    expect(fileTail.stdout.split('\n').filter((line) => line.length > 0)).toEqual((await allFiles()).slice(-40))
+    expect(await readdir(logDir)).toContain('mswoole.log.2')
+  })
+
   it('rotates cleanly under a burst of connections that log faster than a new file opens', async () => {
     // Files large enough that the two kept ones always hold the last open line, whatever the
     // 400 close lines after it (about 52 KB); small enough that the burst still rotates them.

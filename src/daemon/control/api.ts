@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import type { Handlers } from '../../ipc/server.js'
 import { levelFilter } from '../../logs/levels.js'
-import { readTail } from '../../logs/read-tail.js'
+import { readLogTail } from '../../logs/read-log-tail.js'
 import type { Daemon } from '../daemon.js'
 import { kickConnection, listConnections } from './connections.js'
 import { broadcast, push } from './messaging.js'
@@ -38,7 +38,7 @@ export function createControlApi(daemon: Daemon): Handlers {
         })
         ctx.onClose(unfollow)
       }
-      const tail = end === undefined ? [] : await readTail(file, lines, keep, end)
+      const tail = end === undefined ? [] : await readLogTail(file, lines, keep, end)
       return { lines: tail, file }
     },
   }
