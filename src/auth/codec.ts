@@ -20,6 +20,9 @@ export interface DecodeTokenOptions {
   now?: number
 }
 
+/** How far a token's ctime may run ahead of this machine's clock (the minting backend's clock may be ahead). */
+export const MAX_CLOCK_SKEW_SECONDS = 300
+
 export async function encodeToken(codec: AuthCodecName, payload: object, key: string, opts: EncodeTokenOptions = {}): Promise<string> {
   switch (codec) {
     case 'mswoole':
@@ -48,6 +51,11 @@ export async function decodeToken(codec: AuthCodecName, token: string, key: stri
   // Legacy tokens never expire by themselves; ctime + maxAge is their only limit.
   if (maxAge > 0 && now - payload.ctime > maxAge) {
     throw new MswError('MSW_ERR_AUTH_EXPIRED', `token older than ${maxAge}s`, { details: { ctime: payload.ctime, maxAge } })
+  }
+  // A ctime in the future would never age out (legacy ECB blocks can be spliced to make one,
+  // and a backend minting milliseconds makes one by mistake): refused, beyond a clock skew.
+  if (maxAge > 0 && payload.ctime - now > MAX_CLOCK_SKEW_SECONDS) {
+    throw new MswError('MSW_ERR_AUTH_INVALID', `token ctime is ${payload.ctime - now}s in the future`, { details: { ctime: payload.ctime } })
   }
   return payload
 }

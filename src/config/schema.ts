@@ -5,6 +5,7 @@
  * appends ", got <value>" and the file and key.
  */
 import * as z from 'zod'
+import { parseOriginPattern } from '../daemon/outside/origin-policy.js'
 
 const MiB = 1024 * 1024
 
@@ -31,6 +32,9 @@ function section<S extends z.core.$ZodLooseShape>(shape: S) {
   return z.strictObject(shape, { error: objectError }).prefault({} as never)
 }
 
+/** The seed's token key: the default, so its clients work as they are, and public. */
+export const SEED_AUTH_KEY = 'marico-websocket'
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 
 export const AppSchema = z.strictObject(
@@ -40,6 +44,20 @@ export const AppSchema = z.strictObject(
       port: int(0, 65535).default(20000), // 0 = pick a free port
       // Peers whose X-Real-IP / X-Forwarded-For are believed (nginx in front).
       trusted_proxies: z.array(str(), { error: 'expected an array of IP addresses' }).default([]),
+      // Origins whose pages may connect ("https://example.com", "https://*.example.com"); [] = any.
+      // An upgrade without an Origin header (not a browser) is always let through.
+      allowed_origins: z
+        .array(
+          str().refine((entry) => parseOriginPattern(entry) !== undefined, {
+            error: 'expected an origin such as "https://example.com" or "https://*.example.com"',
+          }),
+          { error: 'expected an array of origins' },
+        )
+        .default([]),
+      max_connections_per_ip: int(0).default(0), // open sockets per client address; 0 = no limit
+      connections_per_second_per_ip: int(0).default(0), // new upgrades per second per client address (also the burst); 0 = no limit
+      max_header_size: int(1024, 1024 * 1024).default(16384), // bytes of request line and headers; over it 431
+      max_url_length: int(16, 1024 * 1024).default(4096), // bytes of the upgrade's path and query (the token); over it 414
     }),
     manager: section({
       host: str().default('127.0.0.1'),
@@ -64,7 +82,7 @@ export const AppSchema = z.strictObject(
     auth: section({
       enabled: bool().default(true),
       codec: oneOf(['mswoole', 'jwt']).default('mswoole'),
-      key: str().default('marico-websocket'),
+      key: str().default(SEED_AUTH_KEY),
       max_age: int(0).default(0), // seconds, 0 = tokens never expire
     }),
     log: section({

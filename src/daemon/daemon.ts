@@ -1,6 +1,8 @@
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
+import { isLoopbackHost } from '../config/loopback.js'
+import { SEED_AUTH_KEY } from '../config/schema.js'
 import { MswError } from '../errors.js'
 import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
@@ -98,6 +100,7 @@ export class Daemon {
       })
       daemon = new Daemon(config, log, nodeId)
       if (claimed.state === 'stale') daemon.logger.warn({ stalePid: claimed.pid }, 'removed the pid file and socket of a daemon that died')
+      warnOfPublicAuthKey(config, daemon.logger)
       await daemon.#listen()
       daemon.state = 'running'
       daemon.logger.info(
@@ -176,6 +179,13 @@ export class Daemon {
       maxMessageSize: app.setting.max_message_size,
       auth: { enabled: app.auth.enabled, codec: app.auth.codec, key: app.auth.key, maxAge: app.auth.max_age },
       trustedProxies: app.outside.trusted_proxies,
+      admission: {
+        allowedOrigins: app.outside.allowed_origins,
+        maxConnectionsPerIp: app.outside.max_connections_per_ip,
+        connectionsPerSecondPerIp: app.outside.connections_per_second_per_ip,
+        maxUrlLength: app.outside.max_url_length,
+      },
+      maxHeaderSize: app.outside.max_header_size,
       logger: this.logger,
       onConnection: clients.open,
     })
@@ -339,5 +349,13 @@ async function claimRuntime(socketPath: string, pidFile: string): Promise<ProbeR
       return probe
     case 'absent':
       return probe
+  }
+}
+
+/** The seed's key is public: anyone can mint tokens with it, which matters once the port leaves loopback. */
+function warnOfPublicAuthKey(config: Config, logger: Logger): void {
+  const { auth, outside } = config.app
+  if (auth.enabled && auth.key === SEED_AUTH_KEY && !isLoopbackHost(outside.host)) {
+    logger.warn({ key: 'auth.key', host: outside.host }, 'auth.key is the public default: anyone can mint client tokens; set a long random key of your own')
   }
 }

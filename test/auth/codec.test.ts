@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, it, expect } from 'vitest'
-import { decodeToken, encodeToken, type AuthCodecName } from '../../src/auth/codec.js'
+import { decodeToken, encodeToken, MAX_CLOCK_SKEW_SECONDS, type AuthCodecName } from '../../src/auth/codec.js'
 
 const fixture: { key: string; vectors: { token: string; payload: Record<string, unknown> }[] } = JSON.parse(
   readFileSync(new URL('../../../shared/fixtures/legacy-tokens.json', import.meta.url), 'utf8'),
@@ -33,6 +33,14 @@ describe('auth codec entry point', () => {
     expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME + 61 }))).toBe('MSW_ERR_AUTH_EXPIRED')
     expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 0, now: CTIME + 10 ** 9 }))).toBe('resolved')
     expect(await code(decodeToken('mswoole', vector.token, key))).toBe('resolved')
+  })
+
+  it('refuses a ctime further in the future than the clock skew while maxAge applies', async () => {
+    // now is the token's ctime minus the skew: just accepted; one second less: refused.
+    expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME - MAX_CLOCK_SKEW_SECONDS }))).toBe('resolved')
+    expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME - MAX_CLOCK_SKEW_SECONDS - 1 }))).toBe('MSW_ERR_AUTH_INVALID')
+    // Without maxAge ctime is not judged at all, as before.
+    expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 0, now: CTIME - 10 ** 6 }))).toBe('resolved')
   })
 
   it('applies maxAge to JWTs too, with ctime defaulting to iat', async () => {

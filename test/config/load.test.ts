@@ -35,7 +35,16 @@ async function failure(promise: Promise<unknown>): Promise<MswError> {
 }
 
 const DEFAULT_APP = {
-  outside: { host: '0.0.0.0', port: 20000, trusted_proxies: [] },
+  outside: {
+    host: '0.0.0.0',
+    port: 20000,
+    trusted_proxies: [],
+    allowed_origins: [],
+    max_connections_per_ip: 0,
+    connections_per_second_per_ip: 0,
+    max_header_size: 16384,
+    max_url_length: 4096,
+  },
   manager: { host: '127.0.0.1', port: 20001, key: '' },
   setting: {
     worker_num: 2,
@@ -91,7 +100,7 @@ describe('loadConfig: defaults', () => {
   it('keeps given values of a partial file and defaults the rest', async () => {
     const root = await makeRoot({ 'app.json': { outside: { port: 1234 }, auth: { codec: 'jwt' }, node_id: 'node-1.a_b' } })
     const { app } = await loadConfig({ cwd: root, env: {} })
-    expect(app.outside).toEqual({ host: '0.0.0.0', port: 1234, trusted_proxies: [] })
+    expect(app.outside).toEqual({ ...DEFAULT_APP.outside, port: 1234 })
     expect(app.auth).toEqual({ ...DEFAULT_APP.auth, codec: 'jwt' })
     expect(app.setting).toEqual(DEFAULT_APP.setting)
     expect(app.node_id).toBe('node-1.a_b')
@@ -115,8 +124,8 @@ describe('loadConfig: schema failures', () => {
   it('refuses a nested typo like outside.prot and lists the keys that exist', async () => {
     const root = await makeRoot({ 'app.json': { outside: { prot: 20010 } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
-    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies')
-    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies' })
+    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length')
+    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length' })
   })
 
   it('refuses a wrong type', async () => {

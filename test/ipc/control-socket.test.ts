@@ -1,9 +1,7 @@
-import { once } from 'node:events'
-import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
 import { cleanupProject, cliJson, startDaemon } from '../helpers/cli.js'
-import { LineCollector } from '../helpers/lines.js'
+import { RawControl } from '../helpers/raw-control.js'
 import { makeProject, type Project } from '../helpers/project.js'
 
 interface RpcAnswer {
@@ -13,32 +11,6 @@ interface RpcAnswer {
   error?: { code: number; message: string; data?: { code: string } }
 }
 
-/** A raw connection to the control socket: write one line, await the next answer line. */
-class RawControl {
-  readonly lines: LineCollector
-  readonly closed: Promise<unknown>
-
-  private constructor(readonly socket: net.Socket) {
-    this.lines = new LineCollector(socket, 'control socket')
-    this.closed = once(socket, 'close')
-    socket.on('error', () => undefined)
-  }
-
-  static async connect(path: string): Promise<RawControl> {
-    const socket = net.connect(path)
-    await once(socket, 'connect')
-    return new RawControl(socket)
-  }
-
-  async send(line: string): Promise<unknown> {
-    this.socket.write(line + '\n')
-    return JSON.parse(await this.lines.next())
-  }
-
-  close(): void {
-    this.socket.destroy()
-  }
-}
 
 // One daemon for the whole file: every bad request below goes to the same
 // process, and the last test checks that it survived them all.

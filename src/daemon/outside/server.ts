@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Address } from '../../ipc/methods.js'
 import type { ConnectionIdentity } from '../connections/connection.js'
 import { closeServer, destroyOnError, listen } from '../listen.js'
+import { UpgradeAdmission, type AdmissionSettings } from './admission.js'
 import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
 import { clientIp, normalizeIp } from './client-ip.js'
 import { OutsideSocket } from './outside-socket.js'
@@ -16,6 +17,10 @@ export interface OutsideOptions {
   maxMessageSize: number
   auth: AuthSettings
   trustedProxies: string[]
+  /** Checked at each upgrade before the token: origin, per-address limits, URL length. */
+  admission: AdmissionSettings
+  /** Most bytes of request line and headers; larger requests get 431. */
+  maxHeaderSize: number
   logger: Logger
   /** Called for every upgraded, authenticated socket. */
   onConnection(ws: WebSocket, identity: ConnectionIdentity): void
@@ -27,7 +32,11 @@ export interface OutsideServer {
   stopAccepting(): Promise<void>
 }
 
-/** The public WebSocket port: the token is checked at the upgrade, before any WebSocket frame. */
+/**
+ * The public WebSocket port. Each upgrade passes the admission checks (sizes,
+ * Origin, per-address rate and cap), then the token, before any WebSocket
+ * frame; a refusal is a plain HTTP response and touches no other connection.
+ */
 export async function listenOutside(options: OutsideOptions): Promise<OutsideServer> {
   const wss = new WebSocketServer({
     noServer: true,
@@ -37,8 +46,9 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
     WebSocket: OutsideSocket,
   })
   const trusted = new Set(options.trustedProxies.map(normalizeIp))
+  const admission = new UpgradeAdmission(options.admission)
   let accepting = true
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize }, (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('method not allowed\n')
       return
@@ -48,10 +58,21 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError)
     if (!accepting) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      refuse(socket, UNAVAILABLE)
       return
     }
     const ip = clientIp(req, trusted)
+    const admitted = admission.check(req, ip, Date.now())
+    if (!admitted.ok) {
+      // Debug, not warn: a flood of refused upgrades must not become a flood of log lines.
+      options.logger.debug({ ip, reason: admitted.reason }, `upgrade refused: ${admitted.check}`)
+      refuse(socket, admitted.response)
+      return
+    }
+    // The socket stays the same object once upgraded, so its 'close' frees the
+    // address's slot whether the upgrade fails, auth refuses or the WebSocket ends.
+    const release = admitted.release
+    if (release) socket.once('close', release)
     authenticate(req, options.auth).then(
       (auth) => {
         if (socket.destroyed) return
@@ -59,11 +80,12 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       },
       (err: Error & { code?: string }) => {
         options.logger.debug({ ip, reason: err.message, code: err.code }, 'upgrade refused: auth')
-        socket.end(AUTH_REFUSAL)
+        release?.()
+        refuse(socket, AUTH_REFUSAL)
       },
     )
   })
-  server.on('clientError', (_err, socket) => socket.destroy())
+  server.on('clientError', answerClientError)
   const address = await listen(server, options.host, options.port, 'outside')
   return {
     address,
@@ -72,4 +94,37 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       await closeServer(server)
     },
   }
+}
+
+const UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'
+
+/** Writes a refusal and closes the socket once it is flushed, without waiting for the peer to close its side. */
+function refuse(socket: Duplex, response: string): void {
+  if (socket.destroyed) return
+  socket.once('finish', destroySocket)
+  socket.end(response)
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy()
+}
+
+const CLIENT_ERROR_RESPONSES: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: 'HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+  ERR_HTTP_REQUEST_TIMEOUT: 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+}
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'
+
+/**
+ * A request the HTTP parser refused (headers over outside.max_header_size, bad
+ * syntax): answered as Node itself would, 431 or 400, unless a response already
+ * started on that socket, then closed. Never logged per request.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const net = socket as Duplex & { bytesWritten?: number }
+  if (err.code !== 'ECONNRESET' && socket.writable && (net.bytesWritten ?? 0) === 0) {
+    refuse(socket, CLIENT_ERROR_RESPONSES[err.code ?? ''] ?? BAD_REQUEST)
+    return
+  }
+  socket.destroy()
 }
