@@ -25,7 +25,7 @@ export async function stopDaemon(config: Config, timeoutSeconds: number): Promis
   } catch (err) {
     if (!(err instanceof MswError && err.code === 'MSW_ERR_NOT_RUNNING')) throw err
     const probe = await probeDaemon(paths.socket, paths.pidFile)
-    if (probe.state === 'unresponsive' && probe.pid !== undefined) return forceStop(config, probe.pid)
+    if (probe.state === 'unresponsive' && probe.pid !== undefined) return terminate(config, probe.pid, timeoutSeconds)
     if (probe.state === 'stale') await removeFiles(paths.pidFile, paths.socket)
     return { wasRunning: false, staleRemoved: probe.state === 'stale' }
   }
@@ -42,6 +42,24 @@ export async function stopDaemon(config: Config, timeoutSeconds: number): Promis
   if (pid === undefined) return { wasRunning: true, pid: 0, result, killed: false }
   if (await waitForExit(pid, result ? EXIT_GRACE_MS : 0)) return { wasRunning: true, pid, result, killed: false }
   return forceStop(config, pid, result)
+}
+
+/**
+ * A live daemon whose control socket does not answer (deleted, say): SIGTERM
+ * still stops it gracefully, closing its clients and running their close
+ * hooks; only one that has not exited by the deadline is killed.
+ */
+async function terminate(config: Config, pid: number, timeoutSeconds: number): Promise<StopOutcome> {
+  try {
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    // Gone meanwhile: the exit wait below says so.
+  }
+  if (await waitForExit(pid, timeoutSeconds * 1000 + EXIT_GRACE_MS)) {
+    await removeFiles(config.paths.pidFile, config.paths.socket)
+    return { wasRunning: true, pid, result: undefined, killed: false }
+  }
+  return forceStop(config, pid)
 }
 
 async function forceStop(config: Config, pid: number, result?: StopResult): Promise<StopOutcome> {

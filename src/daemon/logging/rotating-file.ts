@@ -52,6 +52,8 @@ export class RotatingFile {
   }
 
   flushSync(): void {
+    // A file that failed (a full disk) cannot take what is buffered: flushing would retry in a loop.
+    if (this.#failed) return
     try {
       this.#dest.flushSync()
     } catch {
@@ -60,6 +62,11 @@ export class RotatingFile {
   }
 
   end(): Promise<void> {
+    if (this.#failed) {
+      // Its buffered lines cannot be written; ending would wait for them forever.
+      this.#dest.destroy()
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       this.#dest.once('close', () => resolve())
       this.#dest.end()
