@@ -1,4 +1,6 @@
 import { MswError } from '../errors.js'
+import { CONNECTION_ID } from '../protocol/connection-id.js'
+import { plural } from './format.js'
 
 /**
  * A connection as operators name it: its fd on the node the command talks to,
@@ -6,12 +8,12 @@ import { MswError } from '../errors.js'
  */
 export function parseConnectionRef(text: string): number | string {
   if (/^[1-9]\d{0,14}$/.test(text)) return Number(text)
-  if (/^[A-Za-z0-9._-]+:[1-9]\d{0,14}$/.test(text)) return text
+  if (CONNECTION_ID.test(text)) return text
   throw new MswError('MSW_ERR_INVALID_ARGUMENT', `expected an fd or a connection id "<node>:<fd>", got "${text}"`)
 }
 
 /** "to 3 connections", and the other nodes it went to in a cluster. */
-export function deliveredText(result: { delivered: number; nodes: number }, plural: (n: number, noun: string) => string): string {
+export function deliveredText(result: { delivered: number; nodes: number }): string {
   const here = plural(result.delivered, 'connection')
   return result.nodes === 0 ? here : `${here} here and ${plural(result.nodes, 'other node')}`
 }

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { deliveredText, parseConnectionRef } from '../cli/connection-ref.js'
-import { plural } from '../cli/format.js'
 import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
 import type { DeliveryResult } from '../ipc/methods.js'
@@ -40,7 +39,7 @@ export default class Broadcast extends BaseCommand {
     const result = await withDaemon(config.paths.socket, (client) =>
       client.call('broadcast', { ...target, ...envelope, except: (flags.except ?? []).map(parseConnectionRef) }),
     )
-    this.log(`broadcast to ${deliveredText(result, plural)} (${flags.room === undefined ? 'all' : `room ${flags.room}`})`)
+    this.log(`broadcast to ${deliveredText(result)} (${flags.room === undefined ? 'all' : `room ${flags.room}`})`)
     return result
   }
 }

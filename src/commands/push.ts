@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { deliveredText, parseConnectionRef } from '../cli/connection-ref.js'
-import { plural } from '../cli/format.js'
 import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
 import type { DeliveryResult } from '../ipc/methods.js'
@@ -30,7 +29,7 @@ export default class Push extends BaseCommand {
     const config = await this.loadSettings(flags.config)
     const target = flags.fd === undefined ? { uid: flags.uid } : { fd: parseConnectionRef(flags.fd) }
     const result = await withDaemon(config.paths.socket, (client) => client.call('push', { ...target, ...envelope }))
-    this.log(`pushed to ${deliveredText(result, plural)}`)
+    this.log(`pushed to ${deliveredText(result)}`)
     return result
   }
 }

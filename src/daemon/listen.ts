@@ -35,10 +35,11 @@ export function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * The error listener of an upgraded socket. Not a closure: one made inside an
- * upgrade handler would keep the handler's scope, and with it the request, its
- * headers and `head`, alive for as long as the connection lasts.
+ * A socket listener that destroys the socket it is called on: on an upgraded
+ * socket's 'error', or once a refusal is flushed. Not a closure: one made inside
+ * an upgrade handler would keep the handler's scope, and with it the request,
+ * its headers and `head`, alive for as long as the connection lasts.
  */
-export function destroyOnError(this: Duplex): void {
+export function destroySocket(this: Duplex): void {
   this.destroy()
 }

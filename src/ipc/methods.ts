@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CONNECTION_ID, parseConnectionId } from '../protocol/connection-id.js'
 
 /**
  * The control API's method table: params (validated with zod) and results.
@@ -27,13 +28,10 @@ const fd = z.number().int().positive()
  * A connection: an fd of the node that takes the request, or a connection id
  * "<node>:<fd>" of any node in the cluster.
  */
-const connectionId = z.string().regex(/^[A-Za-z0-9._-]+:[1-9]\d{0,15}$/, 'expected an fd or a connection id "<node>:<fd>"')
+const connectionId = z.string().regex(CONNECTION_ID, 'expected an fd or a connection id "<node>:<fd>"')
 const connectionRef = z.union([
   fd.transform((value) => ({ node: undefined as string | undefined, fd: value })),
-  connectionId.transform((id) => {
-    const colon = id.lastIndexOf(':')
-    return { node: id.slice(0, colon) as string | undefined, fd: Number(id.slice(colon + 1)) }
-  }),
+  connectionId.transform((id) => parseConnectionId(id) as { node: string | undefined; fd: number }),
 ])
 const exceptItem = z.union([fd, connectionId])
 const paging = {

@@ -9,11 +9,10 @@ import { storeError } from '../store/redis-errors.js'
 import type { RedisStore } from '../store/redis-store.js'
 import { Bus } from './bus.js'
 import type { BusMessage } from './bus-message.js'
-import { connectionId } from './connection-id.js'
-import { directoryEntry, parseDirectoryEntry, type DirectoryEntry } from './directory-entry.js'
+import { describeConnection, type DirectoryEntry } from './directory-entry.js'
 import { heartbeatValue, parseHeartbeat } from './heartbeat-value.js'
 import { clusterKeys } from './keys.js'
-import { sweepNode, tryLock, unlock } from './sweep.js'
+import { membershipSets, readDirectory, sweepNode, tryLock, unlock } from './sweep.js'
 
 export type ClusterState = 'ok' | 'degraded'
 
@@ -111,21 +110,15 @@ export class RedisCluster {
 
   /** The directory of another node: its connections as it last wrote them. */
   async entries(node: string): Promise<DirectoryEntry[]> {
-    const { store } = this.options
-    const raw = await this.#read(() => store.client.hgetall(store.k(clusterKeys.connections(node))))
-    const entries: DirectoryEntry[] = []
-    for (const text of Object.values(raw)) {
-      const entry = parseDirectoryEntry(text)
-      if (entry !== undefined) entries.push(entry)
-    }
+    const entries = await this.#read(() => readDirectory(this.options.store, node))
     return entries.sort((a, b) => a.fd - b.fd)
   }
 
   /** Whether a live node holds this fd: in its directory, with its heartbeat current. */
   async hasConnection(node: string, fd: number): Promise<boolean> {
-    const { client, k } = { client: this.options.store.client, k: (key: string) => this.options.store.k(key) }
+    const { store } = this.options
     const [listed, alive] = await this.#read(() =>
-      Promise.all([client.hexists(k(clusterKeys.connections(node)), String(fd)), client.exists(k(clusterKeys.heartbeat(node)))]),
+      Promise.all([store.client.hexists(store.k(clusterKeys.connections(node)), String(fd)), store.client.exists(store.k(clusterKeys.heartbeat(node)))]),
     )
     return listed === 1 && alive === 1
   }
@@ -190,8 +183,8 @@ export class RedisCluster {
       if (before !== this.#heartbeat) {
         // Our key had expired (a long pause, a Redis restart): others may have removed our entries.
         logger.warn('this node was missing from the cluster; writing its entries again')
-        this.#needsRewrite = true
-        return void (await this.#beatAgain())
+        await this.#rewrite()
+        return
       }
       const nodes = await client.smembers(store.k(clusterKeys.nodes))
       for (const other of nodes) {
@@ -201,11 +194,6 @@ export class RedisCluster {
     } catch (err) {
       this.unavailable(err)
     }
-  }
-
-  async #beatAgain(): Promise<void> {
-    await this.#rewrite()
-    this.#needsRewrite = false
   }
 
   /** Removes a node whose heartbeat expired, unless another survivor is at it or the node came back. */
@@ -277,25 +265,18 @@ export class RedisCluster {
       client.sadd(store.k(clusterKeys.nodes), node),
     ]
     const fields: string[] = []
-    const sets = new Map<string, string[]>()
+    const entries: DirectoryEntry[] = []
     for (const connection of registry.values()) {
       if (connection.state !== 'open') continue
-      const id = connectionId(node, connection.fd)
-      fields.push(String(connection.fd), directoryEntry(connection))
-      for (const room of connection.closeKeys) add(sets, store.k(room), id)
-      for (const uid of connection.uids) add(sets, store.k(clusterKeys.uid(uid)), id)
+      const entry = describeConnection(connection)
+      fields.push(String(connection.fd), JSON.stringify(entry))
+      entries.push(entry)
     }
     const directory = store.k(clusterKeys.connections(node))
     for (let i = 0; i < fields.length; i += 2 * CHUNK) writes.push(client.hset(directory, ...fields.slice(i, i + 2 * CHUNK)))
-    for (const [key, ids] of sets) {
+    for (const [key, ids] of membershipSets(store, node, entries)) {
       for (let i = 0; i < ids.length; i += CHUNK) writes.push(client.sadd(key, ...ids.slice(i, i + CHUNK)))
     }
     return writes
   }
-}
-
-function add(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key)
-  if (list === undefined) map.set(key, [value])
-  else list.push(value)
 }

@@ -4,7 +4,7 @@ import type { ConnectionRegistry } from '../connections/registry.js'
 import type { Delivery } from '../delivery/delivery.js'
 import type { DaemonStats } from '../stats.js'
 import type { BusMessage } from './bus-message.js'
-import { connectionId, parseConnectionId } from './connection-id.js'
+import { connectionId, parseConnectionId } from '../../protocol/connection-id.js'
 import type { RedisCluster } from './redis-cluster.js'
 
 /** Who a send skips: fds of the node that takes the request, or connection ids anywhere. */

@@ -1,6 +1,6 @@
 import type { RedisStore } from '../store/redis-store.js'
-import { connectionId } from './connection-id.js'
-import { parseDirectoryEntry } from './directory-entry.js'
+import { connectionId } from '../../protocol/connection-id.js'
+import { parseDirectoryEntry, type DirectoryEntry } from './directory-entry.js'
 import { clusterKeys } from './keys.js'
 
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -21,6 +21,33 @@ export async function unlock(store: RedisStore, node: string, holder: string): P
   await store.client.eval(RELEASE_SCRIPT, 1, store.k(clusterKeys.sweepLock(node)), holder)
 }
 
+/** A node's directory as it last wrote it: fd → its connection; entries that do not parse are skipped. */
+export async function readDirectory(store: RedisStore, node: string): Promise<DirectoryEntry[]> {
+  const raw = await store.client.hgetall(store.k(clusterKeys.connections(node)))
+  const entries: DirectoryEntry[] = []
+  for (const text of Object.values(raw)) {
+    const entry = parseDirectoryEntry(text)
+    if (entry !== undefined) entries.push(entry)
+  }
+  return entries
+}
+
+/** The room and uid sets that hold these connections of `node`: each set's Redis key → their connection ids. */
+export function membershipSets(store: RedisStore, node: string, entries: Iterable<Pick<DirectoryEntry, 'fd' | 'rooms' | 'uids'>>): Map<string, string[]> {
+  const sets = new Map<string, string[]>()
+  const add = (key: string, id: string): void => {
+    const ids = sets.get(key)
+    if (ids === undefined) sets.set(key, [id])
+    else ids.push(id)
+  }
+  for (const entry of entries) {
+    const id = connectionId(node, entry.fd)
+    for (const room of entry.rooms) add(store.k(room), id)
+    for (const uid of entry.uids) add(store.k(clusterKeys.uid(uid)), id)
+  }
+  return sets
+}
+
 /**
  * Removes a node's connections from every room and uid set, then its directory
  * and its place in the node list. Answers how many connections it removed.
@@ -28,25 +55,9 @@ export async function unlock(store: RedisStore, node: string, holder: string): P
  */
 export async function sweepNode(store: RedisStore, node: string): Promise<number> {
   const { client } = store
-  const raw = await client.hgetall(store.k(clusterKeys.connections(node)))
-  const removals = new Map<string, string[]>()
-  let count = 0
-  for (const text of Object.values(raw)) {
-    const entry = parseDirectoryEntry(text)
-    if (entry === undefined) continue
-    count++
-    const id = connectionId(node, entry.fd)
-    for (const room of entry.rooms) push(removals, store.k(room), id)
-    for (const uid of entry.uids) push(removals, store.k(clusterKeys.uid(uid)), id)
-  }
-  await Promise.all([...removals].map(([key, ids]) => client.srem(key, ...ids)))
+  const entries = await readDirectory(store, node)
+  await Promise.all([...membershipSets(store, node, entries)].map(([key, ids]) => client.srem(key, ...ids)))
   await client.del(store.k(clusterKeys.connections(node)))
   await client.srem(store.k(clusterKeys.nodes), node)
-  return count
-}
-
-function push(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key)
-  if (list === undefined) map.set(key, [value])
-  else list.push(value)
+  return entries.length
 }

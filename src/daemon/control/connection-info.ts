@@ -1,5 +1,5 @@
 import type { ConnectionInfo } from '../../ipc/methods.js'
-import { connectionId } from '../cluster/connection-id.js'
+import { connectionId } from '../../protocol/connection-id.js'
 import { describeConnection, type DirectoryEntry } from '../cluster/directory-entry.js'
 import type { Connection } from '../connections/connection.js'
 

@@ -1,5 +1,5 @@
 import type { ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../ipc/methods.js'
-import { connectionId } from '../cluster/connection-id.js'
+import { connectionId } from '../../protocol/connection-id.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
 import type { Router } from '../cluster/router.js'
 import type { ConnectionRegistry } from '../connections/registry.js'

@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { MswError } from '../../errors.js'
 import { answerJsonRpc, connectionContext, type CallContext, type Handlers } from '../../ipc/dispatch.js'
 import { isRecord } from '../../ipc/jsonrpc.js'
-import { destroyOnError } from '../listen.js'
+import { destroySocket } from '../listen.js'
 import { unauthorized, type KeyCheck } from './auth.js'
 import { errorBody, HttpError, httpHeadersOf, httpStatusOf } from './http-error.js'
 import { answerConsole, INVALID_COMMAND } from './seed-console.js'
@@ -117,7 +117,7 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
 
   return {
     upgrade(req, socket, head) {
-      socket.on('error', destroyOnError)
+      socket.on('error', destroySocket)
       if (closing) return refuse(socket, new HttpError(503, 'MSW_ERR_NOT_RUNNING', 'the daemon is stopping'))
       if (!options.checkKey(req, true)) return refuse(socket, unauthorized())
       wss.handleUpgrade(req, socket, head, serve)

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http'
+import { firstHeader } from './client-ip.js'
 import { ConnectionCap } from './connection-cap.js'
 import { OriginPolicy } from './origin-policy.js'
+import { refusal } from './refusal.js'
 import { UpgradeRate } from './upgrade-rate.js'
 
 export interface AdmissionSettings {
@@ -20,16 +22,11 @@ export type AdmissionResult =
   /** `response` is the whole HTTP response to write before closing the socket. */
   | { ok: false; check: 'url' | 'origin' | 'rate' | 'connections'; reason: string; response: string }
 
-function response(status: string, headers: Record<string, string> = {}): string {
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
-  return `HTTP/1.1 ${status}\r\n${lines.join('')}connection: close\r\ncontent-length: 0\r\n\r\n`
-}
-
 export const REFUSALS = {
-  url: response('414 URI Too Long', { message: 'error url' }),
-  origin: response('403 Forbidden', { message: 'error origin' }),
-  connections: response('429 Too Many Requests', { message: 'error connections' }),
-  rate: (retryAfterSeconds: number) => response('429 Too Many Requests', { 'retry-after': String(retryAfterSeconds), message: 'error rate' }),
+  url: refusal(414, { message: 'error url' }),
+  origin: refusal(403, { message: 'error origin' }),
+  connections: refusal(429, { message: 'error connections' }),
+  rate: (retryAfterSeconds: number) => refusal(429, { 'retry-after': String(retryAfterSeconds), message: 'error rate' }),
 } as const
 
 /**
@@ -75,9 +72,4 @@ export class UpgradeAdmission {
     }
     return { ok: true, release }
   }
-}
-
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value[0] : value
 }

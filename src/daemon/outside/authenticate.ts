@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { decodeToken, type AuthCodecName } from '../../auth/codec.js'
 import type { AuthPayload } from '../../auth/payload.js'
 import { MswError } from '../../errors.js'
+import { refusal } from './refusal.js'
 
 export interface AuthSettings {
   enabled: boolean
@@ -26,4 +27,4 @@ export async function authenticate(req: IncomingMessage, settings: AuthSettings)
 }
 
 /** The seed's refusal: HTTP 403 with the header `message: error auth`, and no upgrade. */
-export const AUTH_REFUSAL = 'HTTP/1.1 403 Forbidden\r\nmessage: error auth\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'
+export const AUTH_REFUSAL = refusal(403, { message: 'error auth' })

@@ -5,7 +5,8 @@ export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+/** A request header's value; the first, when it came more than once. */
+export function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
   return Array.isArray(value) ? value[0] : value
 }
@@ -17,9 +18,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function clientIp(req: IncomingMessage, trusted: ReadonlySet<string>): string {
   const peer = normalizeIp(req.socket.remoteAddress ?? '')
   if (!trusted.has(peer)) return peer
-  const real = header(req, 'x-real-ip')?.trim()
+  const real = firstHeader(req, 'x-real-ip')?.trim()
   if (real) return normalizeIp(real)
-  const forwarded = header(req, 'x-forwarded-for')
+  const forwarded = firstHeader(req, 'x-forwarded-for')
   if (!forwarded) return peer
   const hops = forwarded
     .split(',')

@@ -4,11 +4,12 @@ import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Address } from '../../ipc/methods.js'
 import type { ConnectionIdentity } from '../connections/connection.js'
-import { closeServer, destroyOnError, listen } from '../listen.js'
+import { closeServer, destroySocket, listen } from '../listen.js'
 import { UpgradeAdmission, type AdmissionSettings } from './admission.js'
 import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
 import { clientIp, normalizeIp } from './client-ip.js'
 import { OutsideSocket } from './outside-socket.js'
+import { refusal, refuse } from './refusal.js'
 import { OUTSIDE_PAGE } from './page.js'
 
 export interface OutsideOptions {
@@ -56,7 +57,7 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : OUTSIDE_PAGE)
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', destroyOnError)
+    socket.on('error', destroySocket)
     if (!accepting) {
       refuse(socket, UNAVAILABLE)
       return
@@ -96,24 +97,13 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
   }
 }
 
-const UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'
-
-/** Writes a refusal and closes the socket once it is flushed, without waiting for the peer to close its side. */
-function refuse(socket: Duplex, response: string): void {
-  if (socket.destroyed) return
-  socket.once('finish', destroySocket)
-  socket.end(response)
-}
-
-function destroySocket(this: Duplex): void {
-  this.destroy()
-}
+const UNAVAILABLE = refusal(503)
 
 const CLIENT_ERROR_RESPONSES: Readonly<Record<string, string>> = {
-  HPE_HEADER_OVERFLOW: 'HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
-  ERR_HTTP_REQUEST_TIMEOUT: 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+  HPE_HEADER_OVERFLOW: refusal(431),
+  ERR_HTTP_REQUEST_TIMEOUT: refusal(408),
 }
-const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'
+const BAD_REQUEST = refusal(400)
 
 /**
  * A request the HTTP parser refused (headers over outside.max_header_size, bad

@@ -20,6 +20,9 @@ export type RedisClient = Redis | Cluster
 
 const MAX_RECONNECT_DELAY_MS = 2000
 
+/** Reconnection delay: doubling from 100 ms, capped. */
+const backoff = (times: number): number => Math.min(50 * 2 ** times, MAX_RECONNECT_DELAY_MS)
+
 /**
  * How a client behaves while Redis is away: a command fails at once instead
  * of waiting for a reconnection, and the client keeps reconnecting behind it.
@@ -43,10 +46,8 @@ const CLIENT_DEFAULTS: RedisOptions = {
   commandTimeout: 5000,
   connectTimeout: 5000,
   disconnectTimeout: 200,
-  retryStrategy: (times) => Math.min(50 * 2 ** times, MAX_RECONNECT_DELAY_MS),
+  retryStrategy: backoff,
 }
-
-const backoff = (times: number): number => Math.min(50 * 2 ** times, MAX_RECONNECT_DELAY_MS)
 
 /** A client that has not started connecting (`lazyConnect`), and its name for messages (no password). */
 export function createRedisClient(target: RedisTarget): { client: RedisClient; name: string } {
