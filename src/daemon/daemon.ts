@@ -45,6 +45,8 @@ export interface DaemonOptions {
 /** WebSocket close code for "going away": the server is shutting down. */
 const GOING_AWAY = 1001
 const CLOSE_HANDSHAKE_MS = 2000
+/** How long a crashing daemon waits for its log to take the crash line. */
+const CRASH_LOG_WAIT_MS = 2000
 
 /**
  * The master process: owns the runtime files, the control socket, the outside
@@ -324,13 +326,17 @@ export class Daemon {
   }
 
   /** Last words on a crash: log the stack, flush, and leave no pid file or socket for the next start. */
-  crash(err: unknown): void {
+  async crash(err: unknown): Promise<void> {
     try {
       this.logger.fatal({ err }, 'crashed')
-      this.log.flushSync()
     } finally {
       removeFilesSync(this.config.paths.pidFile, this.config.paths.socket)
     }
+    // Ending the log writes the crash line after a write still in flight (a flushSync would
+    // write it first); a log that cannot finish within the bound is left as it is.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.log.close(), new Promise((resolve) => (timer = setTimeout(resolve, CRASH_LOG_WAIT_MS)))])
+    clearTimeout(timer)
   }
 }
 

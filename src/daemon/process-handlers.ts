@@ -12,9 +12,12 @@ export function installProcessHandlers(daemon: Daemon): void {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
   process.on('SIGHUP', () => daemon.logger.info('SIGHUP ignored'))
+  let dying = false
   const die = (err: unknown) => {
-    daemon.crash(err)
-    process.exit(1)
+    if (dying) return
+    dying = true
+    // The log ends before the exit, so the crash line lands after any line still being written.
+    void daemon.crash(err).finally(() => process.exit(1))
   }
   process.on('uncaughtException', die)
   process.on('unhandledRejection', die)
