@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CONNECTION_ID, parseConnectionId } from '../protocol/connection-id.js'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json-depth.js'
 
 /**
  * The control API's method table: params (validated with zod) and results.
@@ -43,7 +44,10 @@ const paging = {
 const message = {
   status: z.number().int().min(100).max(599).default(200),
   info: z.string().default(''),
-  param: z.unknown().optional(),
+  param: z
+    .unknown()
+    .refine((value) => !nestsDeeperThan(value, MAX_JSON_DEPTH), `param nests deeper than ${MAX_JSON_DEPTH} levels`)
+    .optional(),
 }
 
 /** A uid as backends have it: the token's `id`, a string or a number. */

@@ -1,9 +1,9 @@
 import type { RawData } from 'ws'
+import { MAX_JSON_DEPTH } from '../../protocol/json-depth.js'
 import { FRAMES, forbiddenKeyFrame, tooDeepFrame } from './frames.js'
 
 /** Keys that could reach an object's prototype once the data is copied or routed. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-const MAX_DEPTH = 32
 
 export type Inbound =
   /** The seed's text keepalive `2`, answered `3`. */
@@ -37,7 +37,7 @@ export function readFrame(data: RawData, isBinary: boolean): Inbound {
 
 function checkKeys(value: unknown, depth: number): string | undefined {
   if (value === null || typeof value !== 'object') return undefined
-  if (depth >= MAX_DEPTH) return tooDeepFrame(MAX_DEPTH)
+  if (depth >= MAX_JSON_DEPTH) return tooDeepFrame(MAX_JSON_DEPTH)
   if (Array.isArray(value)) {
     for (const item of value) {
       const problem = checkKeys(item, depth + 1)

@@ -170,6 +170,7 @@ describe('REST: bad requests', () => {
       ['/api/broadcast', { event: 'x' }, /^broadcast: give exactly one of room and all$/],
       ['/api/kick', { fd: 1, code: 1006 }, /^connections\.kick: code: close code must be 1000 or 3000–4999$/],
       ['/api/push', { fd: 1, extra: true }, /^push: /],
+      ['/api/broadcast', { all: true, param: nested(33) }, /^broadcast: param: param nests deeper than 32 levels$/],
     ]
     for (const [path, json, message] of cases) {
       const answer = await request<ErrorBody>(manager, path, { json })
@@ -177,6 +178,18 @@ describe('REST: bad requests', () => {
       expect(answer.body.error.code).toBe('MSW_ERR_RPC_INVALID_PARAMS')
       expect(answer.body.error.message).toMatch(message)
     }
+  })
+
+  it('answers 400 for a param nested far past the limit, which would overflow the stack of the frame builder', async () => {
+    const depth = 100_000
+    const param = `${'['.repeat(depth)}${']'.repeat(depth)}`
+    for (const [path, target] of [['/api/broadcast', '"all":true'], ['/api/push', '"fd":1']]) {
+      const answer = await request<ErrorBody>(manager, path!, { body: `{${target},"param":${param}}`, contentType: 'application/json' })
+      expect(answer.status, path).toBe(400)
+      expect(answer.body.error).toMatchObject({ code: 'MSW_ERR_RPC_INVALID_PARAMS', message: expect.stringMatching(/param nests deeper than 32 levels$/) })
+    }
+    // The manager still serves, and so does the daemon.
+    expect((await request(manager, '/api/status')).status).toBe(200)
   })
 
   it('answers 400 MSW_ERR_BAD_REQUEST for a body that is not JSON, or not an object', async () => {
@@ -249,3 +262,10 @@ describe('REST: bad requests', () => {
     expect((await request(manager, '/healthz', { auth: 'none' })).status).toBe(200)
   })
 })
+
+/** An array `depth` levels deep. */
+function nested(depth: number): unknown {
+  let value: unknown = []
+  for (let level = 1; level < depth; level++) value = [value]
+  return value
+}
