@@ -1,42 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium, SEED_CLIENT, type PageState } from '../helpers/browser.js'
 import { startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken } from '../helpers/client.js'
-import { ensureProgram } from '../helpers/system-package.js'
-
-/**
- * The JavaScript client from MSwoole-ws's README, as a page would run it; only
- * the address and what the handlers do with a message are filled in.
- */
-const SEED_CLIENT = `
-window.received = [];
-window.closeCode = null;
-var server = SERVER;
-var websocket = new WebSocket(server);
-websocket.onopen = function (evt) {
-  var data = { "method": "index.index.index", "name": "hello" };
-  websocket.send(JSON.stringify(data));
-};
-websocket.onmessage = function (evt) {
-  window.received.push(evt.data);
-};
-websocket.onerror = function (evt, e) {};
-websocket.onclose = function (evt) { window.closeCode = evt.code; };
-window.websocket = websocket;
-`
-
-/** What the page keeps on its global object. */
-type PageState = { received: string[]; closeCode: number | null }
 
 const project = useProjects()
 let browser: Browser
 
 beforeAll(async () => {
-  const executablePath = await ensureProgram('/usr/bin/chromium', 'chromium')
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {
