@@ -40,6 +40,8 @@ export const ERRORS = {
   MSW_ERR_METHOD_NOT_ALLOWED: 'HTTP method not allowed on this route',
   MSW_ERR_UNSUPPORTED_MEDIA_TYPE: 'unsupported request content type',
   MSW_ERR_NODE_ID_IN_USE: 'another live node has this node id',
+  MSW_ERR_DB_UNAVAILABLE: 'the database cannot be opened or reached',
+  MSW_ERR_MIGRATION_FAILED: 'a database migration failed',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

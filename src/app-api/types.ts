@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely'
 import type { AuthPayload } from '../auth/payload.js'
 
 /**
@@ -104,6 +105,15 @@ export interface App {
 
   store: KeyValueStore
   log: AppLogger
+
+  /**
+   * The database of config/db.json (SQLite or PostgreSQL) as a Kysely query
+   * builder, typed by the tables you name: `app.db<Database>()`. Opened in
+   * this worker on first use, the same instance on every call, closed when
+   * the worker ends. Its schema is what the application's migrations
+   * (`<Module>/Migration/`) made, applied before any worker serves.
+   */
+  db<DB = unknown>(): Kysely<DB>
 }
 
 /** A controller: a class whose methods are actions `(app, data)`. */

@@ -124,11 +124,19 @@ export const CacheSchema = z.discriminatedUnion(
   { error: driverError(['memory', 'redis']) },
 )
 
+/** PostgreSQL connections per worker thread when db.json gives no pool_size. */
+export const DEFAULT_POOL_SIZE = 10
+
 export const DbSchema = z.discriminatedUnion(
   'driver',
   [
     z.strictObject({ driver: z.literal('sqlite').default('sqlite'), file: str().default('./runtime/mswoole.db') }),
-    z.strictObject({ driver: z.literal('postgres'), url: str() }),
+    z.strictObject({
+      driver: z.literal('postgres'),
+      url: str(),
+      // Connections per worker thread; DEFAULT_POOL_SIZE when absent.
+      pool_size: int(1, 100).optional(),
+    }),
   ],
   { error: driverError(['sqlite', 'postgres']) },
 )

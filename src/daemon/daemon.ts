@@ -153,6 +153,7 @@ export class Daemon {
     })
     this.#workers = new WorkerGenerations({
       appDir: paths.app,
+      db: this.config.db,
       size: app.setting.worker_num,
       readyTimeoutMs: app.setting.worker_start_timeout * 1000,
       maxExecutionMs: app.setting.max_execution_time * 1000,

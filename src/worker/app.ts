@@ -1,4 +1,8 @@
+import type { Kysely } from 'kysely'
 import type { App, AppLogger, KeyValueStore, SendOptions, Target } from '../app-api/types.js'
+import type { DbConfig } from '../config/schema.js'
+import { openDatabase } from '../db/open-database.js'
+import { MswError } from '../errors.js'
 import type { LogLevelName } from '../ipc/methods.js'
 import { STORE_METHODS } from '../app-api/store-methods.js'
 import { envelope, STATUS } from '../protocol/envelope.js'
@@ -19,6 +23,8 @@ export interface WorkerAppOptions {
   maxPendingCalls?: number
   /** A call with no result after this long is rejected (0: wait forever). */
   callTimeoutMs?: number
+  /** config/db.json, resolved: what `db()` opens. */
+  db?: DbConfig
 }
 
 export const DEFAULT_MAX_PENDING_CALLS = 10_000
@@ -53,12 +59,15 @@ export class WorkerApp implements App {
   readonly #pending = new Map<number, PendingCall>()
   readonly #maxPending: number
   readonly #timeoutMs: number
+  readonly #dbConfig: DbConfig | undefined
+  #db: Kysely<unknown> | undefined
   #nextId = 1
 
   constructor(post: PostToMaster, options: WorkerAppOptions = {}) {
     this.#post = post
     this.#maxPending = options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS
     this.#timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
+    this.#dbConfig = options.db
     this.session = {
       get: async (fd) => {
         const value = await this.#call('sessionGet', [fd])
@@ -133,6 +142,24 @@ export class WorkerApp implements App {
 
   async uidFds(uid: string | number): Promise<number[]> {
     return numbers(await this.#call('uidFds', [String(uid)]), 'uidFds')
+  }
+
+  db<DB = unknown>(): Kysely<DB> {
+    if (this.#db === undefined) {
+      if (this.#dbConfig === undefined) throw new MswError('MSW_ERR_DB_UNAVAILABLE', 'no database is configured for this worker')
+      this.#db = openDatabase(this.#dbConfig, {
+        onIdleError: (err) => this.log.warn('an idle database connection failed; the next query opens another', { error: err.message }),
+      })
+    }
+    // One instance whatever DB the caller names: the type parameter only describes the tables.
+    return this.#db as unknown as Kysely<DB>
+  }
+
+  /** Closes the database if `db()` opened it (the worker is ending); a later `db()` would open it again. */
+  async destroyDb(): Promise<void> {
+    const db = this.#db
+    this.#db = undefined
+    await db?.destroy()
   }
 
   /** Settles the call a `result` answers; false when no call waits for it (it timed out, or the id is unknown). */

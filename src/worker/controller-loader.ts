@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { isRoutableName } from './route.js'
 import { ControllerLoadError, locateLoadError } from './load-error.js'
+import { makeImporter, type Importer } from './module-importer.js'
 
 /**
  * Loads an application folder laid out like MSwoole-ws's App/:
@@ -59,15 +59,13 @@ export function callMethod(controller: LoadedController, method: string, args: u
   return Reflect.apply(fn, controller.instance, args)
 }
 
-type Importer = (file: string) => Promise<unknown>
-
-/** Distinct per load, so each load gets its own module graph (a fresh app after a reload in the same thread). */
-let namespaceCounter = 0
-
 export async function loadControllers(appDir: string): Promise<ControllerIndex> {
   const root = path.resolve(appDir)
   const { files, skipped } = await findControllerFiles(root)
-  const importer = await makeImporter(files.map((f) => f.file))
+  const importer = await makeImporter(
+    files.map((f) => f.file),
+    (reason, file, cause) => new ControllerLoadError(`TypeScript controllers need the tsx package, which cannot be loaded: ${reason}`, { file }, cause),
+  )
   const controllers: LoadedController[] = []
   for (const { name, file } of files) controllers.push(await loadOne(name, file, root, importer))
   return new ControllerIndex(controllers, skipped)
@@ -106,30 +104,6 @@ async function findControllerFiles(root: string): Promise<{ files: Array<{ name:
     }
   }
   return { files, skipped }
-}
-
-/**
- * TypeScript goes through tsx. When the app has any .ts controller, every file
- * goes through the same tsx namespace, so controllers that import a shared
- * helper share one instance of it (tsImport would give each its own copy).
- */
-async function makeImporter(files: string[]): Promise<Importer> {
-  const plain: Importer = (file) => import(pathToFileURL(file).href)
-  const firstTs = files.find((f) => f.endsWith('.ts'))
-  if (firstTs === undefined) return plain
-  let api: { import: (specifier: string, parentURL: string) => Promise<unknown> }
-  try {
-    const namespace = `mswoole-app-${++namespaceCounter}`
-    // Both hooks, as tsImport does: an app folder outside an ES-module package
-    // scope is CommonJS to Node, and its .ts files go through the require hook.
-    const { register: registerCjs } = await import('tsx/cjs/api')
-    registerCjs({ namespace })
-    const { register } = await import('tsx/esm/api')
-    api = register({ namespace })
-  } catch (err) {
-    throw new ControllerLoadError(`TypeScript controllers need the tsx package, which cannot be loaded: ${(err as Error).message}`, { file: firstTs }, err)
-  }
-  return (file) => api.import(pathToFileURL(file).href, import.meta.url)
 }
 
 async function loadOne(name: string, file: string, root: string, importer: Importer): Promise<LoadedController> {

@@ -4,18 +4,21 @@ import { WorkerApp, type PostToMaster } from './app.js'
 import { batcher, unbatch } from './batch.js'
 import { loadControllers } from './controller-loader.js'
 import { Dispatcher, errorFields } from './dispatcher.js'
+import { MswError } from '../errors.js'
 import { ControllerLoadError } from './load-error.js'
+import { runMigrations } from './migrations.js'
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
 
 /**
- * The worker thread: loads the application, says `ready` (or `loadError` and
- * exits 1), then runs controllers for the master's messages. Started as
- * dist/worker/main.js from a build, or through ./bootstrap.mjs from sources.
+ * The worker thread: loads the application (and, in the first worker of a
+ * generation, applies its migrations), says `ready` (or `loadError` and
+ * exits 1), then runs controllers for the master's messages until `end`.
+ * Started as dist/worker/main.js from a build, or through ./bootstrap.mjs from sources.
  */
 
 async function main(port: MessagePort, data: WorkerData): Promise<void> {
   const post: PostToMaster = batcher<FromWorker>((batch) => port.postMessage(batch))
-  const app = new WorkerApp(post)
+  const app = new WorkerApp(post, data?.db === undefined ? {} : { db: data.db })
   // A controller's stray promise must not take the worker, and its other fds, down with it.
   process.on('unhandledRejection', (reason) => app.log.error('unhandled rejection in the application', errorFields(reason)))
 
@@ -23,7 +26,10 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
   try {
     if (typeof data?.appDir !== 'string') throw new Error('workerData.appDir must be the application folder')
     controllers = await loadControllers(data.appDir)
+    // After the controllers load: code that fails to load never changes the schema the serving generation uses.
+    if (data.migrate === true) await runMigrations(data.appDir, app)
   } catch (err) {
+    await app.destroyDb().catch(() => undefined)
     // Unbatched: the port closes right after, before a batch would flush.
     port.postMessage(loadErrorMessage(err))
     process.exitCode = 1
@@ -52,9 +58,22 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
       case 'result':
         if (!app.settle(message)) app.log.debug('result for no waiting call (timed out?)', { id: message.id })
         break
+      case 'end':
+        void end()
+        break
       default:
         app.log.warn('unknown message from the master', { t: (message as { t?: unknown }).t })
     }
+  }
+  async function end(): Promise<void> {
+    try {
+      await app.destroyDb()
+    } catch (err) {
+      app.log.warn('closing the database failed', errorFields(err))
+    }
+    // One turn, so the batch holding that line reaches the master before the thread goes.
+    await new Promise((resolve) => setImmediate(resolve))
+    process.exit(0)
   }
   post({ t: 'ready', controllers: controllers.names })
   const stats = setInterval(() => post({ t: 'stats', heapUsed: getHeapStatistics().used_heap_size }), STATS_INTERVAL_MS)
@@ -69,6 +88,10 @@ function loadErrorMessage(err: unknown): Extract<FromWorker, { t: 'loadError' }>
   if (err instanceof ControllerLoadError) {
     message.file = err.file
     if (err.line !== undefined) message.line = err.line
+  } else if (err instanceof MswError) {
+    // A migration that failed, a database that cannot be reached: the master reports it under its own code.
+    message.code = err.code
+    if (err.details !== undefined) message.details = err.details
   }
   // The stack of what went wrong in the app, not of the loader that reported it.
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err

@@ -1,5 +1,7 @@
 import type { LogLevelName } from '../ipc/methods.js'
 import type { CloseEvent, Message } from '../app-api/types.js'
+import type { DbConfig } from '../config/schema.js'
+import type { ErrorCode } from '../errors.js'
 
 /**
  * The messages between the master and its workers. The master never runs
@@ -13,6 +15,10 @@ export interface WorkerData {
   appDir: string
   workerId: number
   generation: number
+  /** config/db.json, resolved (a SQLite file is absolute); without it `app.db()` throws. */
+  db?: DbConfig
+  /** Run the application's migrations before saying ready: the first worker of each generation does. */
+  migrate?: boolean
 }
 
 export type ToWorker =
@@ -21,6 +27,8 @@ export type ToWorker =
   | { t: 'close'; seq: number; controllers: string[]; event: CloseEvent }
   /** The generation is being retired: run every controller's onReload, then `done` for `seq`. */
   | { t: 'retire'; seq: number }
+  /** The worker is being ended: close what it holds open (the database) and exit. */
+  | { t: 'end' }
   | { t: 'result'; id: number; value: unknown }
   | { t: 'result'; id: number; error: { code: string; message: string } }
 
@@ -47,7 +55,8 @@ export type AppCallName = keyof AppCalls
 
 export type FromWorker =
   | { t: 'ready'; controllers: string[] }
-  | { t: 'loadError'; message: string; file?: string; line?: number; stack?: string }
+  /** The worker cannot serve; `code` is MSW_ERR_APP_LOAD when absent (a controller that does not load). */
+  | { t: 'loadError'; message: string; code?: ErrorCode; file?: string; line?: number; stack?: string; details?: Record<string, unknown> }
   /** A frame for an fd, a room's members (minus `except`), or a uid's connections. */
   | { t: 'send'; to: 'fd' | 'room' | 'uid'; target: string | number; frame: string; except?: number[] }
   | { [K in AppCallName]: { t: 'call'; id?: number; name: K; args: AppCalls[K] } }[AppCallName]

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { CloseEvent, Message } from '../../app-api/types.js'
+import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { ReloadResult, WorkerStatus } from '../../ipc/methods.js'
 import { envelope } from '../../protocol/envelope.js'
@@ -8,6 +9,8 @@ import { WorkerPool, type PoolWorker } from './pool.js'
 
 export interface GenerationsOptions {
   appDir: string
+  /** config/db.json, resolved, handed to every worker. */
+  db?: DbConfig
   size: number
   readyTimeoutMs: number
   maxExecutionMs: number
@@ -117,6 +120,7 @@ export class WorkerGenerations {
     const { options } = this
     return new WorkerPool({
       appDir: options.appDir,
+      db: options.db,
       size: options.size,
       generation,
       logger: options.logger,

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { CloseEvent, Message } from '../../app-api/types.js'
+import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { WorkerStatus } from '../../ipc/methods.js'
 import type { FromWorker, ToWorker, WorkerData } from '../../worker/protocol.js'
@@ -9,6 +10,8 @@ import { workerEntry } from './entry.js'
 
 export interface PoolOptions {
   appDir: string
+  /** config/db.json, resolved, for the workers' `app.db()`. */
+  db?: DbConfig
   size: number
   generation: number
   logger: Logger
@@ -58,6 +61,8 @@ export class PoolWorker {
 
 /** How often in-flight handlers are checked against max_execution_time. */
 const WATCHDOG_MS = 250
+/** How long an idle worker asked to end may take to close its database and exit before it is terminated. */
+const END_GRACE_MS = 5000
 
 /**
  * One generation of the workers that run the application's controllers. Each
@@ -80,8 +85,21 @@ export class WorkerPool {
     return this.options.generation
   }
 
+  /**
+   * The first worker loads the application and applies its migrations alone;
+   * the others start once it is ready. So one thread migrates a database at
+   * a time, and none of this generation runs against the schema before it.
+   */
   async start(): Promise<void> {
-    const started = await Promise.allSettled(Array.from({ length: this.options.size }, (_, id) => this.#spawn(id)))
+    let first: PoolWorker
+    try {
+      first = await this.#spawn(0, true)
+    } catch (err) {
+      this.#stopping = true
+      throw err
+    }
+    const others = await Promise.allSettled(Array.from({ length: this.options.size - 1 }, (_, i) => this.#spawn(i + 1)))
+    const started = [{ status: 'fulfilled', value: first } as const, ...others]
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failed) {
       this.#stopping = true
@@ -152,15 +170,29 @@ export class WorkerPool {
     return this.drain(timeoutMs)
   }
 
-  /** Ends every worker; whatever is still in flight is answered 500. */
+  /**
+   * Ends every worker; whatever is still in flight is answered 500. An idle
+   * worker is asked to end, so it closes its database; a busy one (a handler
+   * that never returns) is terminated at once.
+   */
   async stop(): Promise<void> {
     this.#stopping = true
     clearInterval(this.#watchdog)
+    const idle = new Set(this.#slots.filter((worker) => worker.ready && worker.inFlight.size === 0))
     const lost = this.#slots.flatMap((worker) => this.#takeLost(worker))
     if (lost.length > 0) this.options.onLost(lost)
-    this.options.onReplace()
-    await Promise.all(this.#slots.map((worker) => worker.thread.terminate()))
+    await Promise.all(this.#slots.map((worker) => (idle.has(worker) ? this.#end(worker) : worker.thread.terminate())))
     for (const { fd } of lost) this.#release(fd)
+  }
+
+  async #end(worker: PoolWorker): Promise<void> {
+    const exited = new Promise<void>((resolve) => worker.thread.once('exit', () => resolve()))
+    let timer: NodeJS.Timeout | undefined
+    // terminate() resolves at once for a thread that has already gone.
+    const forced = new Promise<void>((resolve) => (timer = setTimeout(() => void worker.thread.terminate().then(() => resolve()), END_GRACE_MS)))
+    worker.post({ t: 'end' })
+    await Promise.race([exited, forced])
+    clearTimeout(timer)
   }
 
   status(): WorkerStatus[] {
@@ -221,11 +253,11 @@ export class WorkerPool {
     return lost
   }
 
-  /** Starts one worker and resolves once it has loaded the application. */
-  #spawn(id: number): Promise<PoolWorker> {
-    const { appDir, generation, logger } = this.options
+  /** Starts one worker and resolves once it has loaded the application (and, with `migrate`, applied its migrations). */
+  #spawn(id: number, migrate = false): Promise<PoolWorker> {
+    const { appDir, generation, logger, db } = this.options
     const entry = workerEntry()
-    const workerData: WorkerData = { appDir, workerId: id, generation }
+    const workerData: WorkerData = { appDir, workerId: id, generation, migrate, db }
     const thread = new Worker(entry.file, {
       workerData,
       execArgv: entry.execArgv,
@@ -251,6 +283,11 @@ export class WorkerPool {
           resolve(worker)
         } else if (message.t === 'loadError') {
           clearTimeout(timer)
+          if (message.code !== undefined && message.code !== 'MSW_ERR_APP_LOAD') {
+            // A migration or the database: the worker's message already names what failed and where.
+            reject(new MswError(message.code, message.message, message.details === undefined ? {} : { details: message.details }))
+            return
+          }
           const where = message.file && !message.message.includes(message.file) ? `${message.file}${message.line ? `:${message.line}` : ''}: ` : ''
           reject(new MswError('MSW_ERR_APP_LOAD', `cannot load the application: ${where}${message.message}`, { details: { file: message.file, line: message.line } }))
         } else if (message.t === 'stats') {

@@ -1,0 +1,30 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Database } from 'better-sqlite3'
+import { MswError } from '../errors.js'
+import { describeError } from './describe-error.js'
+
+/** How long a statement waits for another connection's write lock (other workers, other processes) before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000
+
+/**
+ * Opens the SQLite file, making its folder. WAL lets the other workers read
+ * while one writes; foreign keys are enforced, as PostgreSQL does, so one
+ * schema behaves the same on both.
+ */
+export async function openSqlite(file: string): Promise<Database> {
+  // Loaded here, on first use: a worker that never touches the database never loads the native module.
+  const { default: BetterSqlite3 } = await import('better-sqlite3')
+  let db: Database | undefined
+  try {
+    mkdirSync(path.dirname(file), { recursive: true })
+    db = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS })
+    db.pragma('journal_mode = WAL')
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+    db.pragma('foreign_keys = ON')
+    return db
+  } catch (err) {
+    db?.close()
+    throw new MswError('MSW_ERR_DB_UNAVAILABLE', `cannot open the SQLite database ${file}: ${describeError(err)}`, { cause: err, details: { driver: 'sqlite', file } })
+  }
+}
