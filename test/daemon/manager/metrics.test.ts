@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../../src/ipc/methods.js'
-import { cleanupProject, startDaemon } from '../../helpers/cli.js'
+import { cleanupProject, cli, startDaemon } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
 import { makeProject, type Project } from '../../helpers/project.js'
 import { managerOf, request, type ManagerTarget } from './manager-http.js'
@@ -56,6 +56,16 @@ describe('GET /metrics', () => {
     ]) {
       expect(values.has(name), name).toBe(true)
     }
+  })
+
+  it('counts a reload as a reload, not as workers restarted', async () => {
+    const before = (await scrape()).values
+    const reload = await cli(p, ['reload'])
+    expect(reload.exitCode, reload.stderr).toBe(0)
+    const after = (await scrape()).values
+    expect(after.get('mswoole_reloads_total')! - before.get('mswoole_reloads_total')!).toBe(1)
+    // The retired generation was ended on purpose; no worker died.
+    expect(after.get('mswoole_worker_restarts_total')).toBe(before.get('mswoole_worker_restarts_total'))
   })
 
   it('moves as clients connect and exchange messages', async () => {
