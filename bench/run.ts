@@ -10,54 +10,21 @@
  *
  * Needs a build (`npm run build`): mswoole is started through bin/run.js, which runs dist/.
  */
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { parseArgs, promisify } from 'node:util'
-import { stopAllMswoole } from './lib/mswoole-target.js'
+import { parseArgs } from 'node:util'
+import { runEntry } from './lib/entry.js'
 import { renderCharts } from './lib/charts.js'
 import { BENCHMARKS_MD, CHARTS_DIR, REPO_ROOT } from './lib/paths.js'
 import { renderBenchmarks } from './lib/report.js'
-import { listResults, mergeResults, pickForReport, readResults, writeResults, type BenchResults, type Machine } from './lib/results.js'
+import { gitState, localDate, machine } from './lib/run-info.js'
+import { listResults, mergeResults, pickForReport, readResults, writeResults, type BenchResults } from './lib/results.js'
 import type { ScenarioResult } from './lib/scenario.js'
 import { SCENARIOS } from './scenarios/index.js'
 
-const exec = promisify(execFile)
-
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`)
-}
-
-function localDate(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
-}
-
-function machine(): Machine {
-  const cpus = os.cpus()
-  return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
-    memoryBytes: os.totalmem(),
-    node: process.version,
-    platform: os.platform(),
-    release: os.release(),
-    arch: os.arch(),
-    loadAverage: os.loadavg()[0] ?? 0,
-  }
-}
-
-/** Read-only git queries, so the results say which code they measured. */
-async function gitState(): Promise<BenchResults['git']> {
-  try {
-    const { stdout: commit } = await exec('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })
-    const { stdout: status } = await exec('git', ['status', '--porcelain', '--', 'src', 'app', 'bin', 'package.json'], { cwd: REPO_ROOT })
-    return { commit: commit.trim(), dirty: status.trim().length > 0 }
-  } catch {
-    return null
-  }
 }
 
 async function regenerateReport(): Promise<void> {
@@ -143,20 +110,4 @@ async function main(): Promise<number> {
   return results.failures.length > 0 ? 1 : 0
 }
 
-// Ctrl-C or a kill must not leave a detached daemon behind (the floor follows its stdin pipe).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping the daemons this run started`)
-    void stopAllMswoole().finally(() => process.exit(130))
-  })
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code
-  },
-  (err: unknown) => {
-    log(err instanceof Error ? (err.stack ?? err.message) : String(err))
-    process.exitCode = 1
-  },
-)
+runEntry(main, log)

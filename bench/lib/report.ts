@@ -1,4 +1,6 @@
 /** Renders BENCHMARKS.md from a results file; the markdown is never edited by hand. */
+import { latestSoak } from '../soak/results-file.js'
+import { soakSection, soakSummaryRow } from '../soak/report-section.js'
 import type { Chart } from './charts.js'
 import type { BenchResults, ResultsFile } from './results.js'
 import type { Check, Comparison, ScenarioResult, Subject, Table } from './scenario.js'
@@ -138,7 +140,8 @@ function anchor(title: string): string {
     .replace(/ /g, '-')
 }
 
-export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts: Chart[]): string {
+/** `soak`: the newest soak results (bench/soak.ts), shown in a section of their own; they come from a separate run. */
+export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts: Chart[], soak = latestSoak()): string {
   const r = shown.results
   const m = r.machine
   return [
@@ -155,6 +158,7 @@ export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts:
     '| scenario | mswoole | floor | mswoole / floor | target | |',
     '| --- | ---: | ---: | ---: | --- | --- |',
     ...summaryRows(r),
+    ...(soak === undefined ? [] : [soakSummaryRow(soak.results)]),
     '',
     ...(r.failures.length > 0 ? ['Scenarios that failed in this run:', '', ...r.failures.map((f) => `- ${f.name}: ${f.error}`), ''] : []),
     '## Machine',
@@ -181,6 +185,7 @@ export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts:
       'The load client also runs alone: `node --import tsx bench/load-client.ts --help`.',
     '',
     ...r.scenarios.flatMap(scenarioSection),
+    ...(soak === undefined ? [] : soakSection(soak.file, soak.results)),
     '## Charts',
     '',
     ...(charts.length === 0

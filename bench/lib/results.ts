@@ -16,7 +16,8 @@ export interface Machine {
   loadAverage: number
 }
 
-export interface BenchResults {
+/** What every results file says about when, where and on which code it ran. */
+export interface RunHeader {
   schema: 1
   date: string
   mode: 'full' | 'quick'
@@ -24,6 +25,9 @@ export interface BenchResults {
   finishedAt: string
   machine: Machine
   git: { commit: string; dirty: boolean } | null
+}
+
+export interface BenchResults extends RunHeader {
   /** What reproduces this file, from a fresh clone at `git.commit`. */
   commands: string[]
   scenarios: ScenarioResult[]
