@@ -37,7 +37,7 @@ async function reply(fd: number, s: number): Promise<Record<string, unknown>> {
 
 describe('worker on the sample app', () => {
   it('says ready with the controllers it loaded', () => {
-    expect(worker.received[0]).toEqual({ t: 'ready', controllers: ['Index.Index'] })
+    expect(worker.received[0]).toEqual({ t: 'ready', controllers: ['Index.Index', 'Live.User', 'Live.Wall'] })
   })
 
   it("answers index like the seed's README, for an explicit and for a missing method", async () => {

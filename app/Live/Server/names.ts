@@ -1,0 +1,25 @@
+/**
+ * Room and store key names of the Live module. Each kind has its own prefix:
+ * the seed built the user room, the wall room and the pending messages from
+ * one prefix, so walls and users received each other's messages.
+ */
+
+/** The users (phones) of event `code`. */
+export function userRoom(code: string): string {
+  return `live:user:${code}`
+}
+
+/** The walls (big screens) of event `code`. */
+export function wallRoom(code: string): string {
+  return `live:wall:${code}`
+}
+
+/** Store hash of the messages waiting for moderation: pending id → JSON. */
+export function pendingKey(code: string): string {
+  return `live:pending:${code}`
+}
+
+/** Store counter of one user's messages in one rate window. */
+export function rateKey(code: string, userId: string, window: number): string {
+  return `live:rate:${code}:${userId}:${window}`
+}
