@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import type { Database } from 'better-sqlite3'
 import { MswError } from '../errors.js'
@@ -17,7 +17,9 @@ export async function openSqlite(file: string): Promise<Database> {
   const { default: BetterSqlite3 } = await import('better-sqlite3')
   let db: Database | undefined
   try {
-    mkdirSync(path.dirname(file), { recursive: true })
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    // Private like the rest of runtime/: SQLite gives its -wal and -shm files the database file's mode.
+    closeSync(openSync(file, 'a', 0o600))
     db = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS })
     db.pragma('journal_mode = WAL')
     db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
