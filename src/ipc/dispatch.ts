@@ -73,14 +73,17 @@ export async function answerJsonRpc(value: unknown, ctx: CallContext, handlers: 
 
 async function answerOne(value: unknown, ctx: CallContext, handlers: Handlers, logger: Logger): Promise<JsonRpcResponse | undefined> {
   let id: JsonRpcId = idOf(value)
+  let notification = false
   try {
     const request = parseRequest(value)
     id = request.id ?? null
+    notification = request.id === undefined
     const result = await invokeMethod(request.method, request.params, ctx, handlers)
-    return request.id === undefined ? undefined : { jsonrpc: '2.0', id, result }
+    return notification ? undefined : { jsonrpc: '2.0', id, result }
   } catch (err) {
     if (!(err instanceof MswError)) logger.error({ err }, 'control method failed')
-    return failure(id, err)
+    // A notification is never answered, not even its failure (JSON-RPC 2.0, section 4.1); a request too broken to tell is.
+    return notification ? undefined : failure(id, err)
   }
 }
 

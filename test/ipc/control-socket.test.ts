@@ -71,10 +71,13 @@ describe('control socket (JSON-RPC 2.0 over a Unix socket)', () => {
     expect(answer[1]).toMatchObject({ id: 'b', error: { code: -32601 } })
   })
 
-  it('does not answer a notification (a request without id)', async () => {
+  it('does not answer a notification (a request without id), not even one that fails', async () => {
     const c = await control()
-    // If the notification were answered, that answer would be the next line instead of id 5's.
+    // If a notification were answered, that answer would be the next line instead of id 5's.
     c.socket.write('{"jsonrpc":"2.0","method":"status"}\n')
+    c.socket.write('{"jsonrpc":"2.0","method":"nope"}\n')
+    c.socket.write('{"jsonrpc":"2.0","method":"push","params":{"fd":"x"}}\n')
+    c.socket.write('{"jsonrpc":"2.0","method":"connections.kick","params":{"fd":999999}}\n')
     const answer = (await c.send('{"jsonrpc":"2.0","id":5,"method":"status"}')) as RpcAnswer
     expect(answer).toMatchObject({ id: 5, result: { pid: started.pid } })
   })
