@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
@@ -189,6 +190,7 @@ export class Daemon {
         maxUrlLength: app.outside.max_url_length,
       },
       maxHeaderSize: app.outside.max_header_size,
+      publicDir: path.join(paths.app, 'public'),
       logger: this.logger,
       onConnection: clients.open,
     })

@@ -11,6 +11,7 @@ import { clientIp, normalizeIp } from './client-ip.js'
 import { OutsideSocket } from './outside-socket.js'
 import { refusal, refuse } from './refusal.js'
 import { OUTSIDE_PAGE } from './page.js'
+import { serveStatic } from './static-files.js'
 
 export interface OutsideOptions {
   host: string
@@ -22,6 +23,8 @@ export interface OutsideOptions {
   admission: AdmissionSettings
   /** Most bytes of request line and headers; larger requests get 431. */
   maxHeaderSize: number
+  /** Plain GETs are answered from this folder (the app's public/). */
+  publicDir: string
   logger: Logger
   /** Called for every upgraded, authenticated socket. */
   onConnection(ws: WebSocket, identity: ConnectionIdentity): void
@@ -51,10 +54,14 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
   let accepting = true
   const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize }, (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('method not allowed\n')
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n')
       return
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : OUTSIDE_PAGE)
+    // A failed answer ends this one response; it must never become an unhandled rejection in the master.
+    serveStatic(req, res, { root: options.publicDir, fallbackPage: OUTSIDE_PAGE, logger: options.logger }).catch((err: unknown) => {
+      options.logger.warn({ err }, 'static file answer failed')
+      res.destroy()
+    })
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroySocket)

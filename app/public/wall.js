@@ -1,0 +1,255 @@
+// The big screen of a live event: shows approved messages, lets the moderator
+// approve or reject what phone users send, post announcements and recall.
+// Plain browser JavaScript, served as is by the outside port.
+(function () {
+  'use strict'
+
+  var KEEPALIVE_MS = 25000
+  var RETRY_FIRST_MS = 1000
+  var RETRY_MAX_MS = 30000
+  // Enough for a screen; older messages leave the page so a long event stays light.
+  var MAX_SHOWN = 200
+
+  var messages = document.getElementById('messages')
+  var messagesEmpty = document.getElementById('messages-empty')
+  var pending = document.getElementById('pending')
+  var pendingCount = document.getElementById('pending-count')
+  var pendingEmpty = document.getElementById('pending-empty')
+  var statusLine = document.getElementById('status')
+  var room = document.getElementById('room')
+  var users = document.getElementById('users')
+  var form = document.getElementById('announce')
+  var formText = document.getElementById('announce-text')
+
+  var auth = new URLSearchParams(location.search).get('auth')
+  var socket = null
+  var keepalive = null
+  var retryMs = RETRY_FIRST_MS
+  var joined = false
+
+  function setStatus(state, text, event) {
+    statusLine.dataset.state = state
+    if (event) statusLine.dataset.event = event
+    else delete statusLine.dataset.event
+    statusLine.textContent = text
+  }
+
+  function send(message) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      setStatus('error', 'Not connected; try again in a moment.')
+      return false
+    }
+    socket.send(typeof message === 'string' ? message : JSON.stringify(message))
+    return true
+  }
+
+  function connect() {
+    var scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+    setStatus('connecting', 'Connecting…')
+    var ws = new WebSocket(scheme + '//' + location.host + '/?auth=' + encodeURIComponent(auth))
+    socket = ws
+    ws.onopen = function () {
+      retryMs = RETRY_FIRST_MS
+      setStatus('connecting', 'Joining…')
+      keepalive = setInterval(function () { send('2') }, KEEPALIVE_MS)
+      send({ method: 'live.wall.join' })
+    }
+    ws.onmessage = function (evt) {
+      var envelope
+      try {
+        envelope = JSON.parse(evt.data)
+      } catch (e) {
+        return // the keepalive answer "3"
+      }
+      if (envelope && typeof envelope === 'object') handle(envelope)
+    }
+    ws.onclose = function () {
+      clearInterval(keepalive)
+      joined = false
+      if (socket !== ws) return
+      socket = null
+      // Doubling with some spread, so a venue's screens do not all come back in the same second.
+      var wait = Math.round(retryMs * (0.75 + Math.random() * 0.5))
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
+      setStatus('closed', 'Disconnected; reconnecting in ' + Math.ceil(wait / 1000) + ' s…')
+      setTimeout(connect, wait)
+    }
+  }
+
+  function handle(envelope) {
+    var param = envelope.param
+    if (envelope.status !== 200) {
+      if (envelope.event === 'messageNotFound') {
+        // Another screen approved, rejected or recalled it first: reload both lists.
+        requestHistory()
+      }
+      setStatus('error', 'Error ' + envelope.status + ': ' + String(envelope.info), String(envelope.event))
+      return
+    }
+    // The moderator's own action went through: an earlier error no longer applies.
+    if (joined && /^wall(Say|Check|Recall)Success$/.test(envelope.event)) setStatus('connected', 'Connected')
+    switch (envelope.event) {
+      case 'wallJoinSuccess':
+        joined = true
+        setStatus('connected', 'Connected')
+        room.textContent = param && param.code ? 'Room ' + param.code : ''
+        requestHistory()
+        break
+      case 'wallSayHistory':
+        clear(messages)
+        if (Array.isArray(param)) param.slice().reverse().forEach(showMessage)
+        updateEmpty()
+        break
+      case 'userSayHistory':
+        clear(pending)
+        if (Array.isArray(param)) param.forEach(addPending)
+        updateCount()
+        break
+      case 'wallSaySuccess':
+      case 'wallSayBroadcast':
+        showMessage(param)
+        updateEmpty()
+        break
+      case 'userSayBroadcast':
+        if (param && param.pendingId !== undefined) removePending(param.pendingId)
+        showMessage(param)
+        updateEmpty()
+        break
+      case 'userSayNeedCheck':
+        addPending(param)
+        updateCount()
+        break
+      case 'wallCheckSuccess':
+        removePending(param)
+        break
+      case 'userSayChecked':
+        // Another screen of the event moderated it.
+        if (param) removePending(param.id)
+        break
+      case 'wallCleanSuccess':
+      case 'userSayCleaned':
+        clear(pending)
+        updateCount()
+        break
+      case 'wallSayRecall':
+      case 'wallRecallSuccess':
+        removeById(messages, param)
+        updateEmpty()
+        break
+      case 'userCount':
+        users.textContent = param && typeof param.count === 'number' ? param.count + ' online' : ''
+        break
+    }
+  }
+
+  function requestHistory() {
+    send({ method: 'live.wall.history', type: 'wall', count: 20 })
+    send({ method: 'live.wall.history', type: 'user' })
+  }
+
+  // The server sends nickname and say HTML-escaped; only those two go in as HTML.
+  function escapedText(element, value) {
+    if (typeof value === 'string') element.innerHTML = value
+    else element.textContent = value === undefined || value === null ? '' : String(value)
+    return element
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag)
+    if (className) node.className = className
+    if (text !== undefined) node.textContent = text
+    return node
+  }
+
+  function findById(list, id) {
+    var key = String(id)
+    for (var i = 0; i < list.children.length; i++) {
+      if (list.children[i].dataset.id === key) return list.children[i]
+    }
+    return null
+  }
+
+  function removeById(list, id) {
+    var item = findById(list, id)
+    if (item) item.remove()
+  }
+
+  function clear(list) {
+    while (list.firstChild) list.firstChild.remove()
+  }
+
+  function timeOf(ms) {
+    if (typeof ms !== 'number') return ''
+    return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+  }
+
+  function showMessage(m) {
+    if (!m || typeof m !== 'object' || m.id === undefined || findById(messages, m.id)) return
+    var item = el('li', m.kind === 'wall' ? 'message announcement' : 'message')
+    item.dataset.id = String(m.id)
+    var head = el('div', 'head')
+    if (m.kind === 'wall') head.appendChild(el('span', 'badge', 'Announcement'))
+    head.appendChild(escapedText(el('span', 'who'), m.nickname))
+    head.appendChild(el('time', 'when', timeOf(m.createdAt)))
+    var recall = el('button', 'recall', 'Recall')
+    recall.type = 'button'
+    recall.addEventListener('click', function () {
+      if (send({ method: 'live.wall.recall', id: m.id })) recall.disabled = true
+    })
+    head.appendChild(recall)
+    item.appendChild(head)
+    item.appendChild(escapedText(el('p', 'say'), m.say))
+    messages.insertBefore(item, messages.firstChild)
+    while (messages.children.length > MAX_SHOWN) messages.lastChild.remove()
+  }
+
+  function addPending(m) {
+    if (!m || typeof m !== 'object' || m.id === undefined || findById(pending, m.id)) return
+    var item = el('li', 'pending-item')
+    item.dataset.id = String(m.id)
+    var head = el('div', 'head')
+    head.appendChild(escapedText(el('span', 'who'), m.nickname))
+    head.appendChild(el('time', 'when', timeOf(m.createdAt)))
+    item.appendChild(head)
+    item.appendChild(escapedText(el('p', 'say'), m.say))
+    var actions = el('div', 'actions')
+    var approve = el('button', 'approve', 'Approve')
+    var reject = el('button', 'reject', 'Reject')
+    approve.type = reject.type = 'button'
+    function check(status) {
+      if (send({ method: 'live.wall.check', id: m.id, status: status })) approve.disabled = reject.disabled = true
+    }
+    approve.addEventListener('click', function () { check(1) })
+    reject.addEventListener('click', function () { check(0) })
+    actions.appendChild(approve)
+    actions.appendChild(reject)
+    item.appendChild(actions)
+    pending.appendChild(item)
+  }
+
+  function removePending(id) {
+    removeById(pending, id)
+    updateCount()
+  }
+
+  function updateCount() {
+    pendingCount.textContent = String(pending.children.length)
+    pendingEmpty.hidden = pending.children.length > 0
+  }
+
+  function updateEmpty() {
+    messagesEmpty.hidden = messages.children.length > 0
+  }
+
+  form.addEventListener('submit', function (evt) {
+    evt.preventDefault()
+    var say = formText.value.trim()
+    if (say && send({ method: 'live.wall.say', say: say })) formText.value = ''
+  })
+
+  if (!auth) {
+    setStatus('error', 'No token: open this page as /wall?auth=<wall token>.')
+    return
+  }
+  connect()
+})()
