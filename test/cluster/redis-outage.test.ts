@@ -164,6 +164,7 @@ describe('a cluster while Redis is away', () => {
     expect(traffic.answered).toBe(traffic.sent)
 
     // Entries rewritten: the new Redis holds every connection again.
+    await view.reconnected()
     expect(await view.members('wall')).toEqual(cids.slice(0, 4).sort())
     expect(await view.members('@nodes')).toEqual(['node-1', 'node-2'])
     for (const node of cluster.nodes) {

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -210,6 +211,11 @@ export class RedisView {
     const view = new RedisView(cluster.redisUrl, cluster.prefix)
     await view.client.connect()
     return view
+  }
+
+  /** Resolves once the client is connected again (after Redis restarted, it reconnects on its own). */
+  async reconnected(): Promise<void> {
+    if (this.client.status !== 'ready') await within(once(this.client, 'ready'), EVENT_MS, 'the Redis view reconnecting')
   }
 
   /** A set's members (a room by its name, `@uid:<uid>`, `@nodes`), sorted. */
