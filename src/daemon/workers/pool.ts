@@ -86,20 +86,13 @@ export class WorkerPool {
   }
 
   /**
-   * The first worker loads the application and applies its migrations alone;
-   * the others start once it is ready. So one thread migrates a database at
-   * a time, and none of this generation runs against the schema before it.
+   * Starts the generation's workers side by side; only the first applies the
+   * application's migrations, so one thread migrates a database at a time.
+   * The generation serves once every worker is ready, so none of it runs a
+   * query before the schema is up to date.
    */
   async start(): Promise<void> {
-    let first: PoolWorker
-    try {
-      first = await this.#spawn(0, true)
-    } catch (err) {
-      this.#stopping = true
-      throw err
-    }
-    const others = await Promise.allSettled(Array.from({ length: this.options.size - 1 }, (_, i) => this.#spawn(i + 1)))
-    const started = [{ status: 'fulfilled', value: first } as const, ...others]
+    const started = await Promise.allSettled(Array.from({ length: this.options.size }, (_, id) => this.#spawn(id, id === 0)))
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failed) {
       this.#stopping = true
