@@ -1,22 +1,18 @@
+import { escapeHtml } from 'mswoole'
 import { LIVE_SETTINGS } from './settings.js'
 
 /**
  * Text for the big screen, HTML-escaped exactly once. Client strings arrive
  * escaped when setting.escape_html is on and raw when it is off, and token
  * nicknames always raw; decoding the five entities first makes the result the
- * same either way.
+ * same either way. The escaping is the daemon's own (mswoole's escapeHtml).
  */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#039;' }
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#039;': "'", '&#39;': "'" }
 
 /** One pass, so "&amp;lt;" becomes "&lt;" and not "<". */
 export function decodeHtml(text: string): string {
   return text.replace(/&(?:amp|lt|gt|quot|#0?39);/g, (entity) => ENTITIES[entity] ?? entity)
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
 }
 
 export function escapeOnce(text: string): string {

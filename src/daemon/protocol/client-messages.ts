@@ -6,7 +6,7 @@ import type { ConnectionRegistry } from '../connections/registry.js'
 import type { Delivery } from '../delivery/delivery.js'
 import type { DaemonStats } from '../stats.js'
 import { WIRE } from './frames.js'
-import { escapeStrings } from './escape-html.js'
+import { escapeStrings } from '../../protocol/escape-html.js'
 import { readFrame } from './inbound.js'
 
 export interface ClientMessageOptions {
