@@ -10,6 +10,8 @@ export type ImportModule = (file: string) => Promise<unknown>
 export interface AppMigrationProviderOptions {
   /** Imports one file. The worker passes one that compiles TypeScript; the default is Node's import(). */
   importModule?: ImportModule
+  /** The files findMigrationFiles found, when the caller has read the folder already. */
+  files?: readonly MigrationFile[]
 }
 
 /**
@@ -20,16 +22,18 @@ export interface AppMigrationProviderOptions {
 export class AppMigrationProvider implements MigrationProvider {
   readonly appDir: string
   readonly #importModule: ImportModule
+  readonly #found: readonly MigrationFile[] | undefined
   readonly #files = new Map<string, string>()
 
   constructor(appDir: string, options: AppMigrationProviderOptions = {}) {
     this.appDir = path.resolve(appDir)
     this.#importModule = options.importModule ?? ((file) => import(pathToFileURL(file).href))
+    this.#found = options.files
   }
 
   async getMigrations(): Promise<Record<string, KyselyMigration>> {
     const migrations: Record<string, KyselyMigration> = {}
-    for (const found of await findMigrationFiles(this.appDir)) {
+    for (const found of this.#found ?? (await findMigrationFiles(this.appDir))) {
       this.#files.set(found.name, found.file)
       migrations[found.name] = await this.#load(found)
     }
