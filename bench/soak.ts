@@ -30,7 +30,7 @@ import { REPO_ROOT } from './lib/paths.js'
 import { accountBroadcasts } from './soak/broadcast-accounting.js'
 import { BROADCAST_EVENT, Broadcaster } from './soak/broadcaster.js'
 import { ChurnClient } from './soak/churn-client.js'
-import { daemonOut, deathsByMetrics, pidAlive, scanLog } from './soak/crash-check.js'
+import { daemonOut, pidAlive, scanLog } from './soak/crash-check.js'
 import { judgeLeak } from './soak/leak-verdict.js'
 import { managerClient, metricValue } from './soak/manager-client.js'
 import { MemorySampler, type MemorySample } from './soak/memory-sampler.js'
@@ -162,7 +162,8 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
 
     const workerRestartsMetric = metricValue(metrics, 'mswoole_worker_restarts_total') ?? null
     const reloadsMetric = metricValue(metrics, 'mswoole_reloads_total') ?? null
-    const deathsMetric = deathsByMetrics(workerRestartsMetric ?? undefined)
+    // Workers replaced after dying or a watchdog kill; a reload's retired workers are not counted.
+    const deathsMetric = workerRestartsMetric
     const daemonDied = pidChanged || !alive ? 1 : 0
     // The log and the metrics witness the same worker deaths: the larger count stands.
     const workerDeaths = Math.max(logFindings.workerExits + logFindings.watchdogKills, deathsMetric ?? 0)

@@ -87,11 +87,6 @@ export async function daemonOut(logFile: string): Promise<string> {
   }
 }
 
-/** Worker deaths the metrics witness. */
-export function deathsByMetrics(restarts: number | undefined): number | null {
-  return restarts ?? null
-}
-
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
