@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { describe, it, expect } from 'vitest'
 import { decodeToken, encodeToken, MAX_CLOCK_SKEW_SECONDS, type AuthCodecName } from '../../src/auth/codec.js'
+import { legacyTokens } from '../helpers/legacy-tokens.js'
 
-const fixture: { key: string; vectors: { token: string; payload: Record<string, unknown> }[] } = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/legacy-tokens.json', import.meta.url), 'utf8'),
-)
+const fixture = legacyTokens
 const { key } = fixture
 const vector = fixture.vectors[0]!
 const CTIME = 1764000000 // every fixture vector's ctime

@@ -1,14 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { describe, it, expect } from 'vitest'
 import { decodeMswooleToken, encodeMswooleToken, phpJsonEncode } from '../../src/auth/mswoole-codec.js'
 import { MswError } from '../../src/errors.js'
+import { legacyTokens } from '../helpers/legacy-tokens.js'
 
-const fixture: {
-  key: string
-  vectors: { token: string; payload: Record<string, unknown> }[]
-  invalid: string[]
-} = JSON.parse(readFileSync(new URL('../../../shared/fixtures/legacy-tokens.json', import.meta.url), 'utf8'))
+const fixture = legacyTokens
 const { key } = fixture
 
 /** Decrypts without our codec, to see the exact plaintext a vector carries. */

@@ -1,16 +1,11 @@
-import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { encodeToken } from '../../../src/auth/codec.js'
 import { cliJson, startDaemon, useProjects } from '../../helpers/cli.js'
 import { refusal, TestClient, mintToken } from '../../helpers/client.js'
 import { readLogLines } from '../../helpers/project.js'
+import { legacyTokens } from '../../helpers/legacy-tokens.js'
 
-interface Fixture {
-  key: string
-  vectors: Array<{ token: string; payload: Record<string, unknown> }>
-  invalid: string[]
-}
-const fixture = JSON.parse(await readFile(new URL('../../../../shared/fixtures/legacy-tokens.json', import.meta.url), 'utf8')) as Fixture
+const fixture = legacyTokens
 
 const project = useProjects()
 
