@@ -68,6 +68,24 @@ export function discardRest(req: IncomingMessage): void {
   })
 }
 
+/**
+ * Settles once the rest of the body has been read and dropped, or the client is
+ * gone. An answer sent before then would be followed by closing a socket with
+ * unread bytes in it: the kernel resets it, and the client, still writing, may
+ * lose the answer to that reset.
+ */
+export function drained(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve()
+  discardRest(req)
+  return new Promise((resolve) => {
+    const done = (): void => {
+      req.off('end', done).off('close', done)
+      resolve()
+    }
+    req.on('end', done).on('close', done)
+  })
+}
+
 /** The media type of a request, lower-cased and without parameters ("" when absent). */
 function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { MswError } from '../../errors.js'
 import { unauthorized, type KeyCheck } from './auth.js'
-import { discardRest } from './body.js'
+import { discardRest, drained } from './body.js'
 import { HttpError } from './http-error.js'
 import { sendError } from './respond.js'
 
@@ -36,7 +36,10 @@ export interface RouterOptions {
 export function createRouter(options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void serve(req, res, options)
-      .catch((err: unknown) => sendError(res, err, options.logger))
+      .catch(async (err: unknown) => {
+        await drained(req)
+        sendError(res, err, options.logger)
+      })
       .finally(() => discardRest(req))
   }
 }
