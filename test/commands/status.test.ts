@@ -4,11 +4,11 @@ import { useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
 import { clientUrl, connect } from '../helpers/ws-client.js'
 
 const makeOne = useProjects()
-const project = () => makeOne({ node_id: 'node-a' })
+const project = (app: Record<string, unknown> = {}) => makeOne({ node_id: 'node-a', ...app })
 
 describe('mswoole status', () => {
   it('reports a running daemon as JSON', async () => {
-    const p = await project()
+    const p = await project({ setting: { worker_num: 2 } })
     const started = await startDaemon(p)
     const ws = await connect(await clientUrl(started.outside.port))
     const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { execa, type Options } from 'execa'
-import { afterEach } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
 import { makeProject, processesMentioning, type AppJson, type Project } from './project.js'
 
@@ -63,5 +63,31 @@ export function useProjects(): (app?: AppJson) => Promise<Project> {
     const project = await makeProject(app)
     projects.push(project)
     return project
+  }
+}
+
+export interface SharedDaemon {
+  project: Project
+  status: StatusResult
+}
+
+/**
+ * One daemon for the tests of a file (or describe block) that only read from it,
+ * or each work in rooms and uids of their own: started before the first test,
+ * stopped after the last. The getter fails when called outside those tests.
+ */
+export function useSharedDaemon(app: AppJson = {}): () => SharedDaemon {
+  let shared: SharedDaemon | undefined
+  let made: Project | undefined
+  beforeAll(async () => {
+    made = await makeProject(app)
+    shared = { project: made, status: await startDaemon(made) }
+  })
+  afterAll(async () => {
+    if (made) await cleanupProject(made)
+  })
+  return () => {
+    if (!shared) throw new Error('the shared daemon is not running: use it inside the tests of the block that declared it')
+    return shared
   }
 }

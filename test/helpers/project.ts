@@ -26,6 +26,9 @@ export async function makeProject(app: AppJson = {}): Promise<Project> {
   const merged = {
     app: SAMPLE_APP,
     ...app,
+    // One worker thread unless a test asks for more: each costs a daemon start most of a
+    // second of CPU, and the suites about workers (reload, routing, status) ask for theirs.
+    setting: { worker_num: 1, ...(app.setting as object | undefined) },
     outside: { host: '127.0.0.1', port: 0, ...(app.outside as object | undefined) },
     manager: { host: '127.0.0.1', port: 0, ...(app.manager as object | undefined) },
   }

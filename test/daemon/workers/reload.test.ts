@@ -12,9 +12,9 @@ import { processesMentioning, readLogLines, type Project } from '../../helpers/p
 const FIXTURE_APP = fileURLToPath(new URL('../../fixtures/app', import.meta.url))
 const project = useProjects()
 
-/** A project with its own copy of the fixture app, so a test can edit the code on disk. */
+/** A project with its own copy of the fixture app, so a test can edit the code on disk; two workers, as a generation has by default. */
 async function editableProject(setting: Record<string, unknown> = {}): Promise<{ p: Project; counter: string }> {
-  const p = await project({ app: './app', setting: { ack: false, ...setting } })
+  const p = await project({ app: './app', setting: { ack: false, worker_num: 2, ...setting } })
   await cp(FIXTURE_APP, path.join(p.root, 'app'), { recursive: true })
   // An ES-module scope, as an application package would declare it (top-level await needs one).
   await writeFile(path.join(p.root, 'app', 'package.json'), '{"type":"module"}\n')
