@@ -1,5 +1,5 @@
 import { MessageChannel } from 'node:worker_threads'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { AppCallError, asFd, WorkerApp } from '../../src/worker/app.js'
 import type { FromWorker } from '../../src/worker/protocol.js'
 
@@ -161,8 +161,7 @@ describe('WorkerApp calls', () => {
     expect(app.pendingCalls).toBe(0)
 
     app.log.info('with a function', { fn: () => 1, n: 1n, ok: true })
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(received).toEqual([{ t: 'log', level: 'info', msg: 'with a function', fields: { n: '1', ok: true } }])
+    await vi.waitFor(() => expect(received).toEqual([{ t: 'log', level: 'info', msg: 'with a function', fields: { n: '1', ok: true } }]))
     port1.close()
   })
 })

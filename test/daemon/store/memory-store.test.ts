@@ -110,24 +110,31 @@ describe('MemoryStore', () => {
   })
 
   it('close() stops the sweep', async () => {
-    let reads = 0
-    const { clock: movable, advance } = movableClock()
-    const clock = (): number => {
-      reads++
-      return movable()
-    }
-    const store = open({ clock, sweepIntervalMs: 1 })
-    await store.set('k', 'v', { ttl: 1 })
-    // The sweep reads the clock on each tick: see it running first.
-    const start = reads
-    await vi.waitFor(() => expect(reads).toBeGreaterThan(start + 2), { timeout: 5000, interval: 5 })
+    // Fake timers: the sweep's ticks are counted, not waited for.
+    vi.useFakeTimers()
+    try {
+      let reads = 0
+      const { clock: movable, advance } = movableClock()
+      const clock = (): number => {
+        reads++
+        return movable()
+      }
+      const store = open({ clock, sweepIntervalMs: 1 })
+      await store.set('k', 'v', { ttl: 1 })
+      // The sweep reads the clock on each tick: see it running first.
+      const start = reads
+      vi.advanceTimersByTime(3)
+      expect(reads).toBeGreaterThan(start + 2)
 
-    await store.close()
-    await store.close() // a second close is harmless
-    advance(5000)
-    const stopped = reads
-    await new Promise((resolve) => setTimeout(resolve, 50)) // dozens of 1 ms intervals
-    expect(reads).toBe(stopped)
-    expect(store.keyspace.size).toBe(1) // expired, but nothing swept it
+      await store.close()
+      await store.close() // a second close is harmless
+      advance(5000)
+      const stopped = reads
+      vi.advanceTimersByTime(50) // fifty 1 ms intervals
+      expect(reads).toBe(stopped)
+      expect(store.keyspace.size).toBe(1) // expired, but nothing swept it
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
