@@ -1,3 +1,4 @@
+import './seed.js'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, expect } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
