@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchChromium, SEED_CLIENT, type PageState } from '../helpers/browser.js'
-import { startDaemon, useProjects } from '../helpers/cli.js'
+import { useSharedDaemon } from '../helpers/cli.js'
 import { mintToken } from '../helpers/client.js'
 
-const project = useProjects()
+// Both tests only connect: one daemon serves them.
+const daemon = useSharedDaemon()
 let browser: Browser
 
 beforeAll(async () => {
@@ -17,7 +18,7 @@ afterAll(async () => {
 
 describe('the seed README JavaScript client in Chromium', () => {
   it('connects with its token, sends, and gets the ack then the reply; keepalive 2 gets 3', async () => {
-    const { outside } = await startDaemon(await project())
+    const { outside } = daemon().status
     const token = await mintToken({ id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom' })
     const page = await browser.newPage()
     // The outside port serves a page itself, so the client runs from a real http origin.
@@ -34,7 +35,7 @@ describe('the seed README JavaScript client in Chromium', () => {
   })
 
   it('is refused without a token, as the seed was', async () => {
-    const { outside } = await startDaemon(await project())
+    const { outside } = daemon().status
     const page = await browser.newPage()
     await page.goto(`http://127.0.0.1:${outside.port}/`)
     await page.evaluate(SEED_CLIENT.replace('SERVER', JSON.stringify(`ws://127.0.0.1:${outside.port}/`)))

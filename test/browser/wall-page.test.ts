@@ -1,14 +1,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import type { ConnectionsListResult } from '../../src/ipc/methods.js'
 import { launchChromium } from '../helpers/browser.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type Envelope } from '../helpers/client.js'
 
-const project = useProjects()
+// One daemon for the file: each test runs an event of its own (its own code, so its own rooms, queue and history).
+const daemon = useSharedDaemon()
 let browser: Browser
 // Kept when MSW_SCREENSHOT_DIR names a folder, to look at the page by eye.
 let shotDir: string
@@ -24,7 +25,11 @@ afterAll(async () => {
   if (ownShotDir && shotDir) await rm(shotDir, { recursive: true, force: true })
 })
 
-const CODE = 'event42'
+let events = 0
+let CODE = ''
+beforeEach(() => {
+  CODE = `event42-${++events}`
+})
 const XSS = '<img src=x onerror="window.__xss=1">'
 
 interface StoredMessage {
@@ -78,7 +83,7 @@ function pngSize(png: Buffer): { width: number; height: number } {
 
 describe('the /wall page in Chromium', () => {
   it('moderates phone messages: approved ones go live everywhere, rejected ones nowhere, markup stays text', async () => {
-    const { outside } = await startDaemon(await project())
+    const { outside } = daemon().status
     const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Main screen' })
     const { page, errors } = await openWall(outside.port, wallToken)
     await page.locator('#status[data-state="connected"]').waitFor()
@@ -161,7 +166,7 @@ describe('the /wall page in Chromium', () => {
   })
 
   it('posts an announcement to the phones, and recalls a message from the page and the phones', async () => {
-    const { outside } = await startDaemon(await project())
+    const { outside } = daemon().status
     const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Host' })
     const { page, errors } = await openWall(outside.port, wallToken)
     await page.locator('#status[data-state="connected"]').waitFor()
@@ -197,7 +202,7 @@ describe('the /wall page in Chromium', () => {
   })
 
   it('keeps its pending list in step with another screen of the event that moderates or cleans', async () => {
-    const { outside } = await startDaemon(await project())
+    const { outside } = daemon().status
     const { page, errors } = await openWall(outside.port, await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Main' }))
     await page.locator('#status[data-state="connected"]').waitFor()
     const other = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 'screen-2', type: 'wall', code: CODE, nickname: 'Side' })}`)
@@ -222,7 +227,7 @@ describe('the /wall page in Chromium', () => {
   })
 
   it('shows the server refusing a phone token as the status line error (403 mustBeWall)', async () => {
-    const { outside } = await startDaemon(await project())
+    const { outside } = daemon().status
     const userToken = await mintToken({ id: 9, type: 'wechatUser', code: CODE, nickname: 'Dave' })
     // What the server says to a phone that asks to join as a wall, to compare with the page.
     const probe = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${userToken}`)
@@ -240,8 +245,7 @@ describe('the /wall page in Chromium', () => {
   })
 
   it('sends the keepalive every 25 s and reconnects after the server closes it', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
+    const { project: p, status: { outside } } = daemon()
     const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Host' })
     const page = await browser.newPage()
     // The page's timers run on a clock the test moves, so nothing here waits on real time.
@@ -261,7 +265,7 @@ describe('the /wall page in Chromium', () => {
     expect(sockets[0]?.sent).toContain('2')
 
     const { json } = await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])
-    const wall = json.connections.find((c) => c.type === 'wall')
+    const wall = json.connections.find((c) => c.type === 'wall' && c.code === CODE)
     expect(wall).toBeDefined()
     expect((await cli(p, ['kick', String(wall!.fd)])).exitCode).toBe(0)
     await page.locator('#status[data-state="closed"]').waitFor()
