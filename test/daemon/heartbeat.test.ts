@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
+import { poll } from '../helpers/poll.js'
 
 const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app', import.meta.url))
 const project = useProjects()
@@ -26,8 +27,10 @@ describe('heartbeat', () => {
     expect(alive.ws.readyState).toBe(WebSocket.OPEN)
     expect(await alive.ask({ method: 'echo' }, 'echo')).toMatchObject({ status: 200 })
     // A heartbeat close runs the close hooks like any other: onClose counted itself once.
-    let ran: unknown = null
-    for (let i = 0; i < 200 && ran === null; i++) ran = (await alive.ask({ method: 'probe.probe.get', key: `closed:${deadFd}` }, 'value')).param
+    const ran = await poll(
+      async () => (await alive.ask({ method: 'probe.probe.get', key: `closed:${deadFd}` }, 'value')).param,
+      (value) => value !== null,
+    )
     expect(ran).toBe('1')
     alive.close()
   })

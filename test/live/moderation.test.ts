@@ -1,6 +1,10 @@
+import { copyFile } from 'node:fs/promises'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { cleanupProject, startDaemon } from '../helpers/cli.js'
 import type { Envelope } from '../helpers/client.js'
-import { LIVE_MODES, LiveEvent, newCode, newUserId, useLiveEvent, useLiveServers, type LiveClient } from '../helpers/live.js'
+import { LIVE_MODES, newCode, newUserId, useLiveEvent, useLiveServers, type LiveClient, type LiveEvent, type LiveNode } from '../helpers/live.js'
+import { makeProject } from '../helpers/project.js'
 
 /**
  * The Live module's flow: phones say, walls moderate, approved messages reach
@@ -282,8 +286,10 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
   // A cluster needs the Redis store: this one runs in the Redis + PostgreSQL mode only.
   if (mode.external) {
     it('runs one event over two nodes of a cluster: counts, moderation, history and recall reach both', async () => {
-      // Nodes of their own: node-1 and node-2 on one Redis prefix and one PostgreSQL database.
-      const cluster = await LiveEvent.start(servers, mode, {}, 2)
+      // node-1 is this suite's daemon (its own event code keeps it apart from the other tests);
+      // node-2, started for this test alone, joins it on its Redis prefix and PostgreSQL database.
+      const cluster = live()
+      const second = await joinSecondNode(cluster)
       try {
         const code = newCode()
         const wall = await cluster.wall(code, {}, 0)
@@ -318,11 +324,36 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
         await ann.close()
         for (const w of [wall, wall2]) expect((await w.receive('userCount')).param).toEqual({ count: 1 })
       } finally {
-        await cluster.stop()
+        await cluster.closeClients()
+        await second.leave()
       }
     })
   }
 })
+
+/**
+ * Starts node-2 beside `event`'s one node (Redis + PostgreSQL): the same cache.json and
+ * db.json, so the same prefix and database. It is the event's node 1 until `leave` stops it.
+ */
+async function joinSecondNode(event: LiveEvent): Promise<{ leave(): Promise<void> }> {
+  const first = event.nodes[0] as LiveNode
+  expect(event.nodes).toHaveLength(1)
+  const project = await makeProject({ node_id: 'node-2' })
+  try {
+    for (const file of ['cache.json', 'db.json']) await copyFile(path.join(first.project.configDir, file), path.join(project.configDir, file))
+    const node: LiveNode = { project, port: (await startDaemon(project)).outside.port }
+    event.nodes.push(node)
+  } catch (err) {
+    await cleanupProject(project)
+    throw err
+  }
+  return {
+    async leave() {
+      event.nodes.splice(1)
+      await cleanupProject(project)
+    },
+  }
+}
 
 /** Envelopes up to the client's reply to a check (success or 404), and the reply. */
 async function untilReply(client: LiveClient): Promise<{ before: Envelope[]; reply: Envelope }> {

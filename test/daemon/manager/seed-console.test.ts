@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitForExit } from '../../../src/lifecycle/wait-exit.js'
+import { withDaemon } from '../../../src/ipc/client.js'
 import type { StatusResult } from '../../../src/ipc/methods.js'
 import { cleanupProject, startDaemon, useProjects } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
+import { poll } from '../../helpers/poll.js'
 import { makeProject, type Project } from '../../helpers/project.js'
 import { managerOf, nextJson } from './manager-http.js'
 
@@ -30,7 +32,9 @@ async function client(status: StatusResult, id: string, code: string): Promise<T
 
 describe("the seed's console on the manager port (empty key, loopback)", () => {
   it('say: every client gets the serverBroadcast envelope, and the console how many', async () => {
-    // First on a fresh daemon, so exactly these two clients are connected.
+    // Clients of other tests may still be closing: wait until none is left, so exactly these two are connected.
+    const idle = await poll(() => withDaemon(shared.socket, (c) => c.call('status', {})), (status) => status.connections === 0)
+    expect(idle.connections).toBe(0)
     const a = await client(started, 'u1', 'hall-a')
     const b = await client(started, 'u2', 'hall-b')
     const { reply, socket } = await consoleSays(started, { method: 'say', say: 'doors open at 8' })
