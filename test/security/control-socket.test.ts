@@ -4,7 +4,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
-import { BIN, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { BIN, cliJson, startDaemon, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { RawControl } from '../helpers/raw-control.js'
 import type { Project } from '../helpers/project.js'
 
@@ -15,6 +15,12 @@ import type { Project } from '../helpers/project.js'
  */
 
 const project = useProjects()
+
+/**
+ * One running daemon for the tests that only look at it or are refused by it: the checks of
+ * the modes, the attempts as nobody (which put back the one mode they loosen) and the garbage.
+ */
+const shared = useSharedDaemon({ log: { level: 'debug' } })
 
 const NOBODY = 65534
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file))
@@ -88,8 +94,7 @@ function expectPermissionRefusal(result: RunResult, p: Project, what: string): v
 
 describe('the runtime folder and the control socket', () => {
   it('are 0700 and 0600, owned by the daemon user, and nothing under runtime/ is open to group or others', async () => {
-    const p = await project({ log: { level: 'debug' } })
-    const { pid } = await startDaemon(p)
+    const { project: p, status: { pid } } = shared()
     const owner = await ownerOf(pid)
 
     const runtime = await stat(p.runtime)
@@ -121,15 +126,26 @@ describe('the runtime folder and the control socket', () => {
 })
 
 describe('another user (nobody)', () => {
-  it.skipIf(!canSwitchUser)('cannot use the control socket: every command fails with MSW_ERR_IPC_CONNECT and the daemon runs on', async () => {
-    const p = await project()
-    const { pid } = await startDaemon(p)
+  // One test per command (each CLI run as nobody is slow on a busy machine); the daemon runs on after each.
+  it.skipIf(!canSwitchUser).each([['status'], ['stop'], ['reload'], ['conn', 'ls'], ['kick', '1'], ['broadcast', '--all', 'hello'], ['rooms']])(
+    'cannot use the control socket: %s fails with MSW_ERR_IPC_CONNECT and the daemon runs on',
+    async (...args) => {
+      const { project: p, status: { pid } } = shared()
+      await shareConfig(p)
+      expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
+
+      expectPermissionRefusal(await cliAs(NOBODY, p, args), p, args.join(' '))
+
+      await expectStillRunning(p, pid)
+      expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
+      expect((await stat(p.socket)).mode & 0o777).toBe(0o600)
+    },
+  )
+
+  it.skipIf(!canSwitchUser)('cannot use it through --json, logs or start either, and the daemon runs on', async () => {
+    const { project: p, status: { pid } } = shared()
     await shareConfig(p)
     expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
-
-    for (const args of [['status'], ['stop'], ['reload'], ['conn', 'ls'], ['kick', '1'], ['broadcast', '--all', 'hello'], ['rooms']]) {
-      expectPermissionRefusal(await cliAs(NOBODY, p, args), p, args.join(' '))
-    }
 
     // --json says the same, with the socket in the details.
     const json = await cliAs(NOBODY, p, ['status', '--json'])
@@ -153,8 +169,7 @@ describe('another user (nobody)', () => {
   })
 
   it.skipIf(!canSwitchUser)('is still refused by the socket mode alone when the runtime folder has been opened to others', async () => {
-    const p = await project()
-    const { pid } = await startDaemon(p)
+    const { project: p, status: { pid } } = shared()
     await shareConfig(p)
     // An operator's mistake: others may now traverse runtime/ (but not list or write it).
     await chmod(p.runtime, 0o711)
@@ -181,8 +196,7 @@ interface RpcAnswer {
 // these are the other shapes of garbage a local user's script can send.
 describe('garbage on the control socket', () => {
   it('answers binary junk, a nesting bomb, a 2 MiB line sent in pieces and an unprintable param with errors, and keeps serving', async () => {
-    const p = await project()
-    const { pid } = await startDaemon(p)
+    const { project: p, status: { pid } } = shared()
 
     // Bytes that are neither UTF-8 nor JSON: a parse error, and the same connection still works.
     const junk = await RawControl.connect(p.socket)

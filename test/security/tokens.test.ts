@@ -1,8 +1,9 @@
 import { UnsecuredJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { encodeToken, type AuthCodecName } from '../../src/auth/codec.js'
-import { cli, startDaemon, useProjects } from '../helpers/cli.js'
+import { cli, startDaemon, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { refusal, TestClient } from '../helpers/client.js'
+import { poll } from '../helpers/poll.js'
 import { readLogLines } from '../helpers/project.js'
 
 /**
@@ -99,13 +100,15 @@ async function expectRefused(port: number, token: string, what: string): Promise
 }
 
 describe.each(['mswoole', 'jwt'] as const)('tokens at the upgrade, codec %s', (codec) => {
+  // Both tests only connect (closing what they open) and get refused: they share this daemon.
+  const generous = useSharedDaemon({
+    auth: { codec, key: KEYS[codec], max_age: MAX_AGE },
+    log: { level: 'trace' },
+    setting: { worker_num: 1 },
+  })
+
   it('lets a valid token in and refuses tampered, wrongly keyed, other-codec, too old and unsigned ones with 403', async () => {
-    const p = await project({
-      auth: { codec, key: KEYS[codec], max_age: MAX_AGE },
-      log: { level: 'trace' },
-      setting: { worker_num: 1 },
-    })
-    const { outside } = await startDaemon(p)
+    const { project: p, status: { outside } } = generous()
     const port = outside.port
 
     // The control: a token made right is accepted, and the controller sees its claims.
@@ -144,9 +147,20 @@ describe.each(['mswoole', 'jwt'] as const)('tokens at the upgrade, codec %s', (c
     // Still serving valid tokens after all of that.
     expect(await acceptedAs(port, valid)).toMatchObject({ id: 7 })
 
-    // Refusals are logged at debug, with a reason but never the token itself.
-    expect((await cli(p, ['stop'])).exitCode).toBe(0)
-    const log = await readLogLines(p)
+    // Refusals are logged at debug, with a reason but never the token itself. The daemon runs on, so
+    // read the log (`logs` flushes it) until it holds every refusal and the close of every connection.
+    const settled = (lines: Array<Record<string, unknown>>): boolean => {
+      const closed = new Set(lines.filter((line) => line.msg === 'connection closed').map((line) => line.fd))
+      return (
+        lines.filter((line) => line.msg === 'upgrade refused: auth').length >= refused.length &&
+        lines.filter((line) => line.msg === 'connection open').every((line) => closed.has(line.fd))
+      )
+    }
+    const log = await poll(async () => {
+      expect((await cli(p, ['logs', '-n', '1'])).exitCode).toBe(0)
+      return readLogLines(p)
+    }, settled)
+    expect(settled(log)).toBe(true)
     expect(log.filter((line) => line.msg === 'upgrade refused: auth').length).toBeGreaterThanOrEqual(refused.length)
     const text = log.map((line) => JSON.stringify(line)).join('\n')
     for (const token of [valid, ...refused.map(([, t]) => t)].filter((t) => t.length > 0)) {
@@ -159,8 +173,7 @@ describe.each(['mswoole', 'jwt'] as const)('tokens at the upgrade, codec %s', (c
     const ctime = nowSeconds() - 600
     const token = await mint(codec, { ctime })
 
-    const generous = await project({ auth: { codec, key: KEYS[codec], max_age: MAX_AGE }, setting: { worker_num: 1 } })
-    const first = await startDaemon(generous)
+    const first = generous().status
     // A bearer token is replayable within its age (documented): twice, on two connections.
     expect(await acceptedAs(first.outside.port, token)).toMatchObject({ id: 7, ctime })
     expect(await acceptedAs(first.outside.port, token)).toMatchObject({ id: 7, ctime })

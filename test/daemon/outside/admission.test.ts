@@ -2,7 +2,7 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { cli, cliJson, startDaemon, useProjects } from '../../helpers/cli.js'
+import { cli, cliJson, startDaemon, useProjects, useSharedDaemon } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
 import { poll } from '../../helpers/poll.js'
 import { readLogLines } from '../../helpers/project.js'
@@ -117,9 +117,11 @@ describe('outside.allowed_origins', () => {
 })
 
 describe('outside.max_connections_per_ip', () => {
+  // The cap is per address: each test connects from addresses no other test uses, and closes what it opened.
+  const capped = useSharedDaemon({ outside: { max_connections_per_ip: 2 } })
+
   it('refuses an address over its cap with 429 "message: error connections", frees the slot on close, and leaves others alone', async () => {
-    const p = await project({ outside: { max_connections_per_ip: 2 } })
-    const { outside } = await startDaemon(p)
+    const { outside } = capped().status
     const url = await wsUrl(outside.port)
     const from2 = { localAddress: '127.0.0.2' }
     const a = await accepted(url, from2)
@@ -148,11 +150,11 @@ describe('outside.max_connections_per_ip', () => {
     if (result.accepted) expect(await result.client.ask({ method: 'echo' }, 'echo')).toMatchObject({ status: 200 })
     // And the address is full again.
     expect((await refused(url, from2)).status).toBe(429)
+    for (const c of [b, other, ...(result.accepted ? [result.client] : [])]) c.close()
   })
 
   it('does not count upgrades that auth refused', async () => {
-    const p = await project({ outside: { max_connections_per_ip: 2 } })
-    const { outside } = await startDaemon(p)
+    const { outside } = capped().status
     const from4 = { localAddress: '127.0.0.4' }
     for (let i = 0; i < 5; i++) {
       const { status, headers } = await refused(`ws://127.0.0.1:${outside.port}/?auth=not-a-token`, from4)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { encodeToken } from '../../../src/auth/codec.js'
-import { cliJson, startDaemon, useProjects } from '../../helpers/cli.js'
+import { cliJson, startDaemon, useProjects, useSharedDaemon } from '../../helpers/cli.js'
 import { refusal, TestClient, mintToken } from '../../helpers/client.js'
 import { readLogLines } from '../../helpers/project.js'
 import { legacyTokens } from '../../helpers/legacy-tokens.js'
@@ -10,29 +10,32 @@ const fixture = legacyTokens
 const project = useProjects()
 
 describe('auth at the upgrade', () => {
-  it('accepts every legacy MSwoole-ws token and hands its payload to controllers', async () => {
-    const p = await project({ auth: { key: fixture.key } })
-    const { outside } = await startDaemon(p)
-    for (const vector of fixture.vectors) {
-      const client = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${vector.token}`)
-      const reply = await client.ask({ method: 'index.index.echo' }, 'echo')
-      const data = reply.param as { auth: Record<string, unknown>; code: string }
-      expect(data.auth).toMatchObject({ id: vector.payload.id, type: vector.payload.type, code: vector.payload.code })
-      expect(data.code).toBe(vector.payload.code)
-      client.close()
-    }
-  })
+  describe('with the legacy fixture key', () => {
+    // Neither test changes the daemon: one connects and closes, the other is refused.
+    const legacy = useSharedDaemon({ auth: { key: fixture.key } })
 
-  it('refuses invalid, missing and wrong-key tokens with 403 and "message: error auth"', async () => {
-    const p = await project({ auth: { key: fixture.key } })
-    const { outside } = await startDaemon(p)
-    const base = `ws://127.0.0.1:${outside.port}/`
-    const wrongKey = await mintToken({ id: 1, type: 'wechatUser', code: 'r' }, 'another-key')
-    for (const url of [base, ...fixture.invalid.map((t) => `${base}?auth=${encodeURIComponent(t)}`), `${base}?auth=${wrongKey}`]) {
-      const { status, headers } = await refusal(url)
-      expect(status, url).toBe(403)
-      expect(headers.message, url).toBe('error auth')
-    }
+    it('accepts every legacy MSwoole-ws token and hands its payload to controllers', async () => {
+      const { outside } = legacy().status
+      for (const vector of fixture.vectors) {
+        const client = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${vector.token}`)
+        const reply = await client.ask({ method: 'index.index.echo' }, 'echo')
+        const data = reply.param as { auth: Record<string, unknown>; code: string }
+        expect(data.auth).toMatchObject({ id: vector.payload.id, type: vector.payload.type, code: vector.payload.code })
+        expect(data.code).toBe(vector.payload.code)
+        client.close()
+      }
+    })
+
+    it('refuses invalid, missing and wrong-key tokens with 403 and "message: error auth"', async () => {
+      const { outside } = legacy().status
+      const base = `ws://127.0.0.1:${outside.port}/`
+      const wrongKey = await mintToken({ id: 1, type: 'wechatUser', code: 'r' }, 'another-key')
+      for (const url of [base, ...fixture.invalid.map((t) => `${base}?auth=${encodeURIComponent(t)}`), `${base}?auth=${wrongKey}`]) {
+        const { status, headers } = await refusal(url)
+        expect(status, url).toBe(403)
+        expect(headers.message, url).toBe('error auth')
+      }
+    })
   })
 
   it('honours auth.max_age against the token ctime', async () => {
@@ -72,9 +75,9 @@ describe('auth at the upgrade', () => {
     client.close()
   })
 
-  it('believes X-Real-IP and X-Forwarded-For only from a trusted proxy', async () => {
-    const token = await mintToken({ id: 1, type: 'wechatUser', code: 'r' })
-    const run = async (trusted: string[]) => {
+  describe('X-Real-IP and X-Forwarded-For', () => {
+    const connectedFrom = async (trusted: string[]): Promise<unknown> => {
+      const token = await mintToken({ id: 1, type: 'wechatUser', code: 'r' })
       const p = await project({ log: { level: 'debug' }, outside: { host: '127.0.0.1', port: 0, trusted_proxies: trusted } })
       const { outside } = await startDaemon(p)
       const client = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${token}`, {
@@ -85,7 +88,13 @@ describe('auth at the upgrade', () => {
       await cliJson(p, ['stop'])
       return (await readLogLines(p)).find((line) => line.msg === 'connection open')?.ip
     }
-    expect(await run(['127.0.0.1'])).toBe('203.0.113.7')
-    expect(await run([])).toBe('127.0.0.1')
+
+    it('are believed from a trusted proxy', async () => {
+      expect(await connectedFrom(['127.0.0.1'])).toBe('203.0.113.7')
+    })
+
+    it('are not believed from anyone else', async () => {
+      expect(await connectedFrom([])).toBe('127.0.0.1')
+    })
   })
 })
