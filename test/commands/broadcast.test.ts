@@ -1,13 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type Envelope } from '../helpers/client.js'
-
-const project = useProjects()
-
-async function join(port: number, id: number, code: string): Promise<TestClient> {
-  return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
-}
+import { poll } from '../helpers/poll.js'
+import type { Project } from '../helpers/project.js'
 
 /** The first of these events to reach the client: what it got before a later marker, or the marker itself. */
 async function firstOf(client: TestClient, events: string[]): Promise<Envelope> {
@@ -18,67 +14,81 @@ async function firstOf(client: TestClient, events: string[]): Promise<Envelope> 
 }
 
 /** Sends a marker to everyone; a client that sees it first got nothing before it. */
-async function sawNothingBefore(p: Awaited<ReturnType<typeof project>>, clients: TestClient[]): Promise<void> {
+async function sawNothingBefore(p: Project, clients: TestClient[]): Promise<void> {
   expect((await cli(p, ['broadcast', '--all', '--event', 'marker', 'end'])).exitCode).toBe(0)
   for (const client of clients) expect((await firstOf(client, ['serverBroadcast', 'marker'])).event).toBe('marker')
 }
 
 describe('mswoole broadcast', () => {
+  // One daemon for every test: each uses rooms of its own and closes what it opened.
+  // The one test that counts everyone first waits until the daemon holds no connection.
+  const daemon = useSharedDaemon()
+  const opened: TestClient[] = []
+  afterEach(async () => {
+    const clients = opened.splice(0)
+    for (const c of clients) c.close()
+    await Promise.all(clients.map((c) => c.closed()))
+  })
+
+  async function join(id: number, code: string): Promise<TestClient> {
+    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
+    opened.push(client)
+    return client
+  }
+
   it('reaches the members of a room and nobody else', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const [a1, a2, b] = await Promise.all([join(outside.port, 1, 'roomA'), join(outside.port, 2, 'roomA'), join(outside.port, 3, 'roomB')])
-    const result = await cli(p, ['broadcast', '--room', 'roomA', 'hello room A'])
+    const { project: p } = daemon()
+    const [a1, a2, b] = await Promise.all([join(101, 'bc1-roomA'), join(102, 'bc1-roomA'), join(103, 'bc1-roomB')])
+    const result = await cli(p, ['broadcast', '--room', 'bc1-roomA', 'hello room A'])
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stdout.trim()).toBe('broadcast to 2 connections (room roomA)')
+    expect(result.stdout.trim()).toBe('broadcast to 2 connections (room bc1-roomA)')
     for (const member of [a1, a2]) expect(await member.next('serverBroadcast')).toEqual({ status: 200, event: 'serverBroadcast', info: 'hello room A' })
     await sawNothingBefore(p, [b])
-    for (const c of [a1, a2, b]) c.close()
   })
 
   it('reaches everyone with --all', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const clients = await Promise.all([join(outside.port, 1, 'roomA'), join(outside.port, 2, 'roomB'), join(outside.port, 3, 'roomC')])
+    const { project: p } = daemon()
+    // Everyone is only this test's clients: what other tests opened is gone from the daemon.
+    const before = await poll(
+      async () => (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.total,
+      (total) => total === 0,
+    )
+    expect(before).toBe(0)
+    const clients = await Promise.all([join(201, 'bc2-roomA'), join(202, 'bc2-roomB'), join(203, 'bc2-roomC')])
     const { exitCode, json } = await cliJson<DeliveryResult>(p, ['broadcast', '--all', 'to everyone'])
     expect(exitCode).toBe(0)
     expect(json).toEqual({ delivered: 3, nodes: 0 })
     for (const c of clients) expect((await c.next('serverBroadcast')).info).toBe('to everyone')
     const human = await cli(p, ['broadcast', '--all', 'again'])
     expect(human.stdout.trim()).toBe('broadcast to 3 connections (all)')
-    for (const c of clients) c.close()
   })
 
   it('skips the fds given with --except', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const [a1, a2, a3] = await Promise.all([join(outside.port, 1, 'roomA'), join(outside.port, 2, 'roomA'), join(outside.port, 3, 'roomA')])
-    const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections
+    const { project: p } = daemon()
+    const [a1, a2, a3] = await Promise.all([join(301, 'bc3-roomA'), join(302, 'bc3-roomA'), join(303, 'bc3-roomA')])
+    const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--room', 'bc3-roomA'])).json.connections
+    expect(listed).toHaveLength(3)
     const fdOf = (uid: number) => String(listed.find((c) => c.id === uid)?.fd)
-    const result = await cliJson<DeliveryResult>(p, ['broadcast', '--room', 'roomA', '--except', `${fdOf(1)},${fdOf(3)}`, 'not for 1 and 3'])
+    const result = await cliJson<DeliveryResult>(p, ['broadcast', '--room', 'bc3-roomA', '--except', `${fdOf(301)},${fdOf(303)}`, 'not for 1 and 3'])
     expect(result.json).toEqual({ delivered: 1, nodes: 0 })
     expect((await a2.next('serverBroadcast')).info).toBe('not for 1 and 3')
     await sawNothingBefore(p, [a1, a3])
-    for (const c of [a1, a2, a3]) c.close()
   })
 
   it('sends --param as JSON, with the given event and status', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const a = await join(outside.port, 1, 'roomA')
+    const { project: p } = daemon()
+    const a = await join(401, 'bc4-roomA')
     const param = { winner: 42, names: ['Ann', 'Bob'], nested: { ok: true } }
-    const result = await cli(p, ['broadcast', '--room', 'roomA', '--event', 'lottery', '--status', '201', '--param', JSON.stringify(param), 'we have a winner'])
+    const result = await cli(p, ['broadcast', '--room', 'bc4-roomA', '--event', 'lottery', '--status', '201', '--param', JSON.stringify(param), 'we have a winner'])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(await a.next('lottery')).toEqual({ status: 201, event: 'lottery', info: 'we have a winner', param })
     // --param alone is enough: info is then empty.
-    expect((await cli(p, ['broadcast', '--room', 'roomA', '--param', '[1,2]'])).exitCode).toBe(0)
+    expect((await cli(p, ['broadcast', '--room', 'bc4-roomA', '--param', '[1,2]'])).exitCode).toBe(0)
     expect(await a.next('serverBroadcast')).toEqual({ status: 200, event: 'serverBroadcast', info: '', param: [1, 2] })
-    a.close()
   })
 
   it('fails with one line on bad --param JSON, or with no message at all', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
     const bad = await cli(p, ['broadcast', '--room', 'roomA', '--param', '{winner: 42}', 'hi'])
     expect(bad.exitCode).toBe(1)
     expect(bad.stderr).toMatch(/^Error: --param is not valid JSON: .* \[MSW_ERR_INVALID_ARGUMENT\]$/)
@@ -91,8 +101,7 @@ describe('mswoole broadcast', () => {
   })
 
   it('needs exactly one of --room and --all', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
     for (const args of [['hi'], ['--room', 'roomA', '--all', 'hi']]) {
       const result = await cli(p, ['broadcast', ...args])
       expect(result.exitCode).toBe(2)

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ConnectionsListResult } from '../../src/ipc/methods.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { cli, cliJson, startDaemon, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type TokenFields } from '../helpers/client.js'
+import { poll } from '../helpers/poll.js'
+import type { Project } from '../helpers/project.js'
 
 const project = useProjects()
 
@@ -9,7 +11,7 @@ async function open(port: number, fields: TokenFields, headers: Record<string, s
   return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken(fields)}`, { headers })
 }
 
-async function list(p: Awaited<ReturnType<typeof project>>, args: string[] = []): Promise<ConnectionsListResult> {
+async function list(p: Project, args: string[] = []): Promise<ConnectionsListResult> {
   const { exitCode, json, stderr } = await cliJson<ConnectionsListResult>(p, ['conn', 'ls', ...args])
   expect(exitCode, stderr).toBe(0)
   return json
@@ -18,43 +20,80 @@ async function list(p: Awaited<ReturnType<typeof project>>, args: string[] = [])
 const uids = (result: ConnectionsListResult) => result.connections.map((c) => c.id).sort()
 
 describe('mswoole conn ls', () => {
+  // One daemon of the default configuration for the tests below: each uses uids and rooms of its
+  // own and closes what it opened. The test that reads the whole list first waits until the
+  // daemon holds no connection (what others opened is gone).
+  const daemon = useSharedDaemon()
+  const opened: TestClient[] = []
+  afterEach(async () => {
+    const clients = opened.splice(0)
+    for (const c of clients) c.close()
+    await Promise.all(clients.map((c) => c.closed()))
+  })
+
+  async function openHere(fields: TokenFields): Promise<TestClient> {
+    const client = await open(daemon().status.outside.port, fields)
+    opened.push(client)
+    return client
+  }
+
   it('prints every connection with its token fields as JSON', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const ann = await open(outside.port, { id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann' })
-    const result = await list(p)
+    const { project: p } = daemon()
+    await openHere({ id: 107, type: 'wechatUser', code: 'ls1-roomA', nickname: 'Ann' })
+    const result = await list(p, ['--uid', '107'])
     expect(result).toMatchObject({ total: 1, offset: 0, limit: 100 })
     expect(result.connections).toHaveLength(1)
     const [entry] = result.connections
-    expect(entry).toMatchObject({ id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann', ip: '127.0.0.1', messagesIn: 0 })
+    expect(entry).toMatchObject({ id: 107, type: 'wechatUser', code: 'ls1-roomA', nickname: 'Ann', ip: '127.0.0.1', messagesIn: 0 })
     expect(entry?.fd).toBeGreaterThan(0)
-    expect(entry?.rooms).toContain('roomA')
+    expect(entry?.rooms).toContain('ls1-roomA')
     for (const at of [entry?.connectedAt, entry?.lastActiveAt]) expect(Number.isNaN(Date.parse(at ?? ''))).toBe(false)
     expect(entry?.messagesOut).toBeGreaterThanOrEqual(0)
-    ann.close()
   })
 
   it('shows a table for people, and says so when there is nobody', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
+    const { project: p } = daemon()
+    expect(await poll(async () => (await list(p)).total, (total) => total === 0)).toBe(0)
     const empty = await cli(p, ['conn', 'ls'])
     expect(empty.exitCode).toBe(0)
     expect(empty.stdout.trim()).toBe('no connections')
 
-    const ann = await open(outside.port, { id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann' })
-    const fd = (await list(p)).connections[0]?.fd
+    await openHere({ id: 207, type: 'wechatUser', code: 'ls2-roomA', nickname: 'Ann' })
+    const fd = (await list(p, ['--uid', '207'])).connections[0]?.fd
     const table = await cli(p, ['conn', 'ls'])
     expect(table.exitCode).toBe(0)
     for (const head of ['fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out']) expect(table.stdout).toContain(head)
     const row = table.stdout.split('\n').find((line) => line.includes('Ann'))
     expect(row).toBeDefined()
-    for (const cell of [String(fd), '7', 'wechatUser', 'roomA', '127.0.0.1', 'ago']) expect(row).toContain(cell)
+    for (const cell of [String(fd), '207', 'wechatUser', 'ls2-roomA', '127.0.0.1', 'ago']) expect(row).toContain(cell)
     // One page holds everyone: no paging line.
     expect(table.stdout).not.toMatch(/of \d+ connections/)
-    ann.close()
   })
 
+  it('pages with --limit and --offset', async () => {
+    const { project: p } = daemon()
+    await Promise.all([401, 402, 403].map((id) => openHere({ id, type: 'wechatUser', code: 'ls4-roomA' })))
+    const mine = ['--room', 'ls4-roomA']
+    const first = await list(p, [...mine, '--limit', '2'])
+    expect(first).toMatchObject({ total: 3, offset: 0, limit: 2 })
+    expect(first.connections).toHaveLength(2)
+    const rest = await list(p, [...mine, '--limit', '2', '--offset', '2'])
+    expect(rest).toMatchObject({ total: 3, offset: 2, limit: 2 })
+    expect(rest.connections).toHaveLength(1)
+    const fds = [...first.connections, ...rest.connections].map((c) => c.fd)
+    expect(new Set(fds).size).toBe(3)
+
+    const human = await cli(p, ['conn', 'ls', ...mine, '--limit', '2'])
+    expect(human.stdout).toContain('2 of 3 connections')
+    const bad = await cli(p, ['conn', 'ls', '--limit', '0'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})
+
+describe('mswoole conn ls, behind a trusted proxy', () => {
   it('filters by room, type, uid and ip', async () => {
+    // Its own daemon: it trusts X-Real-IP from 127.0.0.1, which the others must not.
     const p = await project({ outside: { trusted_proxies: ['127.0.0.1'] } })
     const { outside } = await startDaemon(p)
     const clients = [
@@ -74,28 +113,9 @@ describe('mswoole conn ls', () => {
     expect(none).toMatchObject({ total: 0, connections: [] })
     for (const c of clients) c.close()
   })
+})
 
-  it('pages with --limit and --offset', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const clients = await Promise.all([1, 2, 3].map((id) => open(outside.port, { id, type: 'wechatUser', code: 'roomA' })))
-    const first = await list(p, ['--limit', '2'])
-    expect(first).toMatchObject({ total: 3, offset: 0, limit: 2 })
-    expect(first.connections).toHaveLength(2)
-    const rest = await list(p, ['--limit', '2', '--offset', '2'])
-    expect(rest).toMatchObject({ total: 3, offset: 2, limit: 2 })
-    expect(rest.connections).toHaveLength(1)
-    const fds = [...first.connections, ...rest.connections].map((c) => c.fd)
-    expect(new Set(fds).size).toBe(3)
-
-    const human = await cli(p, ['conn', 'ls', '--limit', '2'])
-    expect(human.stdout).toContain('2 of 3 connections')
-    const bad = await cli(p, ['conn', 'ls', '--limit', '0'])
-    expect(bad.exitCode).toBe(2)
-    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
-    for (const c of clients) c.close()
-  })
-
+describe('mswoole conn ls, without a daemon', () => {
   it('exits 3 when the daemon is not running', async () => {
     const result = await cliJson<{ error: { code: string } }>(await project(), ['conn', 'ls'])
     expect(result.exitCode).toBe(3)

@@ -1,44 +1,62 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, KickResult } from '../../src/ipc/methods.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
-import { mintToken, TestClient } from '../helpers/client.js'
+import { cli, cliJson, useProjects, useSharedDaemon } from '../helpers/cli.js'
+import { mintToken, TestClient, type TokenFields } from '../helpers/client.js'
 
 const project = useProjects()
 
 describe('mswoole kick', () => {
+  // One daemon for the tests below: each works with uids and a room of its own, and closes what it opened.
+  const daemon = useSharedDaemon()
+  const opened: TestClient[] = []
+  afterEach(async () => {
+    const clients = opened.splice(0)
+    for (const c of clients) c.close()
+    await Promise.all(clients.map((c) => c.closed()))
+  })
+
+  async function open(fields: TokenFields): Promise<TestClient> {
+    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken(fields)}`)
+    opened.push(client)
+    return client
+  }
+
+  async function fdOf(uid: number): Promise<number> {
+    const listed = await cliJson<ConnectionsListResult>(daemon().project, ['conn', 'ls', '--uid', String(uid)])
+    expect(listed.json.total).toBe(1)
+    return listed.json.connections[0]?.fd ?? 0
+  }
+
   it('closes the connection with the code and reason, and it leaves the list', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const ann = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 7, type: 'wechatUser', code: 'roomA', nickname: 'Ann' })}`)
-    const bob = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 8, type: 'wechatUser', code: 'roomA', nickname: 'Bob' })}`)
-    const listed = await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--uid', '7'])
-    const fd = listed.json.connections[0]?.fd ?? 0
+    const { project: p } = daemon()
+    const ann = await open({ id: 107, type: 'wechatUser', code: 'kick-room-1', nickname: 'Ann' })
+    await open({ id: 108, type: 'wechatUser', code: 'kick-room-1', nickname: 'Bob' })
+    const fd = await fdOf(107)
 
     const result = await cli(p, ['kick', String(fd), '--reason', 'spam', '--code', '4001'])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe(`kicked fd ${fd} (4001, spam)`)
     expect(await ann.closed()).toEqual({ code: 4001, reason: 'spam' })
 
-    const after = await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])
-    expect(after.json.connections.map((c) => c.id)).toEqual([8])
-    bob.close()
+    // Everyone in the room, as the daemon lists them now.
+    const after = await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--room', 'kick-room-1'])
+    expect(after.json.connections.map((c) => c.id)).toEqual([108])
   })
 
   it('sends 4000 "kicked" by default and answers --json with the result', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const ann = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 7, type: 'wall', code: 'roomA' })}`)
-    const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections[0]
-    const fd = listed?.fd ?? 0
+    const { project: p } = daemon()
+    const ann = await open({ id: 207, type: 'wall', code: 'kick-room-2' })
+    const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--uid', '207'])).json.connections
+    expect(listed).toHaveLength(1)
+    const fd = listed[0]?.fd ?? 0
     const { exitCode, json } = await cliJson<KickResult>(p, ['kick', String(fd)])
     expect(exitCode).toBe(0)
-    expect(json).toEqual({ fd, node: listed?.node, cid: `${listed?.node}:${fd}`, code: 4000, reason: 'kicked' })
+    expect(json).toEqual({ fd, node: listed[0]?.node, cid: `${listed[0]?.node}:${fd}`, code: 4000, reason: 'kicked' })
     expect(await ann.closed()).toEqual({ code: 4000, reason: 'kicked' })
   })
 
   it('fails with MSW_ERR_CONN_NOT_FOUND for an fd nobody has', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
     const human = await cli(p, ['kick', '9999'])
     expect(human.exitCode).toBe(1)
     expect(human.stderr).toMatch(/^Error: .*\[MSW_ERR_CONN_NOT_FOUND\]$/)
@@ -49,10 +67,10 @@ describe('mswoole kick', () => {
   })
 
   it('takes its own connection id, and finds no connection of another node on one node', async () => {
-    const p = await project()
-    const { outside, nodeId } = await startDaemon(p)
-    const ann = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 7, type: 'wall', code: 'roomA' })}`)
-    const fd = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections[0]?.fd ?? 0
+    const { project: p, status } = daemon()
+    const { nodeId } = status
+    const ann = await open({ id: 407, type: 'wall', code: 'kick-room-4' })
+    const fd = await fdOf(407)
     const elsewhere = await cliJson<{ error: { code: string } }>(p, ['kick', `other-node:${fd}`])
     expect(elsewhere.exitCode).toBe(1)
     expect(elsewhere.json.error.code).toBe('MSW_ERR_CONN_NOT_FOUND')
@@ -62,6 +80,19 @@ describe('mswoole kick', () => {
     expect(await ann.closed()).toEqual({ code: 4000, reason: 'kicked' })
   })
 
+  it('refuses a close code outside 1000 and 3000–4999', async () => {
+    const { project: p } = daemon()
+    await open({ id: 607, type: 'wall', code: 'kick-room-6' })
+    const fd = await fdOf(607)
+    const result = await cli(p, ['kick', String(fd), '--code', '1001'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toMatch(/^Error: .*1000 or 3000–4999.*$/)
+    // Still connected: the daemon lists it.
+    expect((await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--uid', '607'])).json.total).toBe(1)
+  })
+})
+
+describe('mswoole kick, without a daemon', () => {
   it('refuses what is neither an fd nor a connection id without asking the daemon', async () => {
     // No daemon runs here: a bad argument must fail before the control socket is tried.
     const p = await project()
@@ -71,17 +102,5 @@ describe('mswoole kick', () => {
       expect(result.json.error.code).toBe('MSW_ERR_INVALID_ARGUMENT')
       expect(result.stderr).toBe(`Error: expected an fd or a connection id "<node>:<fd>", got "${fd}" [MSW_ERR_INVALID_ARGUMENT]`)
     }
-  })
-
-  it('refuses a close code outside 1000 and 3000–4999', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const ann = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 7, type: 'wall', code: 'roomA' })}`)
-    const fd = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections[0]?.fd ?? 0
-    const result = await cli(p, ['kick', String(fd), '--code', '1001'])
-    expect(result.exitCode).toBe(1)
-    expect(result.stderr).toMatch(/^Error: .*1000 or 3000–4999.*$/)
-    expect((await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.total).toBe(1)
-    ann.close()
   })
 })

@@ -4,7 +4,7 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
-import { BIN, useProjects, cli, startDaemon } from '../helpers/cli.js'
+import { BIN, useProjects, useSharedDaemon, cli, startDaemon } from '../helpers/cli.js'
 import { LineCollector } from '../helpers/lines.js'
 import { closed, clientUrl, connect } from '../helpers/ws-client.js'
 
@@ -44,10 +44,13 @@ async function touch(status: StatusResult): Promise<void> {
   await done
 }
 
-describe('mswoole logs', () => {
+describe('mswoole logs, from a running daemon', () => {
+  // One daemon at level debug for both tests: neither stops it, and a tail request logs nothing,
+  // so neither changes what the other reads.
+  const daemon = useSharedDaemon({ log: { level: 'debug' } })
+
   it('-n 2 --json prints exactly the last two lines of the log file, untouched', async () => {
-    const p = await project({ log: { level: 'debug' } })
-    const status = await startDaemon(p)
+    const { project: p, status } = daemon()
     await touch(status)
     await touch(status)
 
@@ -60,8 +63,7 @@ describe('mswoole logs', () => {
   })
 
   it('pretty-prints for people', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
     const result = await cli(p, ['logs'])
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toContain('INFO')
@@ -69,7 +71,9 @@ describe('mswoole logs', () => {
     expect(result.stdout).not.toContain('"level":')
     expect(result.stdout).not.toContain('"msg":')
   })
+})
 
+describe('mswoole logs, each with a daemon of its own', () => {
   it('--level warn shows only warn and above', async () => {
     const p = await project()
     const first = await startDaemon(p)

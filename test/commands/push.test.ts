@@ -1,36 +1,47 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 
-const project = useProjects()
-
-async function connectAs(port: number, id: number | string): Promise<TestClient> {
-  return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken({ id, type: 'wechatUser', code: 'roomA' })}`)
-}
-
 describe('mswoole push', () => {
+  // One daemon for every test: each pushes to uids of its own, and closes what it opened.
+  const daemon = useSharedDaemon()
+  const opened: TestClient[] = []
+  afterEach(async () => {
+    const clients = opened.splice(0)
+    for (const c of clients) c.close()
+    await Promise.all(clients.map((c) => c.closed()))
+  })
+
+  async function connectAs(id: number | string): Promise<TestClient> {
+    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code: 'push-room' })}`)
+    opened.push(client)
+    return client
+  }
+
+  async function fdOf(uid: number): Promise<number | undefined> {
+    const listed = (await cliJson<ConnectionsListResult>(daemon().project, ['conn', 'ls', '--uid', String(uid)])).json.connections
+    expect(listed).toHaveLength(1)
+    return listed[0]?.fd
+  }
+
   it('sends to one connection by fd', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const [ann, bob] = await Promise.all([connectAs(outside.port, 7), connectAs(outside.port, 8)])
-    const annFd = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--uid', '7'])).json.connections[0]?.fd
+    const { project: p } = daemon()
+    const [ann, bob] = await Promise.all([connectAs(107), connectAs(108)])
+    const annFd = await fdOf(107)
     const result = await cli(p, ['push', '--fd', String(annFd), 'just for you'])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe('pushed to 1 connection')
     expect(await ann.next('serverPush')).toEqual({ status: 200, event: 'serverPush', info: 'just for you' })
     // Bob's next push is the second one: the first never reached him.
-    const bobFd = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--uid', '8'])).json.connections[0]?.fd
+    const bobFd = await fdOf(108)
     expect((await cli(p, ['push', '--fd', String(bobFd), 'for bob'])).exitCode).toBe(0)
     expect((await bob.next('serverPush')).info).toBe('for bob')
-    ann.close()
-    bob.close()
   })
 
   it('sends to every connection of a uid, with --event, --status and --param', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const [phone, laptop, other] = await Promise.all([connectAs(outside.port, 'u-42'), connectAs(outside.port, 'u-42'), connectAs(outside.port, 'u-43')])
+    const { project: p } = daemon()
+    const [phone, laptop, other] = await Promise.all([connectAs('u-42'), connectAs('u-42'), connectAs('u-43')])
     const { exitCode, json } = await cliJson<DeliveryResult>(p, ['push', '--uid', 'u-42', '--event', 'prize', '--status', '201', '--param', '{"prize":"mug"}', 'you won'])
     expect(exitCode).toBe(0)
     expect(json).toEqual({ delivered: 2, nodes: 0 })
@@ -39,12 +50,10 @@ describe('mswoole push', () => {
     expect(human.stdout.trim()).toBe('pushed to 1 connection')
     // The first envelope u-43 sees is its own: the prize went only to u-42.
     expect(JSON.parse(await firstEnvelope(other))).toMatchObject({ event: 'serverPush', info: 'hi' })
-    for (const c of [phone, laptop, other]) c.close()
   })
 
   it('fails with the daemon\'s error for an unknown fd or uid', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
     for (const target of [['--fd', '9999'], ['--uid', 'nobody']]) {
       const human = await cli(p, ['push', ...target, 'hello?'])
       expect(human.exitCode).toBe(1)
@@ -56,8 +65,7 @@ describe('mswoole push', () => {
   })
 
   it('needs exactly one of --fd and --uid, and a message or --param', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
     for (const args of [['hi'], ['--fd', '1', '--uid', '1', 'hi']]) {
       const result = await cli(p, ['push', ...args])
       expect(result.exitCode).toBe(2)

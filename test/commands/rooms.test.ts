@@ -1,64 +1,80 @@
 import { stripVTControlCharacters } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, RoomsListResult } from '../../src/ipc/methods.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
-
-const project = useProjects()
-
-async function member(port: number, id: number, code: string): Promise<TestClient> {
-  return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
-}
-
-async function rooms(p: Awaited<ReturnType<typeof project>>, args: string[] = []): Promise<RoomsListResult> {
-  const { exitCode, json, stderr } = await cliJson<RoomsListResult>(p, ['rooms', ...args])
-  expect(exitCode, stderr).toBe(0)
-  return json
-}
+import { poll } from '../helpers/poll.js'
 
 describe('mswoole rooms', () => {
+  // One daemon for every test: each uses rooms of its own and closes what it opened. The tests
+  // that read the whole list first wait until the daemon holds no room (what others opened is gone).
+  const daemon = useSharedDaemon()
+  const opened: TestClient[] = []
+  afterEach(async () => {
+    const clients = opened.splice(0)
+    for (const c of clients) c.close()
+    await Promise.all(clients.map((c) => c.closed()))
+  })
+
+  async function member(id: number, code: string): Promise<TestClient> {
+    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
+    opened.push(client)
+    return client
+  }
+
+  async function rooms(args: string[] = []): Promise<RoomsListResult> {
+    const { exitCode, json, stderr } = await cliJson<RoomsListResult>(daemon().project, ['rooms', ...args])
+    expect(exitCode, stderr).toBe(0)
+    return json
+  }
+
+  async function noRooms(): Promise<void> {
+    const result = await poll(() => rooms(), (r) => r.total === 0)
+    expect(result).toMatchObject({ total: 0, offset: 0, rooms: [] })
+  }
+
   it('says so when there are no rooms', async () => {
-    const p = await project()
-    await startDaemon(p)
+    const { project: p } = daemon()
+    await noRooms()
     const result = await cli(p, ['rooms'])
     expect(result.exitCode).toBe(0)
     expect(result.stdout.trim()).toBe('no rooms')
-    expect(await rooms(p)).toMatchObject({ total: 0, offset: 0, rooms: [] })
+    expect(await rooms()).toMatchObject({ total: 0, offset: 0, rooms: [] })
   })
 
   it('lists each code room with its member count, and the count drops as members go', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const clients = await Promise.all([member(outside.port, 1, 'roomA'), member(outside.port, 2, 'roomA'), member(outside.port, 3, 'roomB')])
-    expect((await rooms(p)).rooms).toEqual([
-      { name: 'roomA', members: 2 },
-      { name: 'roomB', members: 1 },
+    const { project: p } = daemon()
+    await noRooms()
+    const clients = await Promise.all([member(201, 'rm2-roomA'), member(202, 'rm2-roomA'), member(203, 'rm2-roomB')])
+    expect((await rooms()).rooms).toEqual([
+      { name: 'rm2-roomA', members: 2 },
+      { name: 'rm2-roomB', members: 1 },
     ])
     const table = stripVTControlCharacters((await cli(p, ['rooms'])).stdout)
     expect(table).toMatch(/│ name\s+│ members │/)
-    expect(table).toMatch(/│ roomA\s+│ 2\s+│/)
-    expect(table).toMatch(/│ roomB\s+│ 1\s+│/)
+    expect(table).toMatch(/│ rm2-roomA\s+│ 2\s+│/)
+    expect(table).toMatch(/│ rm2-roomB\s+│ 1\s+│/)
 
     // Kicks close two members from the server's side; once their clients see the close, the rooms have changed.
+    // The uids are this test's own, so finding them in the whole list finds its members.
     const fds = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])).json.connections
-    for (const uid of [1, 3]) expect((await cli(p, ['kick', String(fds.find((c) => c.id === uid)?.fd)])).exitCode).toBe(0)
-    await Promise.all([clients[0]!.closed(), clients[2]!.closed()])
-    expect((await rooms(p)).rooms).toEqual([{ name: 'roomA', members: 1 }])
-    for (const c of clients) c.close()
+    for (const uid of [201, 203]) expect((await cli(p, ['kick', String(fds.find((c) => c.id === uid)?.fd)])).exitCode).toBe(0)
+    await Promise.all([clients[0].closed(), clients[2].closed()])
+    expect((await rooms()).rooms).toEqual([{ name: 'rm2-roomA', members: 1 }])
   })
 
   it('filters by --prefix and pages with --limit and --offset', async () => {
-    const p = await project()
-    const { outside } = await startDaemon(p)
-    const clients = await Promise.all(['live-1', 'live-2', 'live-3', 'quiz-1'].map((code, i) => member(outside.port, i + 1, code)))
-    const live = await rooms(p, ['--prefix', 'live-'])
+    const { project: p } = daemon()
+    const codes = ['rm3-live-1', 'rm3-live-2', 'rm3-live-3', 'rm3-quiz-1']
+    await Promise.all(codes.map((code, i) => member(301 + i, code)))
+    const live = await rooms(['--prefix', 'rm3-live-'])
     expect(live.total).toBe(3)
-    expect(live.rooms.map((r) => r.name)).toEqual(['live-1', 'live-2', 'live-3'])
-    const page = await rooms(p, ['--prefix', 'live-', '--limit', '2', '--offset', '1'])
+    expect(live.rooms.map((r) => r.name)).toEqual(['rm3-live-1', 'rm3-live-2', 'rm3-live-3'])
+    const page = await rooms(['--prefix', 'rm3-live-', '--limit', '2', '--offset', '1'])
     expect(page).toMatchObject({ total: 3, offset: 1, limit: 2 })
-    expect(page.rooms.map((r) => r.name)).toEqual(['live-2', 'live-3'])
-    const human = await cli(p, ['rooms', '--limit', '1'])
+    expect(page.rooms.map((r) => r.name)).toEqual(['rm3-live-2', 'rm3-live-3'])
+    // This test's rooms, all four of them, one to a page.
+    const human = await cli(p, ['rooms', '--prefix', 'rm3-', '--limit', '1'])
     expect(human.stdout).toContain('1 of 4 rooms')
-    for (const c of clients) c.close()
   })
 })

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
-import { useProjects, cli, cliJson, startDaemon } from '../helpers/cli.js'
+import { useProjects, useSharedDaemon, cli, cliJson } from '../helpers/cli.js'
 import { clientUrl, connect } from '../helpers/ws-client.js'
 
 const makeOne = useProjects()
 const project = (app: Record<string, unknown> = {}) => makeOne({ node_id: 'node-a', ...app })
 
-describe('mswoole status', () => {
+describe('mswoole status, with a daemon running', () => {
+  // One daemon of two workers for both tests: the table's test opens no connection, so the
+  // JSON test's count of one is its own.
+  const daemon = useSharedDaemon({ node_id: 'node-a', setting: { worker_num: 2 } })
+
   it('reports a running daemon as JSON', async () => {
-    const p = await project({ setting: { worker_num: 2 } })
-    const started = await startDaemon(p)
+    const { project: p, status: started } = daemon()
     const ws = await connect(await clientUrl(started.outside.port))
     const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])
     expect(exitCode).toBe(0)
@@ -29,8 +32,7 @@ describe('mswoole status', () => {
   })
 
   it('shows a table for people', async () => {
-    const p = await project()
-    const started = await startDaemon(p)
+    const { project: p, status: started } = daemon()
     const result = await cli(p, ['status'])
     expect(result.exitCode).toBe(0)
     for (const label of ['pid', 'uptime', 'version', 'node id', 'outside', 'manager', 'connections', 'workers', 'memory']) {
@@ -39,7 +41,9 @@ describe('mswoole status', () => {
     expect(result.stdout).toContain(String(started.pid))
     expect(result.stdout).toContain('┌')
   })
+})
 
+describe('mswoole status, without a daemon', () => {
   it('exits 3 when the daemon is not running', async () => {
     const p = await project()
     const human = await cli(p, ['status'])
