@@ -4,8 +4,11 @@ import { cli, cliJson } from '../helpers/cli.js'
 import type { Envelope, TestClient } from '../helpers/client.js'
 import {
   cidOf,
+  cliListConnections,
   ClusterHarness,
   closeClient,
+  CLUSTER_START_MS,
+  control,
   EVENT_MS,
   FIXTURE_APP,
   fdOf,
@@ -59,8 +62,8 @@ let nextMarker = 1
  */
 async function expectDelivery(from: RunningNode, event: string, info: string, got: TestClient[], missed: TestClient[]): Promise<void> {
   const marker = `marker ${nextMarker++}`
-  const sent = await cli(from, ['broadcast', '--all', '--event', 'marker', marker])
-  expect(sent.exitCode, sent.stderr).toBe(0)
+  // Through the control socket: the marker is the test's own, not what it is about.
+  await control(from, 'broadcast', { all: true, event: 'marker', info: marker })
   for (const client of got) {
     expect(await firstOf(client, [event, 'marker'])).toMatchObject({ event, info })
     expect(await firstOf(client, [event, 'marker'])).toMatchObject({ event: 'marker', info: marker })
@@ -87,8 +90,11 @@ function useCluster(nodes: number): { harness: ClusterHarness; cluster: () => Ru
   let cluster: RunningCluster | undefined
   beforeAll(async () => {
     if (redis === undefined) throw new Error('redis-server did not start')
-    cluster = await harness.start({ redisUrl: redis.url, nodes, app: APP })
-  })
+    const started = await harness.start({ redisUrl: redis.url, nodes, app: APP })
+    // Every node has had a heartbeat that saw all the others before the first test.
+    await Promise.all(started.nodes.map((node) => poll(() => nodeStatus(node), (s) => s.cluster.nodes.length === nodes)))
+    cluster = started
+  }, CLUSTER_START_MS)
   afterEach(async () => {
     await harness.closeClients()
     // The next test starts from an empty cluster: every node has let go of this test's clients.
@@ -203,7 +209,7 @@ describe('a cluster of two nodes', () => {
       [n2, b2],
     ])
     // The token's id is the connection's uid on every node.
-    expect(await listedCids(n1, ['--uid', String(shared)])).toEqual([await cidOf(n1, a1), await cidOf(n2, b1)].sort())
+    expect(await listedCids(n1, { uid: shared })).toEqual([await cidOf(n1, a1), await cidOf(n2, b1)].sort())
 
     const byUid = await cliJson<DeliveryResult>(n1, ['push', '--uid', String(shared), '--event', 'forUser', 'to both tabs'])
     expect(byUid.exitCode, byUid.stderr).toBe(0)
@@ -271,7 +277,8 @@ describe('a cluster of two nodes', () => {
     ])
 
     for (const node of nodes()) {
-      const listed = await listConnections(node)
+      // What an operator runs on either node; the filters below ask the same daemon through its control socket.
+      const listed = await cliListConnections(node)
       expect(listed.total).toBe(4)
       // By node, then fd.
       expect(listed.connections.map((c) => c.cid)).toEqual(cids)
@@ -284,10 +291,11 @@ describe('a cluster of two nodes', () => {
         if (info.node === node.nodeId) expect(info.messagesIn).toEqual(expect.any(Number))
         else expect([info.lastActiveAt, info.messagesIn, info.messagesOut]).toEqual([null, null, null])
       }
-      expect((await listConnections(node, ['--node', 'node-2'])).connections.map((c) => c.cid)).toEqual(cids.slice(2))
-      expect((await listConnections(node, ['--room', wall])).connections.map((c) => c.cid)).toEqual([cids[0], cids[2], cids[3]])
-      expect((await listConnections(node, ['--uid', String(ids[2])])).connections.map((c) => c.cid)).toEqual([cids[2]])
-      expect((await listConnections(node, ['--type', 'wall'])).connections.map((c) => c.cid)).toEqual([cids[3]])
+      // --node through the CLI too: a flag only a cluster has.
+      expect((await cliListConnections(node, ['--node', 'node-2'])).connections.map((c) => c.cid)).toEqual(cids.slice(2))
+      expect((await listConnections(node, { room: wall })).connections.map((c) => c.cid)).toEqual([cids[0], cids[2], cids[3]])
+      expect((await listConnections(node, { uid: String(ids[2]) })).connections.map((c) => c.cid)).toEqual([cids[2]])
+      expect((await listConnections(node, { type: 'wall' })).connections.map((c) => c.cid)).toEqual([cids[3]])
       expect(await roomCounts(node)).toEqual({ [wall]: 3, [side]: 1 })
     }
 

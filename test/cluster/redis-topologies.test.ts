@@ -44,6 +44,12 @@ afterEach(async () => {
   await Promise.all(projects.splice(0).map(cleanupProject))
 })
 
+/**
+ * A test starts its two nodes itself (they must reach Redis through the topology under test):
+ * on a busy 2-core machine, two daemon starts alone can take most of vitest's default minute.
+ */
+const TWO_NODES_MS = 150_000
+
 /** Two nodes started through the CLI on `target`: a room broadcast, the listing and the status span both. */
 async function twoNodes(target: RedisTarget): Promise<void> {
   const nodes = await makeTopologyProjects(target, 2)
@@ -104,7 +110,7 @@ async function twoNodes(target: RedisTarget): Promise<void> {
 describe('two nodes through Sentinel', () => {
   const topology = useTopology(() => startRedisSentinel())
 
-  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', async () => {
+  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', { timeout: TWO_NODES_MS }, async () => {
     const { sentinels, name } = topology()
     await twoNodes({ options: { sentinels, name } })
   })
@@ -113,7 +119,7 @@ describe('two nodes through Sentinel', () => {
 describe('two nodes on a Redis Cluster', () => {
   const topology = useTopology(() => startRedisCluster(3))
 
-  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', async () => {
+  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', { timeout: TWO_NODES_MS }, async () => {
     await twoNodes({ cluster: (topology()).nodes })
   })
 })

@@ -4,11 +4,12 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import WebSocket from 'ws'
 import type { DirectoryEntry } from '../../src/daemon/cluster/directory-entry.js'
-import type { ConnectionsListResult, RoomsListResult, StatusResult } from '../../src/ipc/methods.js'
-import { cleanupProject, cli, cliJson, startDaemon } from './cli.js'
+import { withDaemon } from '../../src/ipc/client.js'
+import type { ConnectionsListResult, MethodName, ParamsOf, ResultOf, StatusResult } from '../../src/ipc/methods.js'
+import { cleanupProject, cliJson, startDaemon } from './cli.js'
 import { mintToken, TestClient } from './client.js'
 import { poll, within } from './poll.js'
 import { makeProject, type AppJson, type Project } from './project.js'
@@ -71,6 +72,12 @@ export interface ClientFields {
 
 /** How long a single awaited event (a frame, a close, a connect) may take before the test fails. */
 export const EVENT_MS = 15_000
+/**
+ * A hook that starts a cluster: each node is a daemon of ~2.5 CPU-s to start, all
+ * started at once, so on a busy 2-core machine three nodes can take minutes of wall time.
+ * The tests themselves keep the default timeout.
+ */
+export const CLUSTER_START_MS = 180_000
 const CLOSE_MS = 5000
 
 /**
@@ -143,35 +150,55 @@ export async function cidOf(node: ClusterNode, client: TestClient): Promise<stri
   return `${node.nodeId}:${await fdOf(client)}`
 }
 
-async function okJson<T>(project: Project, args: string[]): Promise<T> {
-  const { exitCode, json, stderr } = await cliJson<T>(project, args)
+/**
+ * One call on the node's control socket: the answer `mswoole <command> --json`
+ * prints for it, without starting a CLI process (most of a CPU-second each, and
+ * the polls below make many). The tests run the CLI itself for the commands
+ * they are about (broadcast, push, kick, start, a listing per file).
+ */
+export function control<M extends MethodName>(project: Project, method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  return withDaemon(project.socket, (client) => client.call(method, params, { timeoutMs: EVENT_MS }))
+}
+
+export const nodeStatus = (project: Project): Promise<StatusResult> => control(project, 'status', {})
+
+/** The filters of `conn ls`, as the control API takes them. */
+export interface ConnectionFilters {
+  room?: string
+  type?: string
+  uid?: string | number
+  node?: string
+}
+
+/** `conn ls` as the node answers it, with any filters. */
+export const listConnections = (project: Project, filters: ConnectionFilters = {}): Promise<ConnectionsListResult> =>
+  control(project, 'connections.list', { ...filters, limit: 1000 })
+
+/** `mswoole conn ls --json` itself, with these flags (`--room r`, `--node n`…). */
+export async function cliListConnections(project: Project, flags: string[] = []): Promise<ConnectionsListResult> {
+  const args = ['conn', 'ls', '--limit', '1000', ...flags]
+  const { exitCode, json, stderr } = await cliJson<ConnectionsListResult>(project, args)
   if (exitCode !== 0) throw new Error(`mswoole ${args.join(' ')} failed (${exitCode}): ${stderr}`)
   return json
 }
 
-export const nodeStatus = (project: Project): Promise<StatusResult> => okJson<StatusResult>(project, ['status'])
-
-/** `conn ls` as the node answers it, with any filters (`--room r`, `--node n`…). */
-export const listConnections = (project: Project, filters: string[] = []): Promise<ConnectionsListResult> =>
-  okJson<ConnectionsListResult>(project, ['conn', 'ls', '--limit', '1000', ...filters])
-
 /** `rooms` as the node answers it: room name → members. */
 export async function roomCounts(project: Project): Promise<Record<string, number>> {
-  const { rooms } = await okJson<RoomsListResult>(project, ['rooms', '--limit', '1000'])
+  const { rooms } = await control(project, 'rooms.list', { limit: 1000 })
   return Object.fromEntries(rooms.map((room) => [room.name, room.members]))
 }
 
 /** The connection ids a node lists, sorted. */
-export async function listedCids(project: Project, filters: string[] = []): Promise<string[]> {
+export async function listedCids(project: Project, filters: ConnectionFilters = {}): Promise<string[]> {
   return (await listConnections(project, filters)).connections.map((c) => c.cid).sort()
 }
 
 /** Waits until every node lists exactly these connection ids (their entries reach Redis just after the open). */
 export async function waitForListing(nodes: readonly Project[], cids: readonly string[]): Promise<void> {
   const expected = [...cids].sort()
-  for (const node of nodes) {
-    const seen = await poll(() => listedCids(node), (listed) => sameList(listed, expected))
-    if (!sameList(seen, expected)) throw new Error(`${node.configDir} lists ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`)
+  const seen = await Promise.all(nodes.map((node) => poll(() => listedCids(node), (listed) => sameList(listed, expected))))
+  for (const [i, listed] of seen.entries()) {
+    if (!sameList(listed, expected)) throw new Error(`${nodes[i]?.configDir} lists ${JSON.stringify(listed)}, expected ${JSON.stringify(expected)}`)
   }
 }
 
@@ -179,14 +206,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i])
 }
 
-/** The daemon's log as JSON lines, read through `mswoole logs` so the daemon flushes it first. */
+/** The daemon's log as JSON lines, as `mswoole logs --json` prints them (the daemon flushes its log before it answers). */
 export async function daemonLog(project: Project): Promise<Array<Record<string, unknown>>> {
-  const result = await cli(project, ['logs', '--json', '-n', '10000'])
-  if (result.exitCode !== 0) throw new Error(`mswoole logs failed (${result.exitCode}): ${result.stderr}`)
-  return result.stdout
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  const { lines } = await control(project, 'logs.tail', { lines: 10_000 })
+  return lines.filter((line) => line.trim().length > 0).map((line) => JSON.parse(line) as Record<string, unknown>)
 }
 
 /** The log lines whose message starts with `text`. */
@@ -243,6 +266,11 @@ export interface ClusterSuite {
   harness: ClusterHarness
   /** Starts nodes on the file's Redis with the fixture app and this `setting`, and a view of their keys. */
   start(nodes: number, setting: Record<string, unknown>): Promise<{ cluster: RunningCluster; view: RedisView }>
+  /**
+   * start() in a beforeEach of the enclosing describe: a fresh cluster for each of its tests
+   * (for tests that kill, restart or cut Redis), started outside the test's own time.
+   */
+  fresh(nodes: number, setting: Record<string, unknown>): () => { cluster: RunningCluster; view: RedisView }
   redis(): RedisServer
 }
 
@@ -264,14 +292,26 @@ export function useClusterSuite(): ClusterSuite {
     if (redis === undefined) throw new Error('redis-server did not start')
     return redis
   }
+  const start = async (nodes: number, setting: Record<string, unknown>): Promise<{ cluster: RunningCluster; view: RedisView }> => {
+    const cluster = await harness.start({ redisUrl: server().url, nodes, app: { app: FIXTURE_APP, setting: { ack: false, ...setting } } })
+    const view = await RedisView.open(cluster)
+    views.push(view)
+    return { cluster, view }
+  }
   return {
     harness,
     redis: server,
-    async start(nodes, setting) {
-      const cluster = await harness.start({ redisUrl: server().url, nodes, app: { app: FIXTURE_APP, setting: { ack: false, ...setting } } })
-      const view = await RedisView.open(cluster)
-      views.push(view)
-      return { cluster, view }
+    start,
+    fresh(nodes, setting) {
+      let started: { cluster: RunningCluster; view: RedisView } | undefined
+      beforeEach(async () => {
+        started = undefined
+        started = await start(nodes, setting)
+      }, CLUSTER_START_MS)
+      return () => {
+        if (started === undefined) throw new Error('the cluster did not start')
+        return started
+      }
     },
   }
 }
