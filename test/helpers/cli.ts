@@ -1,10 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { execa, type Options } from 'execa'
 import { afterAll, afterEach, beforeAll } from 'vitest'
+import { readPidFile } from '../../src/daemon/runtime/pid-file.js'
+import { withDaemon } from '../../src/ipc/client.js'
 import type { StatusResult } from '../../src/ipc/methods.js'
+import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { makeProject, processesMentioning, type AppJson, type Project } from './project.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+/** How long a cleanup waits for the stop's answer, and then for the exit. */
+const STOP_ANSWER_MS = 7000
 
 export interface CliResult {
   exitCode: number
@@ -40,9 +46,19 @@ export async function startDaemon(project: Project, options: Options = {}): Prom
   return json
 }
 
-/** Stops whatever a test left running in the project and removes its folder. */
+/**
+ * Stops whatever a test left running in the project and removes its folder.
+ * The stop goes over the control socket, not through a CLI process (most of a
+ * CPU-second each, and every test ends with one); `mswoole stop` has its own suite.
+ */
 export async function cleanupProject(project: Project): Promise<void> {
-  await cli(project, ['stop', '--timeout', '2'])
+  const pid = await readPidFile(project.pidFile).catch(() => undefined)
+  try {
+    await withDaemon(project.socket, (client) => client.call('stop', { timeout: 2 }, { timeoutMs: STOP_ANSWER_MS }))
+    if (pid !== undefined) await waitForExit(pid, STOP_ANSWER_MS)
+  } catch {
+    // Not running, or not answering: what is left is killed below.
+  }
   for (const pid of await processesMentioning(project.root)) {
     try {
       process.kill(pid, 'SIGKILL')
