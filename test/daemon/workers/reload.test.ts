@@ -121,7 +121,8 @@ describe('mswoole reload', () => {
   })
 
   it('changes nothing when the new code throws at import or never gets ready', async () => {
-    const { p, counter } = await editableProject({ worker_start_timeout: 2 })
+    // Short enough that the hung reload below fails soon, long enough for the first start on a machine busy with other suites.
+    const { p, counter } = await editableProject({ worker_start_timeout: 10 })
     const { outside } = await startDaemon(p)
     const c = await connect(outside.port, 1)
     const original = await readFile(counter, 'utf8')
