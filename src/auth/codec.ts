@@ -48,14 +48,20 @@ export async function decodeToken(codec: AuthCodecName, token: string, key: stri
     default:
       throw new MswError('MSW_ERR_INVALID_ARGUMENT', `unknown auth codec: ${String(codec)}`)
   }
+  if (maxAge > 0) checkAge(payload, maxAge, now)
+  return payload
+}
+
+function checkAge(payload: AuthPayload, maxAge: number, now: number): void {
+  // A legacy token may lack ctime (MSwoole-ws never read it): its age is unknown, so it cannot pass a limit.
+  if (payload.ctime === undefined) throw new MswError('MSW_ERR_AUTH_INVALID', 'token has no ctime and auth.max_age is set')
   // Legacy tokens never expire by themselves; ctime + maxAge is their only limit.
-  if (maxAge > 0 && now - payload.ctime > maxAge) {
+  if (now - payload.ctime > maxAge) {
     throw new MswError('MSW_ERR_AUTH_EXPIRED', `token older than ${maxAge}s`, { details: { ctime: payload.ctime, maxAge } })
   }
   // A ctime in the future would never age out (legacy ECB blocks can be spliced to make one,
   // and a backend minting milliseconds makes one by mistake): refused, beyond a clock skew.
-  if (maxAge > 0 && payload.ctime - now > MAX_CLOCK_SKEW_SECONDS) {
+  if (payload.ctime - now > MAX_CLOCK_SKEW_SECONDS) {
     throw new MswError('MSW_ERR_AUTH_INVALID', `token ctime is ${payload.ctime - now}s in the future`, { details: { ctime: payload.ctime } })
   }
-  return payload
 }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { MswError } from '../errors.js'
-import { AuthPayloadSchema, describeIssues, type AuthPayload } from './payload.js'
+import { AuthPayloadSchema, LegacyPayloadSchema, describeIssues, type AuthPayload } from './payload.js'
+import { strictJsonProblem } from './strict-json.js'
 
 /**
  * MSwoole-ws's legacy token: PHP `Encrypt::des(json_encode($user), $key)`.
@@ -68,7 +69,8 @@ export function decodeMswooleToken(token: string, key: string): AuthPayload {
     const decipher = createDecipheriv('des-ede3', k, null)
     const bytes = Buffer.concat([decipher.update(data), decipher.final()])
     // fatal: bad UTF-8 is a bad token (PHP's json_decode refuses it too), not U+FFFD.
-    plain = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    // ignoreBOM keeps a leading BOM in the text, where it is refused like any byte before the '{'.
+    plain = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
   } catch (err) {
     // A wrong key almost always shows up here, as bad padding.
     throw invalid('token does not decrypt (wrong key or corrupted)', err)
@@ -80,7 +82,12 @@ export function decodeMswooleToken(token: string, key: string): AuthPayload {
   } catch (err) {
     throw invalid('token payload is not JSON', err)
   }
-  const parsed = AuthPayloadSchema.safeParse(value)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('token payload is not a JSON object')
+  // No MAC: refuse what json_encode never writes, as spliced ECB blocks often do.
+  const problem = strictJsonProblem(plain)
+  if (problem !== undefined) throw invalid(`token payload is not as json_encode writes it: ${problem}`)
+  const parsed = LegacyPayloadSchema.safeParse(value)
   if (!parsed.success) throw invalid(`token payload is invalid: ${describeIssues(parsed.error)}`)
-  return parsed.data
+  const { ctime, ...rest } = parsed.data
+  return ctime === undefined ? rest : { ...rest, ctime }
 }

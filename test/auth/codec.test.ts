@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { decodeToken, encodeToken, MAX_CLOCK_SKEW_SECONDS, type AuthCodecName } from '../../src/auth/codec.js'
+import { legacyEncrypt } from '../helpers/legacy-cipher.js'
 import { legacyTokens } from '../helpers/legacy-tokens.js'
 
 const fixture = legacyTokens
@@ -31,6 +32,19 @@ describe('auth codec entry point', () => {
     expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME + 61 }))).toBe('MSW_ERR_AUTH_EXPIRED')
     expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 0, now: CTIME + 10 ** 9 }))).toBe('resolved')
     expect(await code(decodeToken('mswoole', vector.token, key))).toBe('resolved')
+  })
+
+  it('refuses a legacy token without ctime while maxAge applies, saying why; lets it in without maxAge', async () => {
+    const noCtime = legacyEncrypt('{"id":1,"type":"wechatUser","code":"room1","nickname":"Tom"}', key)
+    await expect(decodeToken('mswoole', noCtime, key, { maxAge: 60, now: CTIME })).rejects.toMatchObject({
+      code: 'MSW_ERR_AUTH_INVALID',
+      message: 'token has no ctime and auth.max_age is set',
+    })
+    expect(await decodeToken('mswoole', noCtime, key, { now: CTIME })).toEqual({ id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom' })
+    // A ctime written as a string of digits is aged like a number.
+    const textCtime = legacyEncrypt(`{"id":1,"code":"room1","ctime":"${CTIME}"}`, key)
+    expect(await code(decodeToken('mswoole', textCtime, key, { maxAge: 60, now: CTIME + 60 }))).toBe('resolved')
+    expect(await code(decodeToken('mswoole', textCtime, key, { maxAge: 60, now: CTIME + 61 }))).toBe('MSW_ERR_AUTH_EXPIRED')
   })
 
   it('refuses a ctime further in the future than the clock skew while maxAge applies', async () => {

@@ -58,6 +58,15 @@ describe('jwt codec', () => {
     expect(await code(verifyJwtToken(partial, key, { now: NOW }))).toBe('MSW_ERR_AUTH_INVALID')
   })
 
+  it('stays strict where legacy tokens are lenient: every field present, with its own type', async () => {
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(NOW).sign(new TextEncoder().encode(key))
+    const { nickname: _n, ...noNickname } = payload
+    const { type: _t, ...noType } = payload
+    for (const claims of [noNickname, noType, { ...payload, code: 1001 }, { ...payload, nickname: null }, { ...payload, ctime: String(NOW) }])
+      expect(await code(verifyJwtToken(await sign(claims), key, { now: NOW })), JSON.stringify(claims)).toBe('MSW_ERR_AUTH_INVALID')
+  })
+
   it('refuses to sign with an empty key or an incomplete payload', async () => {
     expect(await code(signJwtToken(payload, ''))).toBe('MSW_ERR_INVALID_ARGUMENT')
     expect(await code(signJwtToken({ id: 1 }, key))).toBe('MSW_ERR_INVALID_ARGUMENT')

@@ -151,3 +151,112 @@ describe('mswoole codec: keys', () => {
     expect(() => encodeMswooleToken({ id: 1 }, key)).toThrow(expect.objectContaining({ code: 'MSW_ERR_INVALID_ARGUMENT' }))
   })
 })
+
+describe('mswoole codec: lenient like MSwoole-ws checkAtuh', () => {
+  const decodePlain = (plain: string) => decodeMswooleToken(rawToken(plain), key)
+
+  it('accepts a token without nickname, ctime or type, as empty strings and no ctime', () => {
+    const payload = decodePlain('{"id":1,"code":"room1"}')
+    expect(payload).toEqual({ id: 1, code: 'room1', type: '', nickname: '' })
+    expect('ctime' in payload).toBe(false)
+  })
+
+  it('turns a numeric code and a null nickname or type into strings, as PHP printed them', () => {
+    expect(decodePlain('{"id":5,"type":"wall","code":1001,"nickname":null,"ctime":1764000000}')).toEqual({
+      id: 5, type: 'wall', code: '1001', nickname: '', ctime: 1764000000,
+    })
+    expect(decodePlain('{"id":"5","type":null,"code":0,"nickname":42}')).toEqual({ id: '5', type: '', code: '0', nickname: '42' })
+  })
+
+  it('keeps a numeric id as a number, and reads a ctime written as a string of digits', () => {
+    expect(decodePlain('{"id":7,"type":"wechatUser","code":"r","nickname":"Tom","ctime":"1764000000"}')).toEqual({
+      id: 7, type: 'wechatUser', code: 'r', nickname: 'Tom', ctime: 1764000000,
+    })
+    expect(decodePlain('{"id":7,"code":"r","ctime":null}')).toEqual({ id: 7, code: 'r', type: '', nickname: '' })
+  })
+
+  it('passes unknown fields through untouched', () => {
+    expect(decodePlain('{"id":7,"code":"r","avatar":"a.png","tags":[1,"x"],"vip":{"level":2}}')).toMatchObject({
+      avatar: 'a.png', tags: [1, 'x'], vip: { level: 2 },
+    })
+  })
+
+  it('still refuses what the App API cannot carry: no id or code, or fields of the wrong kind', () => {
+    const reasons: string[] = []
+    for (const plain of [
+      '{"type":"wall","code":"r"}',
+      '{"id":7,"type":"wall"}',
+      '{"id":{"a":1},"code":"r"}',
+      '{"id":7,"code":true}',
+      '{"id":7,"code":"r","nickname":["x"]}',
+      '{"id":7,"code":"r","ctime":"yesterday"}',
+      '{"id":7,"code":"r","ctime":1e999}',
+    ]) {
+      try {
+        decodePlain(plain)
+        expect.fail(`should refuse ${plain}`)
+      } catch (err) {
+        expect((err as MswError).code, plain).toBe('MSW_ERR_AUTH_INVALID')
+        reasons.push((err as MswError).message)
+      }
+    }
+    expect(reasons).toEqual([
+      'token payload is invalid: id: expected a string or a number',
+      'token payload is invalid: code: expected a string or a number',
+      'token payload is invalid: id: expected a string or a number',
+      'token payload is invalid: code: expected a string or a number',
+      'token payload is invalid: nickname: expected a string or a number',
+      'token payload is invalid: ctime: expected Unix seconds, as a number or a string of digits',
+      'token payload is invalid: ctime: expected Unix seconds, as a number or a string of digits',
+    ])
+  })
+})
+
+describe('mswoole codec: only what json_encode writes', () => {
+  const reasonFor = (plain: string | Buffer): string => {
+    try {
+      decodeMswooleToken(rawToken(plain), key)
+    } catch (err) {
+      expect((err as MswError).code).toBe('MSW_ERR_AUTH_INVALID')
+      return (err as MswError).message
+    }
+    return expect.fail('should refuse')
+  }
+  const good = '{"id":1,"type":"wechatUser","code":"room1","nickname":"Tom","ctime":1764000000}'
+
+  it('refuses duplicate keys at any depth, compared unescaped', () => {
+    expect(reasonFor('{"id":1,"type":"wechatUser","code":"r","nickname":"","type":"wall","ctime":1}')).toBe(
+      'token payload is not as json_encode writes it: duplicate key "type"',
+    )
+    expect(reasonFor('{"id":1,"type":"wechatUser","code":"r","typ\\u0065":"wall"}')).toMatch(/duplicate key "type"$/)
+    expect(reasonFor('{"id":1,"code":"r","extra":{"a":1,"b":[{"c":1,"c":2}]}}')).toMatch(/duplicate key "c"$/)
+  })
+
+  it('refuses any byte after the closing brace, whitespace included', () => {
+    for (const tail of [' ', '\n', '\t', '\r\n', '    ']) expect(reasonFor(good + tail)).toMatch(/bytes after the JSON object$/)
+    // Non-whitespace (NUL, padding-like bytes) is not JSON at all.
+    for (const tail of ['\0', '\x01', '\x08\x08', '}']) expect(reasonFor(good + tail)).toBe('token payload is not JSON')
+  })
+
+  it('refuses any byte before the opening brace', () => {
+    for (const head of [' ', '\n', '\t', '\r']) expect(reasonFor(head + good)).toMatch(/bytes before the JSON object$/)
+    for (const head of ['\0', '\x01', '\ufeff']) expect(reasonFor(head + good)).toBe('token payload is not JSON')
+  })
+
+  it('refuses whitespace between tokens (json_encode writes none; spliced blocks pad with it)', () => {
+    expect(reasonFor('{"id":1,"type":"wechatUser","code":"r","nickname":"",      "level":9,"ctime":1}')).toBe(
+      'token payload is not as json_encode writes it: whitespace between JSON tokens',
+    )
+    expect(reasonFor('{"id": 1,"code":"r"}')).toMatch(/whitespace between JSON tokens$/)
+    // Spaces inside a string are content.
+    expect(decodeMswooleToken(rawToken('{"id":1,"code":"r","nickname":"  Tom  "}'), key)).toMatchObject({ nickname: '  Tom  ' })
+  })
+
+  it('refuses JSON that is not an object', () => {
+    for (const plain of ['[1,2]', '"x"', '1', 'null', 'true']) expect(reasonFor(plain)).toBe('token payload is not a JSON object')
+  })
+
+  it('accepts the same payload written as json_encode writes it', () => {
+    expect(decodeMswooleToken(rawToken(good), key)).toEqual(JSON.parse(good))
+  })
+})
