@@ -52,7 +52,8 @@
       retryMs = RETRY_FIRST_MS
       setStatus('connecting', 'Joining…')
       keepalive = setInterval(function () { send('2') }, KEEPALIVE_MS)
-      send({ method: 'live.wall.join' })
+      // extras: the user count and the other screens' moderation, which the seed's frames lack.
+      send({ method: 'live.wall.join', extras: true })
     }
     ws.onmessage = function (evt) {
       var envelope
@@ -79,8 +80,8 @@
   function handle(envelope) {
     var param = envelope.param
     if (envelope.status !== 200) {
-      if (envelope.event === 'messageNotFound') {
-        // Another screen approved, rejected or recalled it first: reload both lists.
+      if (envelope.event === 'wallRecallFail') {
+        // Another screen recalled it first: reload both lists.
         requestHistory()
       }
       setStatus('error', 'Error ' + envelope.status + ': ' + String(envelope.info), String(envelope.event))
@@ -92,27 +93,33 @@
       case 'wallJoinSuccess':
         joined = true
         setStatus('connected', 'Connected')
-        room.textContent = param && param.code ? 'Room ' + param.code : ''
         requestHistory()
         break
       case 'wallSayHistory':
+        // The seed's page of rows: {list: [newest first], count}; every row is something a wall said.
         clear(messages)
-        if (Array.isArray(param)) param.slice().reverse().forEach(showMessage)
+        if (param && Array.isArray(param.list)) {
+          param.list.slice().reverse().forEach(function (row) { showMessage(row, true) })
+        }
         updateEmpty()
         break
       case 'userSayHistory':
+        // Pending messages keyed by id, oldest first; no param when there are none.
         clear(pending)
-        if (Array.isArray(param)) param.forEach(addPending)
+        if (param && typeof param === 'object') {
+          Object.keys(param).forEach(function (id) { addPending(param[id]) })
+        }
         updateCount()
         break
       case 'wallSaySuccess':
       case 'wallSayBroadcast':
-        showMessage(param)
+        showMessage(param, true)
         updateEmpty()
         break
       case 'userSayBroadcast':
-        if (param && param.pendingId !== undefined) removePending(param.pendingId)
-        showMessage(param)
+        // An approved message keeps the id it had while pending.
+        if (param) removePending(param.id)
+        showMessage(param, false)
         updateEmpty()
         break
       case 'userSayNeedCheck':
@@ -138,6 +145,7 @@
         break
       case 'userCount':
         users.textContent = param && typeof param.count === 'number' ? param.count + ' online' : ''
+        if (param && param.code) room.textContent = 'Room ' + param.code
         break
     }
   }
@@ -178,19 +186,20 @@
     while (list.firstChild) list.firstChild.remove()
   }
 
-  function timeOf(ms) {
-    if (typeof ms !== 'number') return ''
+  // A stored row carries create_time (Unix seconds); a live message is shown with the time it arrived.
+  function timeOf(m) {
+    var ms = typeof m.create_time === 'number' ? m.create_time * 1000 : Date.now()
     return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
   }
 
-  function showMessage(m) {
+  function showMessage(m, announcement) {
     if (!m || typeof m !== 'object' || m.id === undefined || findById(messages, m.id)) return
-    var item = el('li', m.kind === 'wall' ? 'message announcement' : 'message')
+    var item = el('li', announcement ? 'message announcement' : 'message')
     item.dataset.id = String(m.id)
     var head = el('div', 'head')
-    if (m.kind === 'wall') head.appendChild(el('span', 'badge', 'Announcement'))
+    if (announcement) head.appendChild(el('span', 'badge', 'Announcement'))
     head.appendChild(escapedText(el('span', 'who'), m.nickname))
-    head.appendChild(el('time', 'when', timeOf(m.createdAt)))
+    head.appendChild(el('time', 'when', timeOf(m)))
     var recall = el('button', 'recall', 'Recall')
     recall.type = 'button'
     recall.addEventListener('click', function () {
@@ -209,7 +218,7 @@
     item.dataset.id = String(m.id)
     var head = el('div', 'head')
     head.appendChild(escapedText(el('span', 'who'), m.nickname))
-    head.appendChild(el('time', 'when', timeOf(m.createdAt)))
+    head.appendChild(el('time', 'when', timeOf(m)))
     item.appendChild(head)
     item.appendChild(escapedText(el('p', 'say'), m.say))
     var actions = el('div', 'actions')

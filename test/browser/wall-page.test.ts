@@ -32,12 +32,11 @@ beforeEach(() => {
 })
 const XSS = '<img src=x onerror="window.__xss=1">'
 
-interface StoredMessage {
-  id: number
-  kind: 'wall' | 'user'
+/** A shown message: an approved one keeps its pending id; a wall's carries its row id (as a string). */
+interface ShownMessage {
+  id: string
   nickname: string
   say: string
-  pendingId?: string
 }
 
 /** A big-screen page on /wall with the token in its address; page errors and console errors are collected. */
@@ -87,6 +86,8 @@ describe('the /wall page in Chromium', () => {
     const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Main screen' })
     const { page, errors } = await openWall(outside.port, wallToken)
     await page.locator('#status[data-state="connected"]').waitFor()
+    // The event's code comes with the user count (the seed's wallJoinSuccess has no param).
+    await expect.poll(() => page.locator('#room').textContent()).toBe(`Room ${CODE}`)
     const live = page.locator('#messages')
     // The list while empty: what an image of it without any text weighs.
     const blank = await live.screenshot()
@@ -94,6 +95,7 @@ describe('the /wall page in Chromium', () => {
     const alice = await phone(outside.port, 1, 'Alice')
     const bob = await phone(outside.port, 2, 'Bob')
     const mallory = await phone(outside.port, 3, '<b>Mallory</b>')
+    await expect.poll(() => page.locator('#users').textContent()).toBe('3 online')
     const aliceId = await say(alice, 'Hello from Alice')
     const bobId = await say(bob, 'Spam from Bob')
     const malloryId = await say(mallory, XSS)
@@ -125,22 +127,21 @@ describe('the /wall page in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     expect(await live.textContent()).not.toContain('Spam from Bob')
 
-    // Every phone gets both approved messages, as stored, and never the rejected one.
+    // Every phone gets both approved messages, under the ids they had while pending, and never the rejected one.
     for (const client of [alice, bob, mallory]) {
       const approved = new Set([aliceId, malloryId])
       const got = await collect(client, 'userSayBroadcast', (e) => {
-        approved.delete(String((e.param as StoredMessage).pendingId))
+        approved.delete(String((e.param as ShownMessage).id))
         return approved.size === 0
       })
-      const messages = got.map((e) => e.param as StoredMessage)
-      expect(messages.map((m) => m.pendingId).sort()).toEqual([aliceId, malloryId].sort())
-      expect(messages.find((m) => m.pendingId === aliceId)).toMatchObject({ kind: 'user', nickname: 'Alice', say: 'Hello from Alice' })
+      const messages = got.map((e) => e.param as ShownMessage)
+      expect(messages.map((m) => m.id).sort()).toEqual([aliceId, malloryId].sort())
+      expect(messages.find((m) => m.id === aliceId)).toEqual({ id: aliceId, nickname: 'Alice', say: 'Hello from Alice' })
       expect(JSON.stringify(messages)).not.toContain('Spam from Bob')
     }
+    // As in the seed, approved messages are shown, not stored: the history is what walls said.
     const history = await alice.ask({ method: 'live.user.history' }, 'wallSayHistory')
-    const stored = history.param as StoredMessage[]
-    expect(stored.map((m) => m.say)).toContain('Hello from Alice')
-    expect(stored.map((m) => m.say)).not.toContain('Spam from Bob')
+    expect(history.param).toEqual({ list: [], count: 0 })
 
     // The screenshot of the live list: a real PNG of the element, whose box holds the approved text.
     await expect.poll(() => aliceItem.isVisible()).toBe(true)
@@ -174,8 +175,8 @@ describe('the /wall page in Chromium', () => {
 
     await page.locator('#announce-text').fill('Doors close at <9>')
     await page.getByRole('button', { name: 'Post' }).click()
-    const announced = (await carol.next('wallSayBroadcast')).param as StoredMessage
-    expect(announced).toMatchObject({ kind: 'wall', nickname: 'Host', say: 'Doors close at &lt;9&gt;' })
+    const announced = (await carol.next('wallSayBroadcast')).param as ShownMessage
+    expect(announced).toMatchObject({ nickname: 'Host', say: 'Doors close at &lt;9&gt;' })
     const item = page.locator(`#messages li[data-id="${announced.id}"]`)
     await item.waitFor()
     expect(await item.locator('.say').textContent()).toBe('Doors close at <9>')
@@ -206,7 +207,8 @@ describe('the /wall page in Chromium', () => {
     const { page, errors } = await openWall(outside.port, await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Main' }))
     await page.locator('#status[data-state="connected"]').waitFor()
     const other = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 'screen-2', type: 'wall', code: CODE, nickname: 'Side' })}`)
-    await other.ask({ method: 'live.wall.join' }, 'wallJoinSuccess')
+    // With extras, as the page joins: the other screen hears of the clean it asks for.
+    await other.ask({ method: 'live.wall.join', extras: true }, 'wallJoinSuccess')
     const dave = await phone(outside.port, 8, 'Dave')
     const rejected = await say(dave, 'rejected elsewhere')
     const waiting = [await say(dave, 'cleaned one'), await say(dave, 'cleaned two')]

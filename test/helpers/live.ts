@@ -77,6 +77,10 @@ export function useLiveEvent(servers: LiveServers, mode: LiveMode, app: AppJson 
   return () => started(event, 'the daemon')
 }
 
+/** The seed's join replies: no param. */
+export const USER_JOINED = { status: 200, event: 'userJoinSuccess', info: '加入房间成功' }
+export const WALL_JOINED = { status: 200, event: 'wallJoinSuccess', info: '加入房间成功' }
+
 /** What nextOrMarker answers when the marker it waits for arrives. */
 export const MARKED = Symbol('marked')
 const MARKER_PREFIX = 'live-test-marker '
@@ -173,15 +177,19 @@ export class LiveEvent {
   /** A phone that has joined event `code` (the walls' userCount is left to the test to read). */
   async user(code: string, fields: Partial<ClientFields> = {}, node = 0): Promise<LiveClient> {
     const client = await this.connect({ type: 'wechatUser', code, ...fields }, node)
-    expect((await client.call('live.user.join', {}, 'userJoinSuccess')).param).toEqual({ code })
+    expect(await client.call('live.user.join', {}, 'userJoinSuccess')).toEqual(USER_JOINED)
     return client
   }
 
-  /** A big screen that has joined event `code` and read the user count it is given. */
-  async wall(code: string, fields: Partial<ClientFields> = {}, node = 0): Promise<LiveClient> {
+  /**
+   * A big screen that has joined event `code`. With extras (the default) it also
+   * gets the port's own updates, and the user count it is given on joining is read;
+   * without, it sees exactly the seed's frames.
+   */
+  async wall(code: string, fields: Partial<ClientFields> = {}, node = 0, extras = true): Promise<LiveClient> {
     const client = await this.connect({ type: 'wall', code, ...fields }, node)
-    expect((await client.call('live.wall.join', {}, 'wallJoinSuccess')).param).toEqual({ code })
-    await client.receive('userCount')
+    expect(await client.call('live.wall.join', extras ? { extras: true } : {}, 'wallJoinSuccess')).toEqual(WALL_JOINED)
+    if (extras) expect((await client.receive('userCount')).param).toMatchObject({ code })
     return client
   }
 
@@ -225,6 +233,27 @@ export class LiveEvent {
   /** A row of live_wall_message as the database holds it. */
   async row(id: number): Promise<Selectable<WallMessageTable> | undefined> {
     return this.#database().selectFrom('live_wall_message').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  /** Renames a table of the event's database, on a connection of its own (to make the daemon's writes fail, and to undo that). */
+  async renameTable(from: string, to: string): Promise<void> {
+    const statement = `ALTER TABLE ${from} RENAME TO ${to}`
+    if ('sqlite' in this.database) {
+      const db = new Database(this.database.sqlite, { fileMustExist: true })
+      try {
+        db.exec(statement)
+      } finally {
+        db.close()
+      }
+      return
+    }
+    const client = new pg.Client({ connectionString: this.database.postgres })
+    await client.connect()
+    try {
+      await client.query(statement)
+    } finally {
+      await client.end()
+    }
   }
 
   #database(): Kysely<LiveDB> {

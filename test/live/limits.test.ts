@@ -27,9 +27,10 @@ describe.each(LIVE_MODES)('Live limits, $name', (mode) => {
     const user = await event.user(code)
     await wall.receive('userCount')
 
-    for (const say of ['', '   \n\t ', 42, null, ['x'], { say: 'x' }]) await user.call('live.user.say', { say }, 'messageEmpty', 400)
+    const empty = { status: 400, event: 'messageEmpty', info: '内容不能为空' }
+    for (const say of ['', '   \n\t ', 42, null, ['x'], { say: 'x' }]) expect(await user.call('live.user.say', { say }, 'messageEmpty', 400)).toEqual(empty)
     await user.call('live.user.say', {}, 'messageEmpty', 400)
-    await user.call('live.user.say', { say: 'x'.repeat(501) }, 'messageTooLong', 400)
+    expect(await user.call('live.user.say', { say: 'x'.repeat(501) }, 'messageTooLong', 400)).toEqual({ status: 400, event: 'messageTooLong', info: '内容不能超过500个字' })
     await wall.call('live.wall.say', { say: ' ' }, 'messageEmpty', 400)
     await wall.call('live.wall.say', { say: 'y'.repeat(501) }, 'messageTooLong', 400)
     await event.expectNothingMore(code, [wall, user])
@@ -44,6 +45,7 @@ describe.each(LIVE_MODES)('Live limits, $name', (mode) => {
     await user.call('live.user.say', { say: '<'.repeat(501) }, 'messageTooLong', 400)
     // Surrounding blanks are not part of the message.
     expect((await wall.call('live.wall.say', { say: '  hi  ' }, 'wallSaySuccess')).param).toMatchObject({ say: 'hi' })
+    await wall.receive('wallSayBroadcast')
     await user.receive('wallSayBroadcast')
     await event.expectNothingMore(code, [wall, user])
   })
@@ -60,12 +62,12 @@ describe.each(LIVE_MODES)('Live limits, $name', (mode) => {
     // Sent at once: the limit is 5 in any 10 s, so the 6th is refused however the burst falls on the clock.
     for (let i = 1; i <= 6; i++) fast.send('live.user.say', { say: `burst ${i}` })
     for (let i = 1; i <= 5; i++) await fast.receive('userSaySuccess')
-    expect(await fast.receive('tooManyMessages', 429)).toMatchObject({ status: 429, event: 'tooManyMessages' })
+    expect(await fast.receive('tooManyMessages', 429)).toEqual({ status: 429, event: 'tooManyMessages', info: '发言太频繁，请稍后再试' })
     for (let i = 1; i <= 5; i++) expect((await wall.receive('userSayNeedCheck')).param).toMatchObject({ say: `burst ${i}` })
     await fast.call('live.user.say', { say: 'still too fast' }, 'tooManyMessages', 429)
     await event.expectNothingMore(code, [wall, fast, other])
-    const pending = (await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as Array<{ say: string }>
-    expect(pending.map((m) => m.say)).toEqual(['burst 1', 'burst 2', 'burst 3', 'burst 4', 'burst 5'])
+    const pending = (await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as Record<string, { say: string }>
+    expect(Object.values(pending).map((m) => m.say)).toEqual(['burst 1', 'burst 2', 'burst 3', 'burst 4', 'burst 5'])
 
     // Per user: another user of the room is not held back.
     await other.call('live.user.say', { say: 'my turn' }, 'userSaySuccess')
@@ -89,26 +91,28 @@ describe.each(LIVE_MODES)('Live limits, $name', (mode) => {
     const users: LiveClient[] = []
     for (let i = 1; i <= 3; i++) {
       users.push(await event.user(code))
-      expect((await wall.receive('userCount')).param).toEqual({ count: i })
+      expect((await wall.receive('userCount')).param).toEqual({ code, count: i })
     }
     const [ann, bob, cat] = users as [LiveClient, LiveClient, LiveClient]
     // A second wall is told the count when it joins.
     const late = await event.connect({ type: 'wall', code })
-    await late.call('live.wall.join', {}, 'wallJoinSuccess')
-    expect((await late.receive('userCount')).param).toEqual({ count: 3 })
+    await late.call('live.wall.join', { extras: true }, 'wallJoinSuccess')
+    expect((await late.receive('userCount')).param).toEqual({ code, count: 3 })
+    // A wall without extras (the seed's frames only) is never told.
+    const plain = await event.wall(code, {}, 0, false)
 
     await ann.close()
-    for (const w of [wall, late]) expect((await w.receive('userCount')).param).toEqual({ count: 2 })
+    for (const w of [wall, late]) expect((await w.receive('userCount')).param).toEqual({ code, count: 2 })
     await bob.call('live.user.out', {}, 'userOutSuccess')
-    for (const w of [wall, late]) expect((await w.receive('userCount')).param).toEqual({ count: 1 })
+    for (const w of [wall, late]) expect((await w.receive('userCount')).param).toEqual({ code, count: 1 })
     // Out already: its close tells nobody, and it may not say anything.
     await bob.call('live.user.say', { say: 'gone' }, 'notJoined', 403)
     await bob.close()
     // A wall that closes is not counted and tells nobody.
     await late.close()
     await cat.close()
-    expect((await wall.receive('userCount')).param).toEqual({ count: 0 })
-    await event.expectNothingMore(code, [wall])
+    expect((await wall.receive('userCount')).param).toEqual({ code, count: 0 })
+    await event.expectNothingMore(code, [wall, plain])
   })
 })
 
@@ -138,9 +142,9 @@ describe.each(LIVE_MODES)('Live with setting.escape_html off and LIVE_MAX_PENDIN
       await wall.receive('userSayNeedCheck')
     }
     // A user who never said anything is refused too: the bound is the event's, not the user's.
-    await fourth.call('live.user.say', { say: 'one too many' }, 'tooManyPending', 429)
+    expect(await fourth.call('live.user.say', { say: 'one too many' }, 'tooManyPending', 429)).toEqual({ status: 429, event: 'tooManyPending', info: '待审核消息过多，请稍后再试' })
     await event.expectNothingMore(code, [wall, ...users])
-    expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toHaveLength(3)
+    expect(Object.keys((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as object)).toHaveLength(3)
 
     await wall.call('live.wall.check', { id: ids[0], status: 0 }, 'wallCheckSuccess')
     await fourth.call('live.user.say', { say: 'room again' }, 'userSaySuccess')
@@ -158,18 +162,16 @@ async function expectEscapedOnce(event: LiveEvent): Promise<void> {
 
   const id = (await user.call('live.user.say', { say: SAY }, 'userSaySuccess')).param
   expect((await wall.receive('userSayNeedCheck')).param).toMatchObject({ id, nickname: NICKNAME_SHOWN, say: SAY_SHOWN })
-  expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toMatchObject([{ nickname: NICKNAME_SHOWN, say: SAY_SHOWN }])
+  expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual({ [String(id)]: { id, nickname: NICKNAME_SHOWN, say: SAY_SHOWN } })
   wall.send('live.wall.check', { id, status: true })
   for (const client of [user, wall]) expect((await client.receive('userSayBroadcast')).param).toMatchObject({ nickname: NICKNAME_SHOWN, say: SAY_SHOWN })
   await wall.receive('wallCheckSuccess')
 
   expect((await wall.call('live.wall.say', { say: QUOTES }, 'wallSaySuccess')).param).toMatchObject({ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN })
-  expect((await user.receive('wallSayBroadcast')).param).toMatchObject({ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN })
+  for (const client of [wall, user]) expect((await client.receive('wallSayBroadcast')).param).toMatchObject({ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN })
 
+  // The history holds what walls said (approved user messages are shown, not stored).
   const history = (await user.call('live.user.history', {}, 'wallSayHistory')).param
-  expect(history).toMatchObject([
-    { kind: 'wall', nickname: QUOTES_SHOWN, say: QUOTES_SHOWN },
-    { kind: 'user', nickname: NICKNAME_SHOWN, say: SAY_SHOWN },
-  ])
+  expect(history).toMatchObject({ list: [{ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN }], count: 1 })
   await event.expectNothingMore(code, [wall, user])
 }

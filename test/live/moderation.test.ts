@@ -3,69 +3,149 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cleanupProject, startDaemon } from '../helpers/cli.js'
 import type { Envelope } from '../helpers/client.js'
-import { LIVE_MODES, newCode, newUserId, useLiveEvent, useLiveServers, type LiveClient, type LiveEvent, type LiveNode } from '../helpers/live.js'
+import { LIVE_MODES, newCode, newUserId, USER_JOINED, useLiveEvent, useLiveServers, type LiveClient, type LiveEvent, type LiveNode } from '../helpers/live.js'
 import { makeProject } from '../helpers/project.js'
 
 /**
- * The Live module's flow: phones say, walls moderate, approved messages reach
- * every phone and screen of the event and its history, recalled ones leave
- * it; and nothing of one event ever reaches another.
+ * The Live module's flow, in the frames of the seed's App/Live: phones say,
+ * walls moderate, approved messages reach every phone and screen of the
+ * event, what walls say is stored and makes the history, recalled messages
+ * leave it; and nothing of one event ever reaches another.
  */
 
 const servers = useLiveServers()
 
-/** What a pending message looks like to the walls. */
-const pendingShape = (userId: number, nickname: string, say: string) => ({ id: expect.any(String), userId: String(userId), nickname, say, createdAt: expect.any(Number) })
+/** A pending id: 32 hex digits, like the seed's md5. */
+const PENDING_ID = /^[0-9a-f]{32}$/
+/** A wall message's id as wallSaySuccess gives it: digits in a string, as the seed's lastInsertId. */
+const ROW_ID = /^\d+$/
 
 /** A user says something; the user's reply and every wall's userSayNeedCheck are read. Returns the pending id. */
 async function userSays(user: LiveClient, walls: LiveClient[], say: string): Promise<string> {
   const reply = await user.call('live.user.say', { say }, 'userSaySuccess')
   const id = reply.param as string
-  for (const wall of walls) expect((await wall.receive('userSayNeedCheck')).param).toMatchObject({ id, say })
+  expect(id).toMatch(PENDING_ID)
+  for (const wall of walls) expect((await wall.receive('userSayNeedCheck')).param).toEqual({ id, nickname: expect.any(String), say })
   return id
 }
 
-/** Every event of a room: users then walls, all told of each new user. */
+/** Every client of a room: walls (with extras) then users, the walls told of each new user. */
 async function room(event: LiveEvent, code: string, users: number, walls: number): Promise<{ users: LiveClient[]; walls: LiveClient[] }> {
   const wallClients: LiveClient[] = []
   for (let i = 0; i < walls; i++) wallClients.push(await event.wall(code))
   const userClients: LiveClient[] = []
   for (let i = 0; i < users; i++) {
     userClients.push(await event.user(code))
-    for (const wall of wallClients) expect((await wall.receive('userCount')).param).toEqual({ count: i + 1 })
+    for (const wall of wallClients) expect((await wall.receive('userCount')).param).toEqual({ code, count: i + 1 })
   }
   return { users: userClients, walls: wallClients }
+}
+
+interface WallSaid {
+  code: string
+  nickname: string
+  say: string
+  user_id: number | string
+  id: string
 }
 
 describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
   const live = useLiveEvent(servers, mode)
 
-  it('joins users and a wall to one event; a user message goes to the walls for approval, not to the users', async () => {
+  it("sends the seed's frames to a wall that asks for no extras: its statuses, texts, fields and shapes, and nothing else", async () => {
     const event = live()
     const code = newCode()
-    const wall = await event.connect({ type: 'wall', code, nickname: 'Big Screen' })
-    expect(await wall.call('live.wall.join', {}, 'wallJoinSuccess')).toMatchObject({ status: 200, param: { code } })
-    expect((await wall.receive('userCount')).param).toEqual({ count: 0 })
-
+    const started = Math.floor(Date.now() / 1000)
+    const wall = await event.wall(code, { id: 900, nickname: 'Big Screen' }, 0, false)
     const annId = newUserId()
     const ann = await event.connect({ type: 'wechatUser', code, id: annId, nickname: 'Ann' })
-    expect(await ann.call('live.user.join', {}, 'userJoinSuccess')).toMatchObject({ status: 200, param: { code } })
-    expect((await wall.receive('userCount')).param).toEqual({ count: 1 })
+    expect(await ann.call('live.user.join', {}, 'userJoinSuccess')).toEqual(USER_JOINED)
     const bob = await event.user(code)
-    expect((await wall.receive('userCount')).param).toEqual({ count: 2 })
 
     const reply = await ann.call('live.user.say', { say: 'hello' }, 'userSaySuccess')
-    expect(reply.param).toEqual(expect.any(String))
-    const needCheck = await wall.receive('userSayNeedCheck')
-    expect(needCheck.param).toEqual({ ...pendingShape(annId, 'Ann', 'hello'), id: reply.param })
+    const id = reply.param as string
+    expect(reply).toEqual({ status: 200, event: 'userSaySuccess', info: '发布聊天内容成功，等待审核', param: id })
+    expect(id).toMatch(PENDING_ID)
+    const pending = { id, nickname: 'Ann', say: 'hello' }
+    expect(await wall.receive('userSayNeedCheck')).toEqual({ status: 200, event: 'userSayNeedCheck', info: '收到用户广播内容', param: pending })
+    // The phones never see a message waiting for approval (the seed's one room sent it to them), the wall no userCount.
     await event.expectNothingMore(code, [ann, bob, wall])
 
-    expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual([needCheck.param])
-    // Not approved yet: no history.
-    expect((await bob.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([])
+    // Pending messages keyed by id, as the seed's hGetAll.
+    expect(await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).toEqual({ status: 200, event: 'userSayHistory', info: '获取消息历史成功', param: { [id]: pending } })
+    // The model's page: rows and the count.
+    expect(await bob.call('live.user.history', {}, 'wallSayHistory')).toEqual({ status: 200, event: 'wallSayHistory', info: '获取历史成功', param: { list: [], count: 0 } })
+
+    wall.send('live.wall.check', { id, status: 1 })
+    const approved = { status: 200, event: 'userSayBroadcast', info: '用户消息审核通过', param: pending }
+    for (const client of [ann, bob, wall]) expect(await client.receive('userSayBroadcast')).toEqual(approved)
+    expect(await wall.receive('wallCheckSuccess')).toEqual({ status: 200, event: 'wallCheckSuccess', info: '审核消息成功', param: id })
+    // Nothing pending: the seed left an empty param out of the frame.
+    const none = await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')
+    expect(none).toEqual({ status: 200, event: 'userSayHistory', info: '获取消息历史成功' })
+    expect('param' in none).toBe(false)
+
+    const said = await wall.call('live.wall.say', { say: 'from the stage' }, 'wallSaySuccess')
+    const message = said.param as WallSaid
+    expect(said).toEqual({ status: 200, event: 'wallSaySuccess', info: '广播成功', param: { code, nickname: 'Big Screen', say: 'from the stage', user_id: 900, id: expect.stringMatching(ROW_ID) } })
+    expect(Object.keys(message)).toEqual(['code', 'nickname', 'say', 'user_id', 'id'])
+    // To the users, and to the walls, the sender too, as the seed's one room did.
+    for (const client of [wall, ann, bob]) expect(await client.receive('wallSayBroadcast')).toEqual({ status: 200, event: 'wallSayBroadcast', info: '收到大屏幕广播内容', param: message })
+    const history = await bob.call('live.user.history', { count: 5 }, 'wallSayHistory')
+    const row = { id: Number(message.id), code, nickname: 'Big Screen', say: 'from the stage', user_id: 900, status: 1, create_time: expect.any(Number), update_time: expect.any(Number) }
+    expect(history.param).toEqual({ list: [row], count: 1 })
+    const [stored] = (history.param as { list: Array<{ create_time: number; update_time: number }> }).list
+    expect(stored?.create_time).toBeGreaterThanOrEqual(started)
+    expect(stored?.create_time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000))
+    expect(stored?.update_time).toBe(stored?.create_time)
+    expect((await wall.call('live.wall.history', { type: 'wall' }, 'wallSayHistory')).param).toEqual({ list: [row], count: 1 })
+
+    wall.send('live.wall.recall', { id: message.id })
+    for (const client of [ann, bob, wall]) expect(await client.receive('wallSayRecall')).toEqual({ status: 200, event: 'wallSayRecall', info: '撤回一条大屏幕消息', param: message.id })
+    expect(await wall.receive('wallRecallSuccess')).toEqual({ status: 200, event: 'wallRecallSuccess', info: '撤回广播成功', param: message.id })
+    expect(await wall.call('live.wall.recall', { id: message.id }, 'wallRecallFail', 403)).toEqual({ status: 403, event: 'wallRecallFail', info: '撤回广播失败' })
+    expect(await wall.call('live.wall.history', { type: 'other' }, 'typeError', 401)).toEqual({ status: 401, event: 'typeError', info: '类型错误' })
+    // The seed's wall history had no default type.
+    await wall.call('live.wall.history', {}, 'typeError', 401)
+    // The seed's clean answered nothing.
+    wall.send('live.wall.clean')
+    expect(await bob.call('live.user.out', {}, 'userOutSuccess')).toEqual({ status: 200, event: 'userOutSuccess', info: '退出房间成功' })
+    expect(await wall.call('live.wall.out', {}, 'wallOutSuccess')).toEqual({ status: 200, event: 'wallOutSuccess', info: '退出房间成功' })
+    await event.expectNothingMore(code, [ann, bob, wall])
   })
 
-  it('approves a message: every user and wall gets userSayBroadcast once, and it is stored in the history', async () => {
+  it("approves on a status PHP's empty() calls non-empty and rejects on an empty one", async () => {
+    const event = live()
+    const code = newCode()
+    const wall = await event.wall(code)
+    // A phone per message: one user may say 5 in 10 s.
+    const says = async (say: string): Promise<{ user: LiveClient; id: string }> => {
+      const user = await event.user(code)
+      await wall.receive('userCount')
+      return { user, id: await userSays(user, [wall], say) }
+    }
+    const approving: unknown[] = [1, true, '1', 2, 'yes', 'false', '00', [1]]
+    for (const [i, status] of approving.entries()) {
+      const { user, id } = await says(`approve ${i}`)
+      wall.send('live.wall.check', { id, status })
+      expect((await user.receive('userSayBroadcast')).param, JSON.stringify(status)).toMatchObject({ id })
+      expect((await wall.receive('userSayBroadcast')).param).toMatchObject({ id })
+      expect((await wall.receive('wallCheckSuccess')).param).toBe(id)
+      await user.close()
+      await wall.receive('userCount')
+    }
+    const rejecting: unknown[] = [0, '0', '', false, null, [], undefined]
+    const users: LiveClient[] = []
+    for (const [i, status] of rejecting.entries()) {
+      const { user, id } = await says(`reject ${i}`)
+      users.push(user)
+      expect((await wall.call('live.wall.check', { id, status }, 'wallCheckSuccess')).param, JSON.stringify(status)).toBe(id)
+    }
+    await event.expectNothingMore(code, [wall, ...users])
+    expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toBeUndefined()
+  })
+
+  it('approves a message: every user and wall gets userSayBroadcast once with its pending id; a second approval shows nothing', async () => {
     const event = live()
     const code = newCode()
     const { users, walls } = await room(event, code, 2, 2)
@@ -74,24 +154,23 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     const id = await userSays(ann, walls, 'approve me')
 
     first.send('live.wall.check', { id, status: 1 })
-    const shown = (await ann.receive('userSayBroadcast')).param as Record<string, unknown>
-    expect(shown).toEqual({ id: expect.any(Number), code, kind: 'user', userId: expect.any(String), nickname: expect.any(String), say: 'approve me', status: 1, createdAt: expect.any(Number), pendingId: id })
+    const shown = (await ann.receive('userSayBroadcast')).param
+    expect(shown).toEqual({ id, nickname: expect.any(String), say: 'approve me' })
     for (const client of [bob, first, second]) expect((await client.receive('userSayBroadcast')).param).toEqual(shown)
     expect((await first.receive('wallCheckSuccess')).param).toBe(id)
-    // The other wall drops it from its pending list.
+    // The other wall (it asked for extras) drops it from its pending list.
     expect((await second.receive('userSayChecked')).param).toEqual({ id, approved: true })
     await event.expectNothingMore(code, [ann, bob, first, second])
 
-    const { pendingId: _pendingId, ...stored } = shown
-    expect((await bob.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([stored])
-    expect((await second.call('live.wall.history', {}, 'wallSayHistory')).param).toEqual([stored])
-    expect((await second.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual([])
-    expect(await event.row(stored.id as number)).toMatchObject({ code, kind: 'user', say: 'approve me', recalled_at: null })
-    // Approved once only.
-    expect((await second.call('live.wall.check', { id, status: 1 }, 'messageNotFound', 404)).status).toBe(404)
+    // Approved user messages are shown, not stored: the history is what walls said, as in the seed.
+    expect((await bob.call('live.user.history', {}, 'wallSayHistory')).param).toEqual({ list: [], count: 0 })
+    expect((await second.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toBeUndefined()
+    // Approved once only: a second approval is answered as the seed did, and shows nothing.
+    expect((await second.call('live.wall.check', { id, status: 1 }, 'wallCheckSuccess')).param).toBe(id)
+    await event.expectNothingMore(code, [ann, bob, first, second])
   })
 
-  it('rejects a message: no broadcast, no history, gone from the pending list', async () => {
+  it('rejects a message: no broadcast, gone from the pending list, and it cannot be approved afterwards', async () => {
     const event = live()
     const code = newCode()
     const { users, walls } = await room(event, code, 2, 2)
@@ -103,17 +182,15 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     expect((await first.call('live.wall.check', { id, status: 0 }, 'wallCheckSuccess')).param).toBe(id)
     expect((await second.receive('userSayChecked')).param).toEqual({ id, approved: false })
     await event.expectNothingMore(code, [ann, bob, first, second])
-    const pending = (await second.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as Array<{ id: string }>
-    expect(pending.map((message) => message.id)).toEqual([kept])
-    expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([])
-    // A rejected message cannot be approved afterwards.
-    await first.call('live.wall.check', { id, status: 1 }, 'messageNotFound', 404)
-    await first.call('live.wall.check', { id, status: 0 }, 'messageNotFound', 404)
-    await first.call('live.wall.check', { id: 'no-such-id', status: 1 }, 'messageNotFound', 404)
-    await first.call('live.wall.check', { status: 1 }, 'badRequest', 400)
+    const pending = (await second.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as Record<string, { id: string }>
+    expect(Object.keys(pending)).toEqual([kept])
+    await first.call('live.wall.check', { id, status: 1 }, 'wallCheckSuccess')
+    await first.call('live.wall.check', { id: 'no-such-id', status: 1 }, 'wallCheckSuccess')
+    await event.expectNothingMore(code, [ann, bob, first, second])
+    expect(await first.call('live.wall.check', { status: 1 }, 'badRequest', 400)).toEqual({ status: 400, event: 'badRequest', info: 'id不能为空' })
   })
 
-  it('lets exactly one of two walls approving the same message at once win: one broadcast, one success, one 404', async () => {
+  it('lets exactly one of two walls approving the same message at once show it: one broadcast each', async () => {
     const event = live()
     const code = newCode()
     const { users, walls } = await room(event, code, 1, 2)
@@ -125,8 +202,7 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
       first.send('live.wall.check', { id, status: 1 })
       second.send('live.wall.check', { id, status: '1' })
       const [gotFirst, gotSecond] = await Promise.all([untilReply(first), untilReply(second)])
-      const replies = [gotFirst.reply.event, gotSecond.reply.event].sort()
-      expect(replies, `round ${round}`).toEqual(['messageNotFound', 'wallCheckSuccess'])
+      expect([gotFirst.reply.param, gotSecond.reply.param], `round ${round}`).toEqual([id, id])
       // Collected up to the marker, so a second broadcast could not hide behind the first.
       const seen = [
         ...gotFirst.before,
@@ -138,44 +214,70 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
       expect(seen.map((e) => e.event).sort()).toEqual(['userSayBroadcast', 'userSayBroadcast', 'userSayChecked'])
       expect((await event.receivedBeforeMarker(code, ann)).map((e) => [e.event, (e.param as { say: string }).say])).toEqual([['userSayBroadcast', `race ${round}`]])
     }
-    const history = (await ann.call('live.user.history', { count: 20 }, 'wallSayHistory')).param as Array<{ say: string }>
-    expect(history.map((m) => m.say)).toEqual(['race 5', 'race 4', 'race 3', 'race 2', 'race 1'])
+    expect((await first.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toBeUndefined()
   })
 
-  it('recalls a message: wallSayRecall to users and walls, gone from the history, the row kept with status 0', async () => {
+  it("recalls a wall's message by its id as sent and an approved user message by its pending id; anything else is 403 wallRecallFail", async () => {
     const event = live()
     const code = newCode()
     const { users, walls } = await room(event, code, 1, 2)
     const [ann] = users as [LiveClient]
     const [first, second] = walls as [LiveClient, LiveClient]
 
-    const said = await first.call('live.wall.say', { say: 'from the stage' }, 'wallSaySuccess')
-    const message = said.param as { id: number }
-    expect(message).toEqual({ id: expect.any(Number), code, kind: 'wall', userId: expect.any(String), nickname: expect.any(String), say: 'from the stage', status: 1, createdAt: expect.any(Number) })
-    expect((await ann.receive('wallSayBroadcast')).param).toEqual(message)
-    expect((await second.receive('wallSayBroadcast')).param).toEqual(message)
-    const kept = (await first.call('live.wall.say', { say: 'stays' }, 'wallSaySuccess')).param as { id: number }
-    await ann.receive('wallSayBroadcast')
-    await second.receive('wallSayBroadcast')
+    const said = async (say: string): Promise<WallSaid> => {
+      const message = (await first.call('live.wall.say', { say }, 'wallSaySuccess')).param as WallSaid
+      for (const client of [first, ann, second]) expect((await client.receive('wallSayBroadcast')).param).toEqual(message)
+      return message
+    }
+    const message = await said('from the stage')
+    const kept = await said('stays')
+    const byNumber = await said('recalled by number')
+    const approved = await userSays(ann, walls, 'approved, then recalled')
+    first.send('live.wall.check', { id: approved, status: 1 })
+    for (const client of [ann, first, second]) await client.receive('userSayBroadcast')
+    await first.receive('wallCheckSuccess')
+    await second.receive('userSayChecked')
     await event.expectNothingMore(code, [ann, first, second])
 
-    first.send('live.wall.recall', { id: message.id })
-    for (const client of [ann, second, first]) expect((await client.receive('wallSayRecall')).param).toBe(message.id)
-    expect((await first.receive('wallRecallSuccess')).param).toBe(message.id)
+    // The id is echoed as the wall sent it: the string wallSaySuccess gave, a number, a pending id.
+    for (const id of [message.id, Number(byNumber.id), approved]) {
+      first.send('live.wall.recall', { id })
+      for (const client of [ann, second, first]) expect((await client.receive('wallSayRecall')).param).toBe(id)
+      expect((await first.receive('wallRecallSuccess')).param).toBe(id)
+    }
     await event.expectNothingMore(code, [ann, first, second])
 
-    expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([kept])
-    const row = await event.row(message.id)
-    expect(row).toMatchObject({ id: message.id, code, say: 'from the stage' })
+    const history = (await ann.call('live.user.history', {}, 'wallSayHistory')).param as { list: Array<{ id: number; say: string }>; count: number }
+    expect(history.list.map((row) => [row.id, row.say])).toEqual([[Number(kept.id), 'stays']])
+    expect(history.count).toBe(1)
+    const row = await event.row(Number(message.id))
+    expect(row).toMatchObject({ code, say: 'from the stage' })
     expect(Number(row?.status)).toBe(0)
     expect(Number(row?.recalled_at)).toBeGreaterThan(0)
 
-    // Already recalled, unknown, malformed: nothing is sent to anyone else.
-    await second.call('live.wall.recall', { id: message.id }, 'messageNotFound', 404)
-    await second.call('live.wall.recall', { id: 987_654_321 }, 'messageNotFound', 404)
-    await second.call('live.wall.recall', { id: 'abc' }, 'badRequest', 400)
+    // Already recalled, unknown, malformed: 403, and nothing is sent to anyone else.
+    for (const id of [message.id, approved, 987_654_321, 'abc', '', null, 0, -1]) {
+      expect(await second.call('live.wall.recall', { id }, 'wallRecallFail', 403), JSON.stringify(id)).toEqual({ status: 403, event: 'wallRecallFail', info: '撤回广播失败' })
+    }
+    await second.call('live.wall.recall', {}, 'wallRecallFail', 403)
     await event.expectNothingMore(code, [ann, first, second])
-    expect(Number((await event.row(kept.id))?.status)).toBe(1)
+    expect(Number((await event.row(Number(kept.id)))?.status)).toBe(1)
+  })
+
+  it("answers 501 insertDbError when a wall's message cannot be stored, and sends it to nobody", async () => {
+    const event = live()
+    const code = newCode()
+    const { users, walls } = await room(event, code, 1, 1)
+    const [ann] = users as [LiveClient]
+    const [wall] = walls as [LiveClient]
+    await event.renameTable('live_wall_message', 'live_wall_message_away')
+    try {
+      expect(await wall.call('live.wall.say', { say: 'not stored' }, 'insertDbError', 501)).toEqual({ status: 501, event: 'insertDbError', info: '保存数据至数据库失败' })
+    } finally {
+      await event.renameTable('live_wall_message_away', 'live_wall_message')
+    }
+    await event.expectNothingMore(code, [ann, wall])
+    await wall.call('live.wall.say', { say: 'stored again' }, 'wallSaySuccess')
   })
 
   it('keeps two events apart: nothing of event A reaches the users or walls of event B', async () => {
@@ -198,8 +300,10 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     await wallA2.receive('userSayChecked')
     await wallA2.call('live.wall.check', { id: rejected, status: 0 }, 'wallCheckSuccess')
     await wallA.receive('userSayChecked')
-    const said = (await wallA.call('live.wall.say', { say: 'A wall' }, 'wallSaySuccess')).param as { id: number }
-    for (const client of [ann, amy, wallA2]) await client.receive('wallSayBroadcast')
+    const said = (await wallA.call('live.wall.say', { say: 'A wall' }, 'wallSaySuccess')).param as WallSaid
+    for (const client of [wallA, ann, amy, wallA2]) await client.receive('wallSayBroadcast')
+    await wallA.call('live.wall.say', { say: 'A kept' }, 'wallSaySuccess')
+    for (const client of [wallA, ann, amy, wallA2]) await client.receive('wallSayBroadcast')
     wallA.send('live.wall.recall', { id: said.id })
     for (const client of [ann, amy, wallA2, wallA]) await client.receive('wallSayRecall')
     await wallA.receive('wallRecallSuccess')
@@ -207,29 +311,31 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
 
     // Event B's walls cannot see, approve or recall event A's messages.
     const [wallB] = b.walls as [LiveClient]
-    expect((await wallB.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual([])
-    const pendingA = (await wallA.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as Array<{ id: string }>
-    expect(pendingA).toHaveLength(1)
-    await wallB.call('live.wall.check', { id: pendingA[0]?.id, status: 1 }, 'messageNotFound', 404)
-    const shownA = (await ann.call('live.user.history', {}, 'wallSayHistory')).param as Array<{ id: number }>
-    expect(shownA).toHaveLength(1)
-    await wallB.call('live.wall.recall', { id: shownA[0]?.id }, 'messageNotFound', 404)
-    expect((await b.users[0]?.call('live.user.history', {}, 'wallSayHistory'))?.param).toEqual([])
+    expect((await wallB.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toBeUndefined()
+    const pendingA = (await wallA.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as Record<string, unknown>
+    expect(Object.keys(pendingA)).toHaveLength(1)
+    await wallB.call('live.wall.check', { id: Object.keys(pendingA)[0], status: 1 }, 'wallCheckSuccess')
+    const shownA = (await ann.call('live.user.history', {}, 'wallSayHistory')).param as { list: Array<{ id: number }>; count: number }
+    expect(shownA.count).toBe(1)
+    await wallB.call('live.wall.recall', { id: shownA.list[0]?.id }, 'wallRecallFail', 403)
+    await wallB.call('live.wall.recall', { id: approved }, 'wallRecallFail', 403)
+    // The seed counted every event's rows; each event counts its own.
+    expect((await b.users[0]?.call('live.user.history', {}, 'wallSayHistory'))?.param).toEqual({ list: [], count: 0 })
     expect((await wallA.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual(pendingA)
 
     await wallA.call('live.wall.clean', {}, 'wallCleanSuccess')
     await wallA2.receive('userSayCleaned')
     await amy.call('live.user.out', {}, 'userOutSuccess')
-    for (const wall of a.walls) expect((await wall.receive('userCount')).param).toEqual({ count: 1 })
+    for (const wall of a.walls) expect((await wall.receive('userCount')).param).toEqual({ code: codeA, count: 1 })
     await ann.close()
-    for (const wall of a.walls) expect((await wall.receive('userCount')).param).toEqual({ count: 0 })
+    for (const wall of a.walls) expect((await wall.receive('userCount')).param).toEqual({ code: codeA, count: 0 })
     await event.expectNothingMore(codeA, [amy, wallA, wallA2])
 
     // Not one of those events reached event B.
     await event.expectNothingMore(codeB, bClients)
   })
 
-  it('stops an action whose token is of the wrong type: 403, and nothing is queued, shown or recalled', async () => {
+  it("stops an action whose token is of the wrong type (the seed's 403 and text) or names no code (999 codeIsEmpty)", async () => {
     const event = live()
     const code = newCode()
     const { users, walls } = await room(event, code, 1, 1)
@@ -239,15 +345,22 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     const phone = await event.connect({ type: 'wechatUser', code })
 
     // A wall's token cannot act as a user: the seed answered 403 and then ran the action anyway.
-    await impostor.call('live.user.join', {}, 'mustBeWechatUser', 403)
-    await impostor.call('live.user.say', { say: 'not a user' }, 'mustBeWechatUser', 403)
-    await impostor.call('live.user.out', {}, 'mustBeWechatUser', 403)
-    await impostor.call('live.user.history', {}, 'mustBeWechatUser', 403)
-    expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual([])
+    const notUser = { status: 403, event: 'mustBeWechatUser', info: '仅允许微信用户连入' }
+    for (const [method, fields] of [
+      ['live.user.join', {}],
+      ['live.user.say', { say: 'not a user' }],
+      ['live.user.out', {}],
+      ['live.user.history', {}],
+    ] as const) {
+      expect(await impostor.call(method, fields, 'mustBeWechatUser', 403)).toEqual(notUser)
+    }
+    expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toBeUndefined()
 
     const pending = await userSays(ann, walls, 'waiting')
-    const shown = (await wall.call('live.wall.say', { say: 'shown' }, 'wallSaySuccess')).param as { id: number }
+    const shown = (await wall.call('live.wall.say', { say: 'shown' }, 'wallSaySuccess')).param as WallSaid
+    await wall.receive('wallSayBroadcast')
     await ann.receive('wallSayBroadcast')
+    const notWall = { status: 403, event: 'mustBeWall', info: '仅允许大屏幕用户连入' }
     for (const [method, fields] of [
       ['live.wall.join', {}],
       ['live.wall.say', { say: 'not a wall' }],
@@ -257,14 +370,15 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
       ['live.wall.history', { type: 'user' }],
       ['live.wall.out', {}],
     ] as const) {
-      await phone.call(method, fields, 'mustBeWall', 403)
+      expect(await phone.call(method, fields, 'mustBeWall', 403)).toEqual(notWall)
     }
     await event.expectNothingMore(code, [ann, wall, impostor, phone])
-    expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toMatchObject([{ id: pending }])
-    expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([shown])
+    expect(Object.keys((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as object)).toEqual([pending])
+    expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toMatchObject({ list: [{ id: Number(shown.id) }], count: 1 })
 
     // The right type, but not joined yet.
-    await phone.call('live.user.say', { say: 'too early' }, 'notJoined', 403)
+    const notJoined = { status: 403, event: 'notJoined', info: '请先加入房间' }
+    expect(await phone.call('live.user.say', { say: 'too early' }, 'notJoined', 403)).toEqual(notJoined)
     await impostor.call('live.wall.say', { say: 'too early' }, 'notJoined', 403)
     await impostor.call('live.wall.check', { id: pending, status: 1 }, 'notJoined', 403)
     await impostor.call('live.wall.recall', { id: shown.id }, 'notJoined', 403)
@@ -275,12 +389,14 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     await event.expectNothingMore(code, [ann, wall, impostor, phone])
 
     // A token with no event code.
+    const codeIsEmpty = { status: 999, event: 'codeIsEmpty', info: 'code不能为空' }
     const nowhere = await event.connect({ type: 'wechatUser', code: '' })
-    await nowhere.call('live.user.join', {}, 'codeIsEmpty', 400)
+    expect(await nowhere.call('live.user.join', {}, 'codeIsEmpty', 999)).toEqual(codeIsEmpty)
+    await nowhere.call('live.user.out', {}, 'codeIsEmpty', 999)
     const nowhereWall = await event.connect({ type: 'wall', code: '' })
-    await nowhereWall.call('live.wall.join', {}, 'codeIsEmpty', 400)
-    await nowhereWall.call('live.wall.history', { type: 'other' }, 'codeIsEmpty', 400)
-    await wall.call('live.wall.history', { type: 'other' }, 'typeError', 400)
+    expect(await nowhereWall.call('live.wall.join', {}, 'codeIsEmpty', 999)).toEqual(codeIsEmpty)
+    await nowhereWall.call('live.wall.history', { type: 'other' }, 'codeIsEmpty', 999)
+    await wall.call('live.wall.history', { type: 'other' }, 'typeError', 401)
   })
 
   // A cluster needs the Redis store: this one runs in the Redis + PostgreSQL mode only.
@@ -295,34 +411,41 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
         const wall = await cluster.wall(code, {}, 0)
         const ann = await cluster.user(code, {}, 1)
         // The user room's size is the cluster's, counted in Redis.
-        expect((await wall.receive('userCount')).param).toEqual({ count: 1 })
+        expect((await wall.receive('userCount')).param).toEqual({ code, count: 1 })
         const bob = await cluster.user(code, {}, 0)
-        expect((await wall.receive('userCount')).param).toEqual({ count: 2 })
+        expect((await wall.receive('userCount')).param).toEqual({ code, count: 2 })
         const wall2 = await cluster.connect({ type: 'wall', code }, 1)
-        await wall2.call('live.wall.join', {}, 'wallJoinSuccess')
-        expect((await wall2.receive('userCount')).param).toEqual({ count: 2 })
+        await wall2.call('live.wall.join', { extras: true }, 'wallJoinSuccess')
+        expect((await wall2.receive('userCount')).param).toEqual({ code, count: 2 })
 
         const id = await userSays(ann, [wall, wall2], 'across nodes')
         // The pending messages are shared: a wall on either node sees them.
-        expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toMatchObject([{ id }])
+        expect(Object.keys((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as object)).toEqual([id])
         wall.send('live.wall.check', { id, status: 1 })
-        const shown = (await wall.receive('userSayBroadcast')).param as { id: number }
+        const shown = (await wall.receive('userSayBroadcast')).param
         await wall.receive('wallCheckSuccess')
         for (const client of [ann, bob, wall2]) expect((await client.receive('userSayBroadcast')).param).toEqual(shown)
         expect((await wall2.receive('userSayChecked')).param).toEqual({ id, approved: true })
-        // A second approval from the other node finds nothing.
-        await wall2.call('live.wall.check', { id, status: 1 }, 'messageNotFound', 404)
-        const { pendingId: _pendingId, ...stored } = shown as { id: number; pendingId: string }
-        expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([stored])
+        // A second approval from the other node shows nothing.
+        await wall2.call('live.wall.check', { id, status: 1 }, 'wallCheckSuccess')
 
-        wall2.send('live.wall.recall', { id: shown.id })
+        const said = (await wall2.call('live.wall.say', { say: 'from node 2' }, 'wallSaySuccess')).param as WallSaid
+        for (const client of [wall2, ann, bob, wall]) expect((await client.receive('wallSayBroadcast')).param).toEqual(said)
+        expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toMatchObject({ list: [{ id: Number(said.id), say: 'from node 2' }], count: 1 })
+
+        wall.send('live.wall.recall', { id: said.id })
+        await wall.receive('wallSayRecall')
+        await wall.receive('wallRecallSuccess')
+        for (const client of [ann, bob, wall2]) expect((await client.receive('wallSayRecall')).param).toBe(said.id)
+        // The approved message is recallable from either node.
+        wall2.send('live.wall.recall', { id })
         await wall2.receive('wallSayRecall')
         await wall2.receive('wallRecallSuccess')
-        for (const client of [ann, bob, wall]) expect((await client.receive('wallSayRecall')).param).toBe(shown.id)
-        expect((await bob.call('live.user.history', {}, 'wallSayHistory')).param).toEqual([])
+        for (const client of [ann, bob, wall]) expect((await client.receive('wallSayRecall')).param).toBe(id)
+        expect((await bob.call('live.user.history', {}, 'wallSayHistory')).param).toEqual({ list: [], count: 0 })
 
         await ann.close()
-        for (const w of [wall, wall2]) expect((await w.receive('userCount')).param).toEqual({ count: 1 })
+        for (const w of [wall, wall2]) expect((await w.receive('userCount')).param).toEqual({ code, count: 1 })
       } finally {
         await cluster.closeClients()
         await second.leave()
@@ -355,12 +478,12 @@ async function joinSecondNode(event: LiveEvent): Promise<{ leave(): Promise<void
   }
 }
 
-/** Envelopes up to the client's reply to a check (success or 404), and the reply. */
+/** Envelopes up to the client's reply to a check, and the reply. */
 async function untilReply(client: LiveClient): Promise<{ before: Envelope[]; reply: Envelope }> {
   const before: Envelope[] = []
   for (;;) {
     const next = await client.next()
-    if (next.event === 'wallCheckSuccess' || next.event === 'messageNotFound') return { before, reply: next }
+    if (next.event === 'wallCheckSuccess') return { before, reply: next }
     before.push(next)
   }
 }

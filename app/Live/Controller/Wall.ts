@@ -1,28 +1,36 @@
 import type { App, Message } from 'mswoole'
-import { historyPage, recallMessage, saveMessage, type StoredMessage } from '../Model/messages.js'
+import { historyPage, recallMessage, saveMessage } from '../Model/messages.js'
 import type { LiveDB } from '../Model/schema.js'
-import { callerCode, requireJoined, setJoined } from '../Server/guards.js'
-import { userRoom, wallRoom } from '../Server/names.js'
+import { send, type LiveEvent } from '../Server/frames.js'
+import { callerCode, requireJoined, setJoined, wantsExtras } from '../Server/guards.js'
+import { extrasRoom, userRoom, wallRoom } from '../Server/names.js'
 import { readPaging } from '../Server/paging.js'
-import { addPending, clearPending, dropPending, listPending, takePending, type PendingMessage } from '../Server/pending.js'
+import { phpEmpty } from '../Server/php.js'
+import { clearPending, dropPending, listPending, markApproved, pendingView, takePending, unmarkApproved } from '../Server/pending.js'
 import { checkSay, escapeOnce } from '../Server/text.js'
 import { sendUserCount } from '../Server/user-count.js'
 
 /**
  * The big screens of a live event (tokens of type wall): they moderate the
- * users' messages, say things of their own, and recall what was shown.
+ * users' messages, say things of their own, and recall what was shown. The
+ * frames are the seed's App/Live/Controller/Wall.php. A wall that joins with
+ * {"extras": true} also gets the port's own updates (userCount,
+ * userSayChecked, userSayCleaned, wallCleanSuccess), which the seed never sent.
  */
 export default class Wall {
-  /** Joins the event's wall room; the wall is told how many users are in. */
+  /** Joins the event's wall room. */
   async join(app: App, data: Message) {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
+    const extras = isTrue(data.extras)
     // As the seed did: the wall room is a close key, left when the connection closes. Room sends
     // reach it on every node of a cluster; only app.count would miss it, and walls are not counted.
     app.fdAddCloseKey(data.fd, wallRoom(code))
-    await setJoined(app, data.fd, 'wall', true)
-    app.sendSuccessMessage(data.fd, 'wallJoinSuccess', 'joined the room', { code })
-    await sendUserCount(app, code, data.fd)
+    if (extras) app.fdAddCloseKey(data.fd, extrasRoom(code))
+    else app.fdRemoveCloseKey(data.fd, extrasRoom(code))
+    await setJoined(app, data.fd, 'wall', true, extras)
+    send(app, data.fd, 'wallJoinSuccess')
+    if (extras) await sendUserCount(app, code, data.fd)
   }
 
   /** Leaves the wall room. */
@@ -30,119 +38,121 @@ export default class Wall {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
     app.fdRemoveCloseKey(data.fd, wallRoom(code))
+    app.fdRemoveCloseKey(data.fd, extrasRoom(code))
     await setJoined(app, data.fd, 'wall', false)
-    app.sendSuccessMessage(data.fd, 'wallOutSuccess', 'left the room')
+    send(app, data.fd, 'wallOutSuccess')
   }
 
-  /** Shows a message of the wall's own at once: stored, then sent to the users and the other walls. */
+  /** Shows a message of the wall's own at once: stored, then sent to the users and the walls, the sender too. */
   async say(app: App, data: Message) {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
     if (!(await requireJoined(app, data, 'wall'))) return
     const say = checkSay(data.say)
-    if (!say.ok) return app.sendMessage(data.fd, 400, say.event, say.info)
-    const message = await saveMessage(app.db<LiveDB>(), {
-      code,
-      kind: 'wall',
-      userId: String(data.auth.id),
-      nickname: escapeOnce(String(data.auth.nickname ?? '')),
-      say: say.say,
-      createdAt: Date.now(),
-    })
-    app.sendSuccessMessage(data.fd, 'wallSaySuccess', 'shown', message)
-    app.sendSuccessMessage(userRoom(code), 'wallSayBroadcast', 'a wall said', message)
-    app.sendSuccessMessage(wallRoom(code), 'wallSayBroadcast', 'a wall said', message, { except: [data.fd] })
+    if (!say.ok) return send(app, data.fd, say.event)
+    const nickname = escapeOnce(String(data.auth.nickname ?? ''))
+    let id: number
+    try {
+      id = await saveMessage(app.db<LiveDB>(), { code, userId: String(data.auth.id), nickname, say: say.say, createdAt: Date.now() })
+    } catch (err) {
+      app.log.error('live: storing a wall message failed', { code, error: err instanceof Error ? err.message : String(err) })
+      return send(app, data.fd, 'insertDbError')
+    }
+    // The seed's fields in its order; the id as a string, as PDO's lastInsertId gave it.
+    const message = { code, nickname, say: say.say, user_id: data.auth.id ?? null, id: String(id) }
+    send(app, data.fd, 'wallSaySuccess', message)
+    toEvent(app, code, 'wallSayBroadcast', message)
   }
 
-  /** Approves ({id, status: 1}) or rejects ({id, status: 0}) a pending user message. */
+  /** Approves ({id, status}: any status PHP does not call empty) or rejects (status 0, "", "0", false, absent) a pending message. */
   async check(app: App, data: Message) {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
     if (!(await requireJoined(app, data, 'wall'))) return
-    const id = pendingIdOf(data.id)
-    if (id === undefined) return app.sendMessage(data.fd, 400, 'badRequest', 'id must be a pending message id')
-    if (isApproval(data.status)) {
-      // Of two walls approving at once, only the one that removes it goes on.
+    const id = idOf(data.id)
+    if (id === undefined) return send(app, data.fd, 'badRequest')
+    const approved = !phpEmpty(data.status)
+    let moderated: boolean
+    if (approved) {
+      // Of two walls approving at once, only the one that removes it shows it.
       const pending = await takePending(app.store, code, id)
-      if (pending === null) return app.sendMessage(data.fd, 404, 'messageNotFound', 'no such pending message')
-      const message = await saveApproved(app, code, pending)
-      const shown = { ...message, pendingId: pending.id }
-      app.sendSuccessMessage(userRoom(code), 'userSayBroadcast', 'a message was approved', shown)
-      app.sendSuccessMessage(wallRoom(code), 'userSayBroadcast', 'a message was approved', shown)
-      app.log.info('live: message approved', { code, id: message.id, by: data.auth.id })
-    } else if (!(await dropPending(app.store, code, id))) {
-      return app.sendMessage(data.fd, 404, 'messageNotFound', 'no such pending message')
+      moderated = pending !== null
+      if (pending !== null) {
+        await markApproved(app.store, code, id)
+        toEvent(app, code, 'userSayBroadcast', pendingView(pending))
+        app.log.info('live: message approved', { code, id, by: data.auth.id })
+      }
+    } else {
+      moderated = await dropPending(app.store, code, id)
     }
-    app.sendSuccessMessage(data.fd, 'wallCheckSuccess', 'moderated', id)
-    // The other screens of the event drop it from their pending lists too.
-    const approved = isApproval(data.status)
-    app.sendSuccessMessage(wallRoom(code), 'userSayChecked', approved ? 'approved by another wall' : 'rejected by another wall', { id, approved }, { except: [data.fd] })
+    // As the seed: moderating an id that is no longer pending is not an error, the message is moderated.
+    send(app, data.fd, 'wallCheckSuccess', data.id)
+    // The other screens that asked for extras drop it from their pending lists too.
+    if (moderated) send(app, extrasRoom(code), 'userSayChecked', { id, approved }, { except: [data.fd] })
   }
 
-  /** Withdraws a shown message ({id}): the row stays with status 0, every screen and phone drops it. */
+  /** Withdraws a shown message ({id}): a wall's (its row stays, status 0) or an approved user message. */
   async recall(app: App, data: Message) {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
     if (!(await requireJoined(app, data, 'wall'))) return
-    const id = messageIdOf(data.id)
-    if (id === undefined) return app.sendMessage(data.fd, 400, 'badRequest', 'id must be a message id')
-    if (!(await recallMessage(app.db<LiveDB>(), code, id))) {
-      return app.sendMessage(data.fd, 404, 'messageNotFound', 'no such message shown in this room')
-    }
-    app.sendSuccessMessage(userRoom(code), 'wallSayRecall', 'a message was recalled', id)
-    app.sendSuccessMessage(wallRoom(code), 'wallSayRecall', 'a message was recalled', id)
-    app.sendSuccessMessage(data.fd, 'wallRecallSuccess', 'recalled', id)
-    app.log.info('live: message recalled', { code, id, by: data.auth.id })
+    if (!(await recallShown(app, code, data.id))) return send(app, data.fd, 'wallRecallFail')
+    // The id as the wall sent it, as the seed echoed it.
+    toEvent(app, code, 'wallSayRecall', data.id)
+    send(app, data.fd, 'wallRecallSuccess', data.id)
+    app.log.info('live: message recalled', { code, id: data.id, by: data.auth.id })
   }
 
-  /** Drops every pending message of the event. */
+  /** Drops every pending message of the event. The seed answered nothing; a wall with extras gets wallCleanSuccess. */
   async clean(app: App, data: Message) {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
     if (!(await requireJoined(app, data, 'wall'))) return
     await clearPending(app.store, code)
-    app.sendSuccessMessage(data.fd, 'wallCleanSuccess', 'pending messages cleared')
-    app.sendSuccessMessage(wallRoom(code), 'userSayCleaned', 'another wall cleared the pending messages', undefined, { except: [data.fd] })
+    if (await wantsExtras(app, data.fd)) send(app, data.fd, 'wallCleanSuccess')
+    send(app, extrasRoom(code), 'userSayCleaned', undefined, { except: [data.fd] })
   }
 
-  /** {type: 'wall'} (default): shown messages, newest first, paged; {type: 'user'}: pending messages, oldest first. */
+  /** {type: 'wall'}: shown messages, newest first, paged; {type: 'user'}: pending messages by id, oldest first. */
   async history(app: App, data: Message) {
     const code = callerCode(app, data, 'wall')
     if (code === undefined) return
-    const type = data.type ?? 'wall'
-    if (type === 'wall') {
-      const paging = readPaging(data)
-      if (paging === undefined) return app.sendMessage(data.fd, 400, 'badRequest', 'page and count must be whole numbers from 1')
-      const list = await historyPage(app.db<LiveDB>(), code, paging)
-      app.sendSuccessMessage(data.fd, 'wallSayHistory', 'history', list)
-    } else if (type === 'user') {
-      app.sendSuccessMessage(data.fd, 'userSayHistory', 'pending messages', await listPending(app.store, code))
+    if (data.type === 'wall') {
+      send(app, data.fd, 'wallSayHistory', await historyPage(app.db<LiveDB>(), code, readPaging(data)))
+    } else if (data.type === 'user') {
+      send(app, data.fd, 'userSayHistory', await listPending(app.store, code))
     } else {
-      app.sendMessage(data.fd, 400, 'typeError', "type must be 'wall' or 'user'")
+      send(app, data.fd, 'typeError')
     }
   }
 }
 
-/** Stores an approved message; if that fails, it waits again for a wall instead of being lost. */
-async function saveApproved(app: App, code: string, pending: PendingMessage): Promise<StoredMessage> {
-  try {
-    return await saveMessage(app.db<LiveDB>(), { code, kind: 'user', userId: pending.userId, nickname: pending.nickname, say: pending.say, createdAt: Date.now() })
-  } catch (err) {
-    await addPending(app.store, code, pending)
-    throw err
-  }
+/**
+ * A send to the event's user room, which the walls get too: the seed's rooms
+ * were one set, so its walls heard every user-room send. Its wall-room sends
+ * (userSayNeedCheck) reached the phones as well; those now go to the walls only.
+ */
+function toEvent(app: App, code: string, event: LiveEvent, param: unknown): void {
+  send(app, userRoom(code), event, param)
+  send(app, wallRoom(code), event, param)
 }
 
-/** 1, true, "1" and "true" approve; anything else rejects, the safe side for moderation. */
-function isApproval(status: unknown): boolean {
-  return status === 1 || status === true || status === '1' || status === 'true'
+/** Recalls an approved user message by its pending id, or a wall's message by its row id; false when neither is shown. */
+async function recallShown(app: App, code: string, value: unknown): Promise<boolean> {
+  const id = idOf(value)
+  if (id === undefined) return false
+  if (await unmarkApproved(app.store, code, id)) return true
+  const rowId = /^\d{1,15}$/.test(id) ? Number(id) : undefined
+  return rowId !== undefined && rowId >= 1 && (await recallMessage(app.db<LiveDB>(), code, rowId))
 }
 
-function pendingIdOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
+/** An id as a hash field: a non-empty string, or a whole number as its digits. */
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value)
+  return undefined
 }
 
-function messageIdOf(value: unknown): number | undefined {
-  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 1 ? n : undefined
+function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === '1' || value === 'true'
 }

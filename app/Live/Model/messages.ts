@@ -2,26 +2,44 @@ import type { Kysely, Selectable } from 'kysely'
 import type { Paging } from '../Server/paging.js'
 import type { LiveDB, WallMessageTable } from './schema.js'
 
-/** A message as it is stored, and as clients receive it wherever a stored message is sent. */
-export interface StoredMessage {
-  id: number
+/** What a wall said, as it is stored. */
+export interface NewMessage {
   code: string
-  kind: 'wall' | 'user'
   userId: string
   nickname: string
   say: string
-  status: 1 | 0
   createdAt: number
 }
 
-export type NewMessage = Omit<StoredMessage, 'id' | 'status'>
+/**
+ * A row as the seed's model read it (its table live_wall_message: the
+ * fields it wrote, status, and the create_time/update_time its
+ * autoWriteTimestamp kept, in Unix seconds).
+ */
+export interface HistoryRow {
+  id: number
+  code: string
+  nickname: string
+  say: string
+  user_id: number | string
+  status: number
+  create_time: number
+  update_time: number
+}
 
-export async function saveMessage(db: Kysely<LiveDB>, message: NewMessage): Promise<StoredMessage> {
+/** The seed's Model::pageList: one page of rows and how many rows match in all. */
+export interface HistoryPage {
+  list: HistoryRow[]
+  count: number
+}
+
+/** Stores what a wall said; answers its id. */
+export async function saveMessage(db: Kysely<LiveDB>, message: NewMessage): Promise<number> {
   const row = await db
     .insertInto('live_wall_message')
     .values({
       code: message.code,
-      kind: message.kind,
+      kind: 'wall',
       user_id: message.userId,
       nickname: message.nickname,
       say: message.say,
@@ -29,9 +47,10 @@ export async function saveMessage(db: Kysely<LiveDB>, message: NewMessage): Prom
       created_at: message.createdAt,
       recalled_at: null,
     })
-    .returningAll()
+    .returning('id')
     .executeTakeFirstOrThrow()
-  return toStored(row)
+  // Number(): drivers may hand integers over as strings or bigints.
+  return Number(row.id)
 }
 
 /**
@@ -50,30 +69,32 @@ export async function recallMessage(db: Kysely<LiveDB>, code: string, id: number
   return result.numUpdatedRows > 0n
 }
 
-/** One page of the event's shown messages, newest first. */
-export async function historyPage(db: Kysely<LiveDB>, code: string, { page, count }: Paging): Promise<StoredMessage[]> {
-  const rows = await db
-    .selectFrom('live_wall_message')
-    .selectAll()
-    .where('code', '=', code)
-    .where('status', '=', 1)
-    .orderBy('id', 'desc')
-    .limit(count)
-    .offset((page - 1) * count)
-    .execute()
-  return rows.map(toStored)
+/** One page of the event's shown messages, newest first, and how many it has (the seed counted every event's). */
+export async function historyPage(db: Kysely<LiveDB>, code: string, { page, count }: Paging): Promise<HistoryPage> {
+  const shown = db.selectFrom('live_wall_message').where('code', '=', code).where('status', '=', 1)
+  const [rows, total] = await Promise.all([
+    shown
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(count)
+      .offset((page - 1) * count)
+      .execute(),
+    shown.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+  ])
+  return { list: rows.map(toRow), count: Number(total.n) }
 }
 
-function toStored(row: Selectable<WallMessageTable>): StoredMessage {
+function toRow(row: Selectable<WallMessageTable>): HistoryRow {
+  const created = Math.floor(Number(row.created_at) / 1000)
   return {
-    // Number(): drivers may hand integers over as strings or bigints.
     id: Number(row.id),
     code: row.code,
-    kind: row.kind,
-    userId: row.user_id,
     nickname: row.nickname,
     say: row.say,
-    status: Number(row.status) === 1 ? 1 : 0,
-    createdAt: Number(row.created_at),
+    // The seed's column was numeric for numeric token ids; ours is text, so digits go back to a number.
+    user_id: /^\d{1,15}$/.test(row.user_id) ? Number(row.user_id) : row.user_id,
+    status: Number(row.status),
+    create_time: created,
+    update_time: row.recalled_at === null ? created : Math.floor(Number(row.recalled_at) / 1000),
   }
 }

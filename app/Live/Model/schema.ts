@@ -6,7 +6,7 @@ export interface WallMessageTable {
   id: Generated<number>
   /** The event. */
   code: string
-  /** 'wall' for what a wall said, 'user' for an approved user message. */
+  /** 'wall' for what a wall said; 'user' rows (approved user messages) were written by earlier versions only. */
   kind: 'wall' | 'user'
   user_id: string
   /** HTML-escaped once, as the screen shows it. */

@@ -11,7 +11,7 @@ export const LIVE_SETTINGS = {
   /** History: messages per page when the client names no count, and the most it may ask for. */
   historyDefaultCount: 10,
   historyMaxCount: 20,
-  /** Pages past this are refused rather than turned into an offset no table reaches. */
+  /** Pages past this are read as this one rather than turned into an offset no table reaches. */
   historyMaxPage: 100_000,
 } as const
 

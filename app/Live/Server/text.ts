@@ -19,16 +19,16 @@ export function escapeOnce(text: string): string {
   return escapeHtml(decodeHtml(text))
 }
 
-export type SayCheck = { ok: true; say: string } | { ok: false; event: 'messageEmpty' | 'messageTooLong'; info: string }
+export type SayCheck = { ok: true; say: string } | { ok: false; event: 'messageEmpty' | 'messageTooLong' }
 
 /** A message as the screen gets it (trimmed, escaped once), or why it is refused. */
 export function checkSay(value: unknown): SayCheck {
-  if (typeof value !== 'string') return { ok: false, event: 'messageEmpty', info: 'say must be a non-empty string' }
+  if (typeof value !== 'string') return { ok: false, event: 'messageEmpty' }
   const text = decodeHtml(value).trim()
-  if (text === '') return { ok: false, event: 'messageEmpty', info: 'say must be a non-empty string' }
+  if (text === '') return { ok: false, event: 'messageEmpty' }
   // Code points, so an emoji counts as one character as the user sees it.
   if ([...text].length > LIVE_SETTINGS.maxSayLength) {
-    return { ok: false, event: 'messageTooLong', info: `say must be at most ${LIVE_SETTINGS.maxSayLength} characters` }
+    return { ok: false, event: 'messageTooLong' }
   }
   return { ok: true, say: escapeHtml(text) }
 }
