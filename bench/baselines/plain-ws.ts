@@ -11,6 +11,8 @@
  */
 import { parseArgs } from 'node:util'
 import { WebSocketServer } from 'ws'
+import { phpJsonEncode } from '../../src/protocol/php-json.js'
+import { wireTexts } from '../../src/protocol/wire-format.js'
 import { serveBaseline } from '../lib/baseline-server.js'
 
 const { values } = parseArgs({
@@ -21,8 +23,8 @@ const { values } = parseArgs({
   },
 })
 
-// Byte for byte what mswoole writes: its envelope() puts the keys in this order.
-const ACK = JSON.stringify({ status: 200, event: 'receiveMessage', info: 'message received' })
+// Byte for byte what mswoole writes in its default (seed) wire format: the seed's text, as PHP's json_encode escapes it.
+const ACK = phpJsonEncode({ status: 200, event: 'receiveMessage', info: wireTexts('seed').ack })
 const BAD_REQUEST = JSON.stringify({ status: 400, event: 'badRequest', info: 'message is not valid JSON' })
 
 // Same ws settings as mswoole's outside port: no compression, no client tracking.

@@ -25,6 +25,7 @@ import { createAdapter } from '@socket.io/redis-adapter'
 import { Redis } from 'ioredis'
 import { Server } from 'socket.io'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { wireTexts } from '../../src/protocol/wire-format.js'
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,8 @@ if (values.redis === undefined) {
 const ROOM = 'bench'
 /** The one event name both ways: its payload is the envelope the other subjects send as the whole frame. */
 const EVENT = 'message'
-const ACK = { status: 200, event: 'receiveMessage', info: 'message received' }
+// The seed's ack text, as mswoole sends it by default (Socket.IO writes it as plain UTF-8 JSON).
+const ACK = { status: 200, event: 'receiveMessage', info: wireTexts('seed').ack }
 const BAD_REQUEST = { status: 400, event: 'badRequest', info: 'message is not valid JSON' }
 
 function fail(what: string, err: Error): never {

@@ -16,9 +16,16 @@ export interface Message {
   method?: string
   /** The connection that sent it. */
   fd: number
-  /** The decoded auth token; empty when auth is disabled. */
+  /**
+   * The decoded auth token. With auth disabled and no token, the `auth` object
+   * the client sent in this frame, as the seed passed it on (unchecked: the
+   * client names itself), or empty.
+   */
   auth: AuthPayload | Record<string, never>
-  /** The room code from the token (`auth.code`), or "" without one. */
+  /**
+   * The room code from the token (`auth.code`), or "" without one. With auth
+   * disabled and no token, the `code` the client sent in this frame (a number as text), or "".
+   */
   code: string
   [field: string]: unknown
 }

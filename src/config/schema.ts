@@ -72,6 +72,8 @@ export const AppSchema = z.strictObject(
       max_wait_time: int(0).default(30), // seconds
       ack: bool().default(true), // answer each routed message with receiveMessage first, as the seed did
       escape_html: bool().default(true), // HTML-escape client strings before routing
+      // "seed": MSwoole-ws's texts and PHP json_encode's \uXXXX JSON, byte for byte; "modern": English texts, plain UTF-8 JSON.
+      wire_format: oneOf(['seed', 'modern']).default('seed'),
       max_messages_per_second: int(1).default(50), // per connection
       max_buffered_bytes: int(1024).default(4 * MiB), // per connection; a client that stops reading is cut past this
       max_execution_time: int(0).default(30), // seconds a handler may run before its worker is replaced; 0 = no limit

@@ -9,6 +9,7 @@ import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import { connectionId } from '../protocol/connection-id.js'
+import { setWireFormat } from '../protocol/wire-format.js'
 import { Presence } from './cluster/presence.js'
 import { RedisCluster } from './cluster/redis-cluster.js'
 import { Router } from './cluster/router.js'
@@ -121,6 +122,8 @@ export class Daemon {
 
   async #listen(): Promise<void> {
     const { app, paths } = this.config
+    // Before any frame is built: the master's replies and the control API's envelopes follow it.
+    setWireFormat(app.setting.wire_format)
     const api = createControlApi(this)
     this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: api, logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)

@@ -2,6 +2,7 @@ import type { CloseEvent, Message } from '../app-api/types.js'
 import type { WorkerApp, PostToMaster } from './app.js'
 import { callMethod, type ControllerIndex } from './controller-loader.js'
 import { STATUS } from '../protocol/envelope.js'
+import { wireTexts } from '../protocol/wire-format.js'
 import { FdQueue } from './fd-queue.js'
 import { parseMethod } from './route.js'
 
@@ -17,8 +18,6 @@ export interface DispatcherOptions {
   post: PostToMaster
 }
 
-/** What the client hears when a controller fails; the details go to the log only. */
-export const CONTROLLER_ERROR_INFO = 'controller error'
 
 export class Dispatcher {
   readonly #controllers: ControllerIndex
@@ -75,18 +74,19 @@ export class Dispatcher {
       const route = parseMethod(data.method)
       if (!route.valid) {
         this.#app.log.debug('invalid method', { fd: data.fd, reason: route.reason })
-        return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', 'controller not found')
+        return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
       }
       const controller = this.#controllers.find(route.module, route.controller)
-      if (controller === undefined) return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', 'controller not found')
+      if (controller === undefined) return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
 
       const method = controller.actions.get(route.action) ?? (controller.hooks.has('onMessage') ? 'onMessage' : undefined)
-      if (method === undefined) return this.#reply(data.fd, STATUS.methodNotFound, 'methodNotFound', 'method not found')
+      if (method === undefined) return this.#reply(data.fd, STATUS.methodNotFound, 'methodNotFound', wireTexts().methodNotFound)
       where = `${controller.name}.${method}`
       await callMethod(controller, method, [this.#app, data])
     } catch (err) {
       this.#app.log.error('controller error', { ...(where ? { controller: where } : {}), method: data.method, fd: data.fd, seq, ...errorFields(err) })
-      this.#reply(data.fd, STATUS.controllerError, 'controllerError', CONTROLLER_ERROR_INFO)
+      // What the client hears; the details go to the log only.
+      this.#reply(data.fd, STATUS.controllerError, 'controllerError', wireTexts().controllerError)
     } finally {
       this.#post({ t: 'done', seq })
     }

@@ -8,6 +8,7 @@ import { MswError } from '../errors.js'
 import { ControllerLoadError } from './load-error.js'
 import { runMigrations } from './migrations.js'
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
+import { setWireFormat } from '../protocol/wire-format.js'
 
 /**
  * The worker thread: loads the application (and, in the first worker of a
@@ -17,6 +18,8 @@ import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
  */
 
 async function main(port: MessagePort, data: WorkerData): Promise<void> {
+  // Each thread has its own modules: the App's envelopes follow the master's format.
+  if (data?.wire !== undefined) setWireFormat(data.wire)
   const post: PostToMaster = batcher<FromWorker>((batch) => port.postMessage(batch))
   const app = new WorkerApp(post, data?.db === undefined ? {} : { db: data.db })
   // A controller's stray promise must not take the worker, and its other fds, down with it.

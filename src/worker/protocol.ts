@@ -2,6 +2,7 @@ import type { LogLevelName } from '../ipc/methods.js'
 import type { CloseEvent, Message } from '../app-api/types.js'
 import type { DbConfig } from '../config/schema.js'
 import type { ErrorCode } from '../errors.js'
+import type { WireFormat } from '../protocol/wire-format.js'
 
 /**
  * The messages between the master and its workers. The master never runs
@@ -19,6 +20,8 @@ export interface WorkerData {
   db?: DbConfig
   /** Run the application's migrations before saying ready: the first worker of each generation does. */
   migrate?: boolean
+  /** setting.wire_format: how the App's sends are encoded; "seed" when absent. */
+  wire?: WireFormat
 }
 
 export type ToWorker =

@@ -54,6 +54,7 @@ const DEFAULT_APP = {
     max_wait_time: 30,
     ack: true,
     escape_html: true,
+    wire_format: 'seed',
     max_messages_per_second: 50,
     max_buffered_bytes: 4194304,
     max_execution_time: 30,

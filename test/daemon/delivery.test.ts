@@ -11,12 +11,13 @@ async function connect(port: number, id: number, code: string): Promise<{ client
   return { client, fd }
 }
 
-/** An info string that makes the whole envelope exactly `bytes` long, in multi-byte UTF-8 where it fits. */
+/** An info string that makes the whole envelope exactly `bytes` long, with a wide character (\\uXXXX in the seed's format) where it fits. */
 function infoFor(bytes: number, event: string): string {
   const overhead = Buffer.byteLength(envelope(200, event, ''))
+  const wideBytes = Buffer.byteLength(envelope(200, event, '墙')) - overhead
   const room = bytes - overhead
-  const wide = Math.floor(room / 3)
-  return '墙'.repeat(wide) + 'x'.repeat(room - wide * 3)
+  const wide = Math.floor(room / wideBytes)
+  return '墙'.repeat(wide) + 'x'.repeat(room - wide * wideBytes)
 }
 
 // One daemon for both tests: each works with clients, rooms and uids of its own.

@@ -77,7 +77,7 @@ async function openPage(stack: Stack, room: string): Promise<Page> {
   await page.waitForFunction(() => (globalThis as unknown as PageState).received.length >= 2)
   const frames = await received(page)
   expect(frames.map(parse)).toEqual([
-    { status: 200, event: 'receiveMessage', info: 'message received' },
+    { status: 200, event: 'receiveMessage', info: '服务端已收到您的请求内容' },
     { status: 200, event: 'success', info: '执行完成' },
   ])
   return page
@@ -103,7 +103,7 @@ async function exchange(page: Page, frame: string, count: number): Promise<strin
 async function roundTrip(page: Page, name: string): Promise<void> {
   const answers = await exchange(page, JSON.stringify({ method: 'index.index.index', name }), 2)
   expect(answers.map(parse)).toEqual([
-    { status: 200, event: 'receiveMessage', info: 'message received' },
+    { status: 200, event: 'receiveMessage', info: '服务端已收到您的请求内容' },
     { status: 200, event: 'success', info: '执行完成' },
   ])
   expect(await exchange(page, '2', 1)).toEqual(['3'])

@@ -4,7 +4,7 @@ import { internalsIn } from '../helpers/leaks.js'
 
 /**
  * What the outside port must answer to a frame, written from the documented
- * protocol (README, "The outside port") rather than from the daemon's code:
+ * protocol (docs/protocol.md) rather than from the daemon's code:
  * a frame over the size limit gets 413 then close 1009, invalid UTF-8 400 then
  * close 1007, `2` gets `3`, a binary frame or malformed JSON 400, and a JSON
  * object is routed (ack, then the action's answer) or refused with 400.
@@ -212,7 +212,7 @@ export function checkObserved(expectation: Expectation, observed: Observed, inpu
       const envelopes = frames.map(expectEnvelope)
       const acks = envelopes.filter((e) => e.event === 'receiveMessage')
       const replies = envelopes.filter((e) => e.event !== 'receiveMessage')
-      for (const ack of acks) expect(ack).toEqual({ status: 200, event: 'receiveMessage', info: 'message received' })
+      for (const ack of acks) expect(ack).toEqual({ status: 200, event: 'receiveMessage', info: '服务端已收到您的请求内容' })
       expect(replies, `exactly one answer, got ${JSON.stringify(frames).slice(0, 500)}`).toHaveLength(1)
       const reply = replies[0]!
       if (acks.length === 0) {

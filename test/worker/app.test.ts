@@ -2,6 +2,7 @@ import { MessageChannel } from 'node:worker_threads'
 import { describe, expect, it, vi } from 'vitest'
 import { AppCallError, asFd, WorkerApp } from '../../src/worker/app.js'
 import type { FromWorker } from '../../src/worker/protocol.js'
+import { setWireFormat } from '../../src/protocol/wire-format.js'
 
 /** A WorkerApp whose posts are recorded. */
 function recorded(options?: ConstructorParameters<typeof WorkerApp>[1]) {
@@ -16,15 +17,32 @@ function recorded(options?: ConstructorParameters<typeof WorkerApp>[1]) {
 }
 
 describe('WorkerApp sends', () => {
-  it('builds the seed envelope once, leaving out an undefined param', () => {
+  it('builds the seed envelope once, as PHP json_encode wrote it, leaving out an empty() param', () => {
     const { app, posted } = recorded()
     app.sendSuccessMessage(7, 'success', '执行完成')
     app.sendMessage(7, 403, 'mustBeWechatUser', 'wechat users only', null)
-    app.sendSuccessMessage(7, 'list', 'ok', [1, { a: 'b' }])
+    app.sendSuccessMessage(7, 'list', 'ok', [1, { a: 'b/c' }])
     expect(posted).toEqual([
-      { t: 'send', to: 'fd', target: 7, frame: '{"status":200,"event":"success","info":"执行完成"}' },
-      { t: 'send', to: 'fd', target: 7, frame: '{"status":403,"event":"mustBeWechatUser","info":"wechat users only","param":null}' },
-      { t: 'send', to: 'fd', target: 7, frame: '{"status":200,"event":"list","info":"ok","param":[1,{"a":"b"}]}' },
+      { t: 'send', to: 'fd', target: 7, frame: '{"status":200,"event":"success","info":"\\u6267\\u884c\\u5b8c\\u6210"}' },
+      { t: 'send', to: 'fd', target: 7, frame: '{"status":403,"event":"mustBeWechatUser","info":"wechat users only"}' },
+      { t: 'send', to: 'fd', target: 7, frame: '{"status":200,"event":"list","info":"ok","param":[1,{"a":"b\\/c"}]}' },
+    ])
+  })
+
+  it('builds plain UTF-8 JSON in the modern wire format, leaving out only an undefined param', () => {
+    const { app, posted } = recorded()
+    setWireFormat('modern')
+    try {
+      app.sendSuccessMessage(7, 'success', '执行完成 a/b')
+      app.sendMessage(7, 403, 'mustBeWechatUser', 'wechat users only', null)
+      app.sendSuccessMessage(7, 'zero', 'ok', 0)
+    } finally {
+      setWireFormat('seed')
+    }
+    expect(posted.map((m) => (m.t === 'send' ? m.frame : m))).toEqual([
+      '{"status":200,"event":"success","info":"执行完成 a/b"}',
+      '{"status":403,"event":"mustBeWechatUser","info":"wechat users only","param":null}',
+      '{"status":200,"event":"zero","info":"ok","param":0}',
     ])
   })
 

@@ -65,9 +65,9 @@ describe('Dispatcher', () => {
     await dispatcher.message(4, message(2, 'a.b.c.d'))
     const frames = posted.filter((m) => m.t === 'send' && m.target === 2).map((m) => (m as { frame: string }).frame)
     expect(frames).toEqual([
-      '{"status":405,"event":"methodNotFound","info":"method not found"}',
-      '{"status":404,"event":"controllerNotFound","info":"controller not found"}',
-      '{"status":404,"event":"controllerNotFound","info":"controller not found"}',
+      '{"status":405,"event":"methodNotFound","info":"\\u60a8\\u8bf7\\u6c42\\u7684method\\u65b9\\u6cd5\\u4e0d\\u5b58\\u5728"}',
+      '{"status":404,"event":"controllerNotFound","info":"\\u60a8\\u8bf7\\u6c42\\u7684\\u63a7\\u5236\\u5668\\u4e0d\\u5b58\\u5728"}',
+      '{"status":404,"event":"controllerNotFound","info":"\\u60a8\\u8bf7\\u6c42\\u7684\\u63a7\\u5236\\u5668\\u4e0d\\u5b58\\u5728"}',
     ])
   })
 

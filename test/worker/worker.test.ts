@@ -43,23 +43,24 @@ describe('worker on the sample app', () => {
   it("answers index like the seed's README, for an explicit and for a missing method", async () => {
     const s1 = send(1, { method: 'Index.Index.Index' })
     const first = await worker.take('send', toFd(1))
-    expect(first.frame).toBe('{"status":200,"event":"success","info":"执行完成"}')
+    // The seed's wire format: json_encode's \\uXXXX for each non-ASCII unit.
+    expect(first.frame).toBe('{"status":200,"event":"success","info":"\\u6267\\u884c\\u5b8c\\u6210"}')
     expect(await worker.take('done', (m) => m.seq === s1)).toEqual({ t: 'done', seq: s1 })
     expect(await reply(1, send(1, {}))).toEqual({ status: 200, event: 'success', info: '执行完成' })
   })
 
   it('answers 404 for an unknown controller or a malformed method, 405 for an unknown action', async () => {
-    expect(await reply(2, send(2, { method: 'live.nobody.join' }))).toEqual({ status: 404, event: 'controllerNotFound', info: 'controller not found' })
+    expect(await reply(2, send(2, { method: 'live.nobody.join' }))).toEqual({ status: 404, event: 'controllerNotFound', info: '您请求的控制器不存在' })
     expect(await reply(2, send(2, { method: 'index.index.index.index' }))).toMatchObject({ status: 404 })
     expect(await reply(2, send(2, { method: 'index.constructor' }))).toMatchObject({ status: 404 })
-    expect(await reply(2, send(2, { method: 'index.index.nothing' }))).toEqual({ status: 405, event: 'methodNotFound', info: 'method not found' })
+    expect(await reply(2, send(2, { method: 'index.index.nothing' }))).toEqual({ status: 405, event: 'methodNotFound', info: '您请求的method方法不存在' })
     expect(await reply(2, send(2, { method: 'onClose' }))).toMatchObject({ status: 405 })
   })
 
   it('answers 500 with a generic info when an action throws, and logs the stack', async () => {
     const s = send(3, { method: 'fail' })
     const answer = await reply(3, s)
-    expect(answer).toEqual({ status: 500, event: 'controllerError', info: 'controller error' })
+    expect(answer).toEqual({ status: 500, event: 'controllerError', info: '程序错误' })
     expect(JSON.stringify(answer)).not.toContain('Index.ts')
     const log = await worker.take('log', (m) => m.level === 'error' && m.fields?.seq === s)
     expect(log.msg).toBe('controller error')

@@ -5,9 +5,10 @@ import type { Connection } from '../connections/connection.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
 import type { Delivery } from '../delivery/delivery.js'
 import type { DaemonStats } from '../stats.js'
-import { WIRE } from './frames.js'
+import { wireFrames } from './frames.js'
 import { escapeStrings } from '../../protocol/escape-html.js'
 import { readFrame } from './inbound.js'
+import { senderOf } from './sender.js'
 
 export interface ClientMessageOptions {
   ack: boolean
@@ -42,19 +43,18 @@ export function handleClientMessages(connection: Connection, options: ClientMess
       options.registry.close(connection, FLOOD_CLOSE_CODE, 'rate limit exceeded')
       return
     }
-    if (rate === 'limited') return void delivery.write(connection, WIRE.rateLimited)
+    if (rate === 'limited') return void delivery.write(connection, wireFrames().rateLimited)
     const inbound = readFrame(data, isBinary)
-    if (inbound.kind === 'keepalive') return void delivery.write(connection, WIRE.keepalive)
+    if (inbound.kind === 'keepalive') return void delivery.write(connection, wireFrames().keepalive)
     if (inbound.kind === 'reject') return void delivery.write(connection, inbound.frame)
-    if (options.ack) delivery.write(connection, WIRE.ack)
+    if (options.ack) delivery.write(connection, wireFrames().ack)
     const fields = options.escapeHtml ? (escapeStrings(inbound.fields) as Record<string, unknown>) : inbound.fields
-    // The seed sent `method` unescaped to the router; the rest as the controller's data.
+    // `method` is routed as sent: a routable name is [A-Za-z0-9_.] only, which escaping never changes.
     options.route({
       ...fields,
       ...(typeof inbound.fields.method === 'string' ? { method: inbound.fields.method } : {}),
       fd: connection.fd,
-      auth: connection.auth ?? {},
-      code: connection.code,
+      ...senderOf(connection, fields),
     })
   })
 }

@@ -1,25 +1,78 @@
 import { envelope } from '../../protocol/envelope.js'
-import { wireFrame } from '../delivery/wire-frame.js'
+import { wireFormat, wireTexts, type WireFormat } from '../../protocol/wire-format.js'
+import { wireFrame, type WireFrame } from '../delivery/wire-frame.js'
 
-/** The replies the master itself sends; their events keep the seed's names where it had one. */
-export const FRAMES = {
-  ack: envelope(200, 'receiveMessage', 'message received'),
-  badJson: envelope(400, 'badRequest', 'message is not valid JSON'),
-  notObject: envelope(400, 'badRequest', 'message must be a JSON object'),
-  badMethod: envelope(400, 'badRequest', 'method must be a string'),
-  binary: envelope(400, 'badRequest', 'binary frames are not supported; send JSON text'),
-  badUtf8: envelope(400, 'badRequest', 'message is not valid UTF-8'),
-  tooLarge: envelope(413, 'messageTooLarge', 'message exceeds the size limit'),
-  rateLimited: envelope(429, 'rateLimited', 'too many messages; slow down'),
-  unavailable: envelope(503, 'serviceUnavailable', 'the server is not ready to handle messages'),
-} as const
+export interface Frames {
+  ack: string
+  badJson: string
+  notObject: string
+  badMethod: string
+  binary: string
+  badUtf8: string
+  tooLarge: string
+  rateLimited: string
+  unavailable: string
+}
 
-/** The replies sent most often, framed once for the life of the daemon. */
-export const WIRE = {
-  ack: wireFrame(FRAMES.ack),
-  keepalive: wireFrame('3'),
-  rateLimited: wireFrame(FRAMES.rateLimited),
-} as const
+export interface WireFrames {
+  ack: WireFrame
+  keepalive: WireFrame
+  rateLimited: WireFrame
+}
+
+/**
+ * The replies the master itself sends; their events keep the seed's names
+ * where it had one. The ack's info is the seed's text in the "seed" format;
+ * the refusals the seed never sent (it closed the connection or had no such
+ * limit) are in English in both formats.
+ */
+function build(format: WireFormat): Frames {
+  const text = wireTexts(format)
+  return {
+    ack: envelope(200, 'receiveMessage', text.ack, undefined, format),
+    badJson: envelope(400, 'badRequest', 'message is not valid JSON', undefined, format),
+    notObject: envelope(400, 'badRequest', 'message must be a JSON object', undefined, format),
+    badMethod: envelope(400, 'badRequest', 'method must be a string', undefined, format),
+    binary: envelope(400, 'badRequest', 'binary frames are not supported; send JSON text', undefined, format),
+    badUtf8: envelope(400, 'badRequest', 'message is not valid UTF-8', undefined, format),
+    tooLarge: envelope(413, 'messageTooLarge', 'message exceeds the size limit', undefined, format),
+    rateLimited: envelope(429, 'rateLimited', 'too many messages; slow down', undefined, format),
+    unavailable: envelope(503, 'serviceUnavailable', 'the server is not ready to handle messages', undefined, format),
+  }
+}
+
+interface Built {
+  frames: Frames
+  wire: WireFrames
+}
+
+const built = new Map<WireFormat, Built>()
+
+function forFormat(format: WireFormat): Built {
+  let entry = built.get(format)
+  if (entry === undefined) {
+    const frames = build(format)
+    // The replies sent most often, framed once for the life of the daemon.
+    entry = { frames, wire: { ack: wireFrame(frames.ack), keepalive: wireFrame('3'), rateLimited: wireFrame(frames.rateLimited) } }
+    built.set(format, entry)
+  }
+  return entry
+}
+
+/** The master's replies in the daemon's wire format. */
+export function frames(): Frames {
+  return forFormat(wireFormat()).frames
+}
+
+/** The most frequent replies, already framed, in the daemon's wire format. */
+export function wireFrames(): WireFrames {
+  return forFormat(wireFormat()).wire
+}
+
+/** frames() as a constant-looking object: each read gives the frame of the current wire format. */
+export const FRAMES: Readonly<Frames> = new Proxy({} as Frames, {
+  get: (_target, key) => frames()[key as keyof Frames],
+})
 
 export function forbiddenKeyFrame(key: string): string {
   return envelope(400, 'badRequest', `forbidden key "${key}"`)

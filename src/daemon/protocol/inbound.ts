@@ -1,6 +1,6 @@
 import type { RawData } from 'ws'
 import { MAX_JSON_DEPTH } from '../../protocol/json-depth.js'
-import { FRAMES, forbiddenKeyFrame, tooDeepFrame } from './frames.js'
+import { forbiddenKeyFrame, frames, tooDeepFrame } from './frames.js'
 
 /** Keys that could reach an object's prototype once the data is copied or routed. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
@@ -14,7 +14,7 @@ export type Inbound =
 
 /** Reads one client frame: keepalive, a JSON object to route, or a clear refusal. */
 export function readFrame(data: RawData, isBinary: boolean): Inbound {
-  if (isBinary) return { kind: 'reject', frame: FRAMES.binary }
+  if (isBinary) return { kind: 'reject', frame: frames().binary }
   const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
   if (text === '2') return { kind: 'keepalive' }
   let value: unknown
@@ -22,11 +22,11 @@ export function readFrame(data: RawData, isBinary: boolean): Inbound {
     value = JSON.parse(text)
   } catch {
     // Includes the RangeError of absurdly deep nesting.
-    return { kind: 'reject', frame: FRAMES.badJson }
+    return { kind: 'reject', frame: frames().badJson }
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'reject', frame: FRAMES.notObject }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'reject', frame: frames().notObject }
   const fields = value as Record<string, unknown>
-  if (fields.method !== undefined && typeof fields.method !== 'string') return { kind: 'reject', frame: FRAMES.badMethod }
+  if (fields.method !== undefined && typeof fields.method !== 'string') return { kind: 'reject', frame: frames().badMethod }
   const problem = checkKeys(fields, 0)
   if (problem) return { kind: 'reject', frame: problem }
   if (typeof fields.method === 'string' && fields.method.split('.').some((part) => FORBIDDEN_KEYS.has(part.toLowerCase()))) {

@@ -5,6 +5,7 @@ import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { WorkerStatus } from '../../ipc/methods.js'
 import type { FromWorker, ToWorker, WorkerData } from '../../worker/protocol.js'
+import { wireFormat } from '../../protocol/wire-format.js'
 import { batcher, unbatch } from '../../worker/batch.js'
 import { workerEntry } from './entry.js'
 
@@ -250,7 +251,7 @@ export class WorkerPool {
   #spawn(id: number, migrate = false): Promise<PoolWorker> {
     const { appDir, generation, logger, db } = this.options
     const entry = workerEntry()
-    const workerData: WorkerData = { appDir, workerId: id, generation, migrate, db }
+    const workerData: WorkerData = { appDir, workerId: id, generation, migrate, db, wire: wireFormat() }
     const thread = new Worker(entry.file, {
       workerData,
       execArgv: entry.execArgv,
