@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
-import { mintToken, TestClient, type Envelope } from '../helpers/client.js'
+import { TestClient, type Envelope } from '../helpers/client.js'
+import { useOpenedClients } from '../helpers/opened-clients.js'
 import { poll } from '../helpers/poll.js'
 import type { Project } from '../helpers/project.js'
 
@@ -23,18 +24,9 @@ describe('mswoole broadcast', () => {
   // One daemon for every test: each uses rooms of its own and closes what it opened.
   // The one test that counts everyone first waits until the daemon holds no connection.
   const daemon = useSharedDaemon()
-  const opened: TestClient[] = []
-  afterEach(async () => {
-    const clients = opened.splice(0)
-    for (const c of clients) c.close()
-    await Promise.all(clients.map((c) => c.closed()))
-  })
 
-  async function join(id: number, code: string): Promise<TestClient> {
-    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
-    opened.push(client)
-    return client
-  }
+  const open = useOpenedClients(() => daemon().status.outside.port)
+  const join = (id: number, code: string): Promise<TestClient> => open({ id, type: 'wechatUser', code })
 
   it('reaches the members of a room and nobody else', async () => {
     const { project: p } = daemon()

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, startDaemon, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type TokenFields } from '../helpers/client.js'
+import { useOpenedClients } from '../helpers/opened-clients.js'
 import { poll } from '../helpers/poll.js'
 import type { Project } from '../helpers/project.js'
 
@@ -24,18 +25,8 @@ describe('mswoole conn ls', () => {
   // own and closes what it opened. The test that reads the whole list first waits until the
   // daemon holds no connection (what others opened is gone).
   const daemon = useSharedDaemon()
-  const opened: TestClient[] = []
-  afterEach(async () => {
-    const clients = opened.splice(0)
-    for (const c of clients) c.close()
-    await Promise.all(clients.map((c) => c.closed()))
-  })
 
-  async function openHere(fields: TokenFields): Promise<TestClient> {
-    const client = await open(daemon().status.outside.port, fields)
-    opened.push(client)
-    return client
-  }
+  const openHere = useOpenedClients(() => daemon().status.outside.port)
 
   it('prints every connection with its token fields as JSON', async () => {
     const { project: p } = daemon()

@@ -1,25 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, KickResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useProjects, useSharedDaemon } from '../helpers/cli.js'
-import { mintToken, TestClient, type TokenFields } from '../helpers/client.js'
+import { useOpenedClients } from '../helpers/opened-clients.js'
 
 const project = useProjects()
 
 describe('mswoole kick', () => {
   // One daemon for the tests below: each works with uids and a room of its own, and closes what it opened.
   const daemon = useSharedDaemon()
-  const opened: TestClient[] = []
-  afterEach(async () => {
-    const clients = opened.splice(0)
-    for (const c of clients) c.close()
-    await Promise.all(clients.map((c) => c.closed()))
-  })
 
-  async function open(fields: TokenFields): Promise<TestClient> {
-    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken(fields)}`)
-    opened.push(client)
-    return client
-  }
+  const open = useOpenedClients(() => daemon().status.outside.port)
 
   async function fdOf(uid: number): Promise<number> {
     const listed = await cliJson<ConnectionsListResult>(daemon().project, ['conn', 'ls', '--uid', String(uid)])

@@ -1,23 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
-import { mintToken, TestClient } from '../helpers/client.js'
+import { TestClient } from '../helpers/client.js'
+import { useOpenedClients } from '../helpers/opened-clients.js'
 
 describe('mswoole push', () => {
   // One daemon for every test: each pushes to uids of its own, and closes what it opened.
   const daemon = useSharedDaemon()
-  const opened: TestClient[] = []
-  afterEach(async () => {
-    const clients = opened.splice(0)
-    for (const c of clients) c.close()
-    await Promise.all(clients.map((c) => c.closed()))
-  })
 
-  async function connectAs(id: number | string): Promise<TestClient> {
-    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code: 'push-room' })}`)
-    opened.push(client)
-    return client
-  }
+  const open = useOpenedClients(() => daemon().status.outside.port)
+  const connectAs = (id: number | string): Promise<TestClient> => open({ id, type: 'wechatUser', code: 'push-room' })
 
   async function fdOf(uid: number): Promise<number | undefined> {
     const listed = (await cliJson<ConnectionsListResult>(daemon().project, ['conn', 'ls', '--uid', String(uid)])).json.connections

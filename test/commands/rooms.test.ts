@@ -1,26 +1,18 @@
 import { stripVTControlCharacters } from 'node:util'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, RoomsListResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
-import { mintToken, TestClient } from '../helpers/client.js'
+import { TestClient } from '../helpers/client.js'
+import { useOpenedClients } from '../helpers/opened-clients.js'
 import { poll } from '../helpers/poll.js'
 
 describe('mswoole rooms', () => {
   // One daemon for every test: each uses rooms of its own and closes what it opened. The tests
   // that read the whole list first wait until the daemon holds no room (what others opened is gone).
   const daemon = useSharedDaemon()
-  const opened: TestClient[] = []
-  afterEach(async () => {
-    const clients = opened.splice(0)
-    for (const c of clients) c.close()
-    await Promise.all(clients.map((c) => c.closed()))
-  })
 
-  async function member(id: number, code: string): Promise<TestClient> {
-    const client = await TestClient.connect(`ws://127.0.0.1:${daemon().status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
-    opened.push(client)
-    return client
-  }
+  const open = useOpenedClients(() => daemon().status.outside.port)
+  const member = (id: number, code: string): Promise<TestClient> => open({ id, type: 'wechatUser', code })
 
   async function rooms(args: string[] = []): Promise<RoomsListResult> {
     const { exitCode, json, stderr } = await cliJson<RoomsListResult>(daemon().project, ['rooms', ...args])
