@@ -4,7 +4,8 @@
  * token of its own), the plain `ws` server (bench/baselines/plain-ws.ts) and Socket.IO 4
  * (bench/baselines/socketio.ts). For each:
  *
- *   1. start it; open its inspector (bench/lib/heap-probe.ts) to force full collections;
+ *   1. start it (mswoole with --expose-gc, the baselines with it and an IPC channel) and open
+ *      its heap probe (bench/lib/heap-probe.ts) to force full collections;
  *   2. with no connection, after a settle: RSS (/proc/<pid>/status VmRSS, every thread) and heap,
  *      then the same after a forced collection;
  *   3. open idle connections up to each size in turn (bench/lib/idle-clients.ts: child
@@ -18,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { IpcClient } from '../src/ipc/client.js'
 import type { StatusResult } from '../src/ipc/methods.js'
 import type { ConnectFigures } from './fan-out-client.js'
-import { openHeapProbe, type HeapProbe } from './lib/heap-probe.js'
+import { openControlHeapProbe, type HeapProbe } from './lib/heap-probe.js'
 import { openIdleClients, type IdleClients } from './lib/idle-clients.js'
 import { startMswoole } from './lib/mswoole-target.js'
 import { startPlainWs, startSocketIo } from './lib/plain-ws-target.js'
@@ -32,14 +33,14 @@ export interface MemoryOptions {
   settleSeconds: number
   /**
    * Seconds from mswoole's start before its reading with no connections: its worker threads
-   * shed their start-up garbage in their own collections (which the inspector, on the main
+   * shed their start-up garbage in their own collections (which the probe, on the main
    * thread, does not force) some seconds after the start, and that must not count as a saving.
    */
   mswooleMinAgeSeconds: number
   subjects: SubjectId[]
 }
 
-// mswoole last: its daemon takes longest to stop, and the next subject's inspector waits for that.
+// mswoole last: its daemon takes longest to stop.
 export const FULL: MemoryOptions = { sizes: [10_000, 19_000], settleSeconds: 5, mswooleMinAgeSeconds: 20, subjects: ['plain', 'socketio', 'mswoole'] }
 export const QUICK: MemoryOptions = { sizes: [2_000], settleSeconds: 0.5, mswooleMinAgeSeconds: 12, subjects: ['plain', 'socketio', 'mswoole'] }
 
@@ -68,7 +69,7 @@ export interface Point {
   held: number
   /** After the settle, before any forced collection. */
   settled: Reading
-  /** After a forced full collection; null without the inspector. */
+  /** After a forced full collection; null without the heap probe. */
   collected: Reading | null
   /** mswoole's own `status` memory figures, read with `collected` (or `settled`). */
   status?: StatusResult['memory']
@@ -111,6 +112,8 @@ interface LiveServer {
   /** Connections the server holds, as it (or the kernel) reports them. */
   held(): Promise<number | undefined>
   status?(): Promise<StatusResult>
+  /** Forces and reads the main thread's heap (bench/lib/heap-probe.ts). */
+  heapProbe(): Promise<HeapProbe>
   appJson?: Record<string, unknown>
   stop(): Promise<void>
 }
@@ -118,7 +121,7 @@ interface LiveServer {
 async function startServer(id: SubjectId, o: MemoryOptions): Promise<LiveServer> {
   const maxConnections = o.sizes.at(-1) ?? 0
   if (id === 'mswoole') {
-    const target = await startMswoole({ tokens: maxConnections })
+    const target = await startMswoole({ tokens: maxConnections, exposeGc: true })
     let ipc: IpcClient
     try {
       ipc = await IpcClient.connect(target.socket, 5000)
@@ -132,10 +135,11 @@ async function startServer(id: SubjectId, o: MemoryOptions): Promise<LiveServer>
       startedAt: performance.now(),
       minAgeSeconds: o.mswooleMinAgeSeconds,
       protocol: 'ws',
-      command: target.command(['start']),
+      command: target.command(['start', '--expose-gc']),
       url: target.url,
       held: async () => (await status()).connections,
       status,
+      heapProbe: () => openControlHeapProbe(target.socket),
       appJson: target.appJson,
       stop: async () => {
         ipc.close()
@@ -152,6 +156,7 @@ async function startServer(id: SubjectId, o: MemoryOptions): Promise<LiveServer>
     command: target.command,
     url: target.url,
     held: async () => establishedOn(SERVER_HOST, target.port),
+    heapProbe: () => target.heapProbe(),
     stop: () => target.stop(),
   }
 }
@@ -204,7 +209,7 @@ async function measureSubject(id: SubjectId, server: LiveServer, o: MemoryOption
   let probe: HeapProbe | undefined
   let gcUnavailable: string | null = null
   try {
-    probe = await openHeapProbe(server.pid).catch((err: unknown) => {
+    probe = await server.heapProbe().catch((err: unknown) => {
       gcUnavailable = err instanceof Error ? err.message : String(err)
       log(`${id}: no forced collection (${gcUnavailable}); readings after a ${o.settleSeconds} s settle only`)
       return undefined
@@ -329,7 +334,7 @@ export async function measureMemory(o: MemoryOptions, log: (m: string) => void):
         log(`${id}: not measured: ${reason}`)
         skipped.push({ id, reason })
       } finally {
-        // In the background: the next subject's probe waits for this one's inspector port anyway.
+        // In the background: the next subject does not wait for it.
         void stop(k)
       }
     }

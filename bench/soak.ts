@@ -79,7 +79,7 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
   const host = machine()
   log(`${o.mode} soak: ${o.duration} s, ${o.connections} connections, ${o.rate} req/s, churn ${o.churnRate}/s (≤ ${o.churnFraction * 100}% down), ${o.broadcastRate} broadcasts/s, a reload every ${o.reloadInterval} s`)
   // The default abuse guard (50 messages/s per connection) stays on: the soak's rate per connection is far below it.
-  const target: MswooleTarget = await startMswoole({ tokens: o.connections, setting: { max_messages_per_second: 50 } })
+  const target: MswooleTarget = await startMswoole({ tokens: o.connections, setting: { max_messages_per_second: 50 }, exposeGc: true })
   const sinceMs = Date.now() - 1000
   let sampler: MemorySampler | undefined
   let client: ChurnClient | undefined
@@ -87,7 +87,7 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
   try {
     const first = await target.cliJson<StatusResult>(['status'])
     const manager = managerClient(first.manager.host, first.manager.port)
-    sampler = new MemorySampler(target.pid, manager)
+    sampler = new MemorySampler(target.pid, target.socket, manager)
     await sampler.open(log)
     const before = await sampler.sample(0, 'before')
     log(`before any connection: ${sampleLine(before)}`)

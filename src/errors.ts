@@ -1,7 +1,7 @@
 /**
  * The one catalogue of mswoole's errors. Every error the daemon or the CLI
  * raises is declared here with a stable code; callers branch on `code`,
- * never on message text. The README's error table mirrors this list.
+ * never on message text. docs/errors.md mirrors this list.
  */
 export const ERRORS = {
   MSW_ERR_CONFIG_NOT_FOUND: 'configuration not found',
@@ -13,6 +13,7 @@ export const ERRORS = {
   MSW_ERR_LISTEN: 'cannot listen',
   MSW_ERR_SOCKET_PATH_TOO_LONG: 'control socket path too long',
   MSW_ERR_START_FAILED: 'daemon failed to start',
+  MSW_ERR_RUNTIME_UNSAFE: 'the runtime folder is not private to the user the daemon runs as',
   MSW_ERR_START_TIMEOUT: 'daemon did not report ready in time',
   MSW_ERR_IPC_CONNECT: 'cannot reach the control socket',
   MSW_ERR_IPC_TIMEOUT: 'control request timed out',
@@ -39,9 +40,15 @@ export const ERRORS = {
   MSW_ERR_BODY_TOO_LARGE: 'request body too large',
   MSW_ERR_METHOD_NOT_ALLOWED: 'HTTP method not allowed on this route',
   MSW_ERR_UNSUPPORTED_MEDIA_TYPE: 'unsupported request content type',
+  MSW_ERR_MANAGER_HOST: 'the Host header names no address of the manager port',
+  MSW_ERR_MANAGER_ORIGIN: 'a browser page of an origin not allowed on the manager port',
+  MSW_ERR_MANAGER_RATE_LIMITED: 'too many wrong manager keys from this address',
+  MSW_ERR_MANAGER_KEY_FILE: 'the manager key file cannot be used',
   MSW_ERR_NODE_ID_IN_USE: 'another live node has this node id',
   MSW_ERR_DB_UNAVAILABLE: 'the database cannot be opened or reached',
   MSW_ERR_MIGRATION_FAILED: 'a database migration failed',
+  MSW_ERR_UNSAFE_FILE: 'refused to open a runtime file that is a symbolic link',
+  MSW_ERR_DEBUG_DISABLED: 'debug methods need a daemon started with --expose-gc',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -1,120 +1,92 @@
 /**
- * A server's JavaScript heap, read and collected from outside through Node's own inspector:
- * SIGUSR1 makes any Node process open it on 127.0.0.1:9229 (no flag at start, no code of the
- * server's own), and the DevTools protocol then forces a full garbage collection
- * (HeapProfiler.collectGarbage) and reads the heap in use (Runtime.getHeapUsage, the main
- * thread's isolate: what process.memoryUsage().heapUsed says). Nothing is evaluated in the server.
+ * A server's JavaScript heap, collected and read on request, with nothing any other user can
+ * reach: no inspector, no signal, no port.
  *
- * One process at a time: the port is Node's default, so the probe first waits for it to be
- * free, and checks that the socket listening there is the signalled pid's.
+ * - mswoole: started with `mswoole start --expose-gc` (hidden flag), its control socket (mode
+ *   0600 in a 0700 folder: the daemon's user only) answers `debug.gc` with a full collection of
+ *   the master's heap and what is left in use (process.memoryUsage().heapUsed).
+ * - The baselines: started by bench/lib/plain-ws-target.ts with --expose-gc and an IPC channel
+ *   to this process; bench/lib/gc-channel.ts, preloaded in them, answers the same on it.
+ *
+ * Either way the collection is node's global gc(): a full, synchronous mark-compact of the main
+ * thread's heap (worker threads keep their own heaps, never forced here).
  */
-import { readdirSync, readlinkSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
-import WebSocket from 'ws'
-import { listenerInode } from './proc-memory.js'
+import type { ChildProcess } from 'node:child_process'
+import { IpcClient } from '../../src/ipc/client.js'
+import { isGcReply, type GcRequest } from './gc-channel-messages.js'
 
-const INSPECTOR_HOST = '127.0.0.1'
-export const INSPECTOR_PORT = 9229
 const CALL_TIMEOUT_MS = 60_000
 
 export interface HeapProbe {
   /** Bytes of the main thread's JavaScript heap in use, garbage included. */
   heapUsed(): Promise<number>
-  /** A full, compacting collection (the one DevTools' "collect garbage" runs). */
+  /** A full collection of the main thread's heap. */
   collectGarbage(): Promise<void>
   close(): void
 }
 
-interface InspectorTarget {
-  webSocketDebuggerUrl?: string
-}
-
-/** Whether `pid` holds the socket with this inode among its descriptors. */
-function holdsSocket(pid: number, inode: string): boolean {
-  const wanted = `socket:[${inode}]`
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === wanted
-      } catch {
-        return false // closed while we looked
-      }
-    })
-  } catch {
-    return false
-  }
-}
-
-async function inspectorTargets(): Promise<InspectorTarget[] | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`, { signal: AbortSignal.timeout(1000) })
-    return (await res.json()) as InspectorTarget[]
-  } catch {
-    return undefined
-  }
-}
-
 /**
- * Opens the inspector of `pid` and connects to it. Throws with the reason when it cannot: the
- * port held by another process past `waitMs`, no /proc, or no answer from the pid.
+ * mswoole's probe, over its control socket. Throws with the reason when the daemon was not
+ * started with --expose-gc (MSW_ERR_DEBUG_DISABLED) or does not answer.
  */
-export async function openHeapProbe(pid: number, waitMs = 10_000): Promise<HeapProbe> {
-  const deadline = performance.now() + waitMs
-  // A server measured before this one may still be exiting with its inspector open.
-  while (listenerInode(INSPECTOR_HOST, INSPECTOR_PORT) !== undefined) {
-    if (performance.now() > deadline) throw new Error(`127.0.0.1:${INSPECTOR_PORT} is held by another process, so the inspector of pid ${pid} cannot open there`)
-    await sleep(200)
+export async function openControlHeapProbe(socket: string): Promise<HeapProbe> {
+  const ipc = await IpcClient.connect(socket, 5000)
+  try {
+    // Asks once up front, so a daemon without the flag is known before any reading.
+    await ipc.call('debug.gc', {}, { timeoutMs: CALL_TIMEOUT_MS })
+  } catch (err) {
+    ipc.close()
+    throw err
   }
-  process.kill(pid, 'SIGUSR1')
-  let url: string | undefined
-  while (url === undefined) {
-    if (performance.now() > deadline) throw new Error(`pid ${pid} opened no inspector on 127.0.0.1:${INSPECTOR_PORT} after SIGUSR1`)
-    await sleep(100)
-    const inode = listenerInode(INSPECTOR_HOST, INSPECTOR_PORT)
-    if (inode === undefined) continue
-    if (!holdsSocket(pid, inode)) throw new Error(`127.0.0.1:${INSPECTOR_PORT} was taken by another process before pid ${pid} opened its inspector there`)
-    url = (await inspectorTargets())?.[0]?.webSocketDebuggerUrl
-  }
-  const ws = new WebSocket(url, { perMessageDeflate: false })
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve)
-    ws.once('error', reject)
-  })
-  let nextId = 1
-  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>()
-  const failAll = (err: Error) => {
-    for (const p of pending.values()) {
-      clearTimeout(p.timer)
-      p.reject(err)
-    }
-    pending.clear()
-  }
-  ws.on('error', failAll)
-  ws.on('close', () => failAll(new Error(`the inspector of pid ${pid} closed`)))
-  ws.on('message', (data) => {
-    const message = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string } }
-    const p = message.id === undefined ? undefined : pending.get(message.id)
-    if (p === undefined || message.id === undefined) return // an event, not an answer
-    pending.delete(message.id)
-    clearTimeout(p.timer)
-    if (message.error !== undefined) p.reject(new Error(`inspector: ${message.error.message}`))
-    else p.resolve(message.result)
-  })
-  const call = <T>(method: string): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++
-      const timer = setTimeout(() => {
-        pending.delete(id)
-        reject(new Error(`inspector: ${method} got no answer within ${CALL_TIMEOUT_MS} ms`))
-      }, CALL_TIMEOUT_MS)
-      pending.set(id, { resolve: (r) => resolve(r as T), reject, timer })
-      ws.send(JSON.stringify({ id, method }))
-    })
   return {
-    heapUsed: async () => (await call<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize,
+    heapUsed: async () => (await ipc.call('status', {}, { timeoutMs: CALL_TIMEOUT_MS })).memory.heapUsed,
     collectGarbage: async () => {
-      await call('HeapProfiler.collectGarbage')
+      await ipc.call('debug.gc', {}, { timeoutMs: CALL_TIMEOUT_MS })
     },
-    close: () => ws.close(),
+    close: () => ipc.close(),
   }
+}
+
+/** A baseline's probe, over the IPC channel of a child started with --expose-gc and bench/lib/gc-channel.ts. */
+export async function openChildHeapProbe(child: ChildProcess): Promise<HeapProbe> {
+  if (!child.connected) throw new Error(`pid ${child.pid} has no IPC channel to collect its garbage through`)
+  let queue: Promise<unknown> = Promise.resolve()
+  // One request at a time: the replies carry no id.
+  const ask = (op: GcRequest['mswooleBenchHeap']): Promise<number> => {
+    const answer = queue.then(() => askOnce(child, op))
+    queue = answer.catch(() => undefined)
+    return answer
+  }
+  // Asks once up front, as for mswoole.
+  await ask('gc')
+  return {
+    heapUsed: () => ask('read'),
+    collectGarbage: async () => {
+      await ask('gc')
+    },
+    close: () => undefined,
+  }
+}
+
+function askOnce(child: ChildProcess, op: GcRequest['mswooleBenchHeap']): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const done = (err: Error | undefined, heapUsed = 0) => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      if (err) reject(err)
+      else resolve(heapUsed)
+    }
+    const timer = setTimeout(() => done(new Error(`pid ${child.pid}: no answer to ${op} within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS)
+    const onMessage = (message: unknown) => {
+      if (!isGcReply(message)) return
+      if (message.error !== undefined) done(new Error(`pid ${child.pid}: ${message.error}`))
+      else done(undefined, message.heapUsed)
+    }
+    const onExit = () => done(new Error(`pid ${child.pid} exited`))
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+    const request: GcRequest = { mswooleBenchHeap: op }
+    child.send(request)
+  })
 }

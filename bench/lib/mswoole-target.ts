@@ -28,6 +28,8 @@ export interface MswooleTargetOptions {
   nodeId?: string
   /** config/cache.json, e.g. `{driver: 'redis', url, prefix}` for a cluster node; without it the memory store. */
   cache?: Record<string, unknown>
+  /** `start --expose-gc`: the daemon answers `debug.gc` on its control socket (bench/lib/heap-probe.ts). */
+  exposeGc?: boolean
 }
 
 export interface MswooleTarget {
@@ -69,7 +71,8 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
   await mkdir(configDir)
   const appJson: Record<string, unknown> = {
     outside: { host: '127.0.0.1', port: 0 },
-    manager: { host: '127.0.0.1', port: 0 },
+    // An explicit empty key (open, loopback only): the soak's manager client sends none.
+    manager: { host: '127.0.0.1', port: 0, key: '' },
     setting: {
       // A closed-loop client sends as fast as replies come back, far past the default
       // 50 msg/s per connection abuse guard; the guard is not what is measured here.
@@ -98,7 +101,7 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
 
   let status: { pid: number; socket: string; outside: { port: number } }
   try {
-    status = await cliJson(['start'])
+    status = await cliJson(['start', ...(options.exposeGc === true ? ['--expose-gc'] : [])])
   } catch (err) {
     await rm(root, { recursive: true, force: true })
     throw err

@@ -7,6 +7,9 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { pathToFileURL } from 'node:url'
+import { openChildHeapProbe, type HeapProbe } from './heap-probe.js'
 import { REPO_ROOT } from './paths.js'
 // The same throwaway redis-server the tests start (installed from Debian when missing).
 import { startRedisServer } from '../../test/helpers/redis-server.js'
@@ -15,12 +18,15 @@ export const PLAIN_WS_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'plain
 export const SOCKETIO_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'socketio.ts')
 /** Where a Socket.IO client opens its WebSocket straight away (Engine.IO 4, no polling first). */
 export const SOCKETIO_PATH = '/socket.io/?EIO=4&transport=websocket'
+const GC_CHANNEL = pathToFileURL(path.join(REPO_ROOT, 'bench', 'lib', 'gc-channel.ts')).href
 
 export interface PlainWsTarget {
   readonly port: number
   readonly pid: number
   readonly command: string
   url(index: number): string
+  /** Forces and reads its heap over its IPC channel (bench/lib/heap-probe.ts). */
+  heapProbe(): Promise<HeapProbe>
   stop(): Promise<void>
 }
 
@@ -67,10 +73,13 @@ export async function startSocketIo(): Promise<SocketIoTarget> {
 /** Starts bench/baselines/<script> with `args`, once it has printed its port; clients connect to `urlPath`. */
 export async function startBaseline(script: string, args: string[] = [], urlPath = '/'): Promise<PlainWsTarget> {
   const name = path.basename(script, '.ts')
-  const argv = ['--import', 'tsx', script, '--host', '127.0.0.1', '--port', '0', ...args, '--stdin-lifeline']
+  // --expose-gc and gc-channel.ts: the memory scenario forces its collections over the IPC channel.
+  const argv = ['--expose-gc', '--import', 'tsx', '--import', GC_CHANNEL, script, '--host', '127.0.0.1', '--port', '0', ...args, '--stdin-lifeline']
   // stdin is its lifeline: if this process dies, the pipe closes and the floor exits.
-  const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout })
+  const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit', 'ipc'] })
+  // Piped above; the types of a spawn with an IPC channel do not carry that.
+  const stdout = child.stdout as Readable
+  const lines = createInterface({ input: stdout })
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not print its port within 20 s`)), 20_000)
     lines.once('line', (line) => {
@@ -88,7 +97,7 @@ export async function startBaseline(script: string, args: string[] = [], urlPath
     throw err
   })
   lines.close()
-  child.stdout.resume()
+  stdout.resume()
   const pid = child.pid!
   let stopped = false
   return {
@@ -96,6 +105,7 @@ export async function startBaseline(script: string, args: string[] = [], urlPath
     pid,
     command: `node --import tsx ${path.relative(REPO_ROOT, script)} --port ${port}${args.length > 0 ? ` ${args.join(' ')}` : ''}`,
     url: () => `ws://127.0.0.1:${port}${urlPath}`,
+    heapProbe: () => openChildHeapProbe(child),
     async stop() {
       if (stopped || child.exitCode !== null || child.signalCode !== null) return
       stopped = true

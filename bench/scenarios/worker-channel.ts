@@ -44,7 +44,7 @@ export async function runWorkerChannel(o: WorkerChannelOptions, quick: boolean, 
     ['threads / processes', x(oneByOne), x(batched), x(ratio(f.threadOneByOne.cpuMicrosPerMessage, f.processOneByOne.cpuMicrosPerMessage)), x(ratio(f.threadBatched.cpuMicrosPerMessage, f.processBatched.cpuMicrosPerMessage))],
   ]
   const notes = [
-    'This is why mswoole runs controllers in worker threads, not processes: every message pays this hop twice (the request out, the finished frame back), and a thread makes it cheaper, one by one and batched alike (README, "Workers and hot reload").',
+    'This is why mswoole runs controllers in worker threads, not processes: every message pays this hop twice (the request out, the finished frame back), and a thread makes it cheaper, one by one and batched alike (docs/reload.md).',
     `Every round trip: one message of mswoole's size out (\`${JSON.stringify(SAMPLE)}\`), one finished frame string back; at most 16 posts in flight. The start-up of the thread or process is not timed (one untimed round trip first). ` +
       (r.repeats === 1
         ? 'One measurement of each kind.'

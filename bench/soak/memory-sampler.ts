@@ -1,13 +1,13 @@
 /**
  * The daemon's memory over the soak. Each sample forces two full collections of the master's
- * heap through the inspector (bench/lib/heap-probe.ts) and reads what is left in use, then the
- * process's RSS from /proc (every thread, workers included) and the daemon's own `status`
- * (connections, generation, each worker's heap as the workers last reported it). Without the
- * inspector (port 9229 held by someone else) the heap is status's heapUsed, garbage included,
- * and the sample says so.
+ * heap through its control socket (`debug.gc`, the daemon started with --expose-gc; see
+ * bench/lib/heap-probe.ts) and reads what is left in use, then the process's RSS from /proc
+ * (every thread, workers included) and the daemon's own `status` (connections, generation, each
+ * worker's heap as the workers last reported it). Without the probe the heap is status's
+ * heapUsed, garbage included, and the sample says so.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { openHeapProbe, type HeapProbe } from '../lib/heap-probe.js'
+import { openControlHeapProbe, type HeapProbe } from '../lib/heap-probe.js'
 import { rssBytes } from '../lib/proc-memory.js'
 import type { ManagerClient } from './manager-client.js'
 
@@ -34,16 +34,19 @@ export class MemorySampler {
   gcUnavailable: string | null = null
   #probe: HeapProbe | undefined
   readonly pid: number
+  readonly #socket: string
   readonly #manager: ManagerClient
 
-  constructor(pid: number, manager: ManagerClient) {
+  /** `socket`: the daemon's control socket, where debug.gc is asked. */
+  constructor(pid: number, socket: string, manager: ManagerClient) {
     this.pid = pid
+    this.#socket = socket
     this.#manager = manager
   }
 
   async open(log: (m: string) => void): Promise<void> {
     try {
-      this.#probe = await openHeapProbe(this.pid)
+      this.#probe = await openControlHeapProbe(this.#socket)
     } catch (err) {
       this.gcUnavailable = err instanceof Error ? err.message : String(err)
       log(`no forced collection (${this.gcUnavailable}): heap samples include garbage`)

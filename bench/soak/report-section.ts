@@ -51,7 +51,7 @@ export function soakSection(file: string, r: SoakResults): string[] {
       `then \`{"method":"index.index.index"}\` one at a time, ${int.format(o.rate)} requests/s over all of them, and checks the \`receiveMessage\` ack and the reply of each. ` +
       `About ${o.churnRate} connections a second are closed (70% with 1000, 30% cut without a close frame) once their request in flight is answered, and reopen after 50–500 ms; at most ${Math.round(o.churnFraction * 100)}% are down at once. ` +
       `${o.broadcastRate} broadcasts a second, each with a sequence number, go to the connections' room through the manager port (\`POST /api/broadcast\`), and \`mswoole reload\` runs every ${o.reloadInterval} s (one at a time). ` +
-      `Every ${o.sampleInterval} s the master's heap is read after two forced full collections (the inspector's \`HeapProfiler.collectGarbage\`), with its RSS from /proc and each worker's heap from \`status\`.`,
+      `Every ${o.sampleInterval} s the master's heap is read after two forced full collections (\`debug.gc\` on its control socket, the daemon started with \`--expose-gc\`), with its RSS from /proc and each worker's heap from \`status\`.`,
     '',
     `**${r.verdict}**`,
     '',

@@ -30,7 +30,7 @@ export interface SoakResults extends RunHeader {
   unansweredAfterDrain: number
   broadcasts: BroadcastAccount & { skipped: number; writtenByDaemon: number }
   reloads: { done: number; failed: number; durationMs: { min: number; median: number; max: number } | null; records: ReloadRecord[] }
-  /** sampleFailures: samples the daemon did not answer (status through the manager port, or the inspector). */
+  /** sampleFailures: samples the daemon did not answer (status through the manager port, or debug.gc on the control socket). */
   memory: { samples: MemorySample[]; sampleFailures: number; gcUnavailable: string | null; verdict: LeakVerdict | null }
   crashes: {
     daemonPid: number

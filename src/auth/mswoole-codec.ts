@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { MswError } from '../errors.js'
+import { phpJsonEncode } from '../protocol/php-json.js'
 import { AuthPayloadSchema, LegacyPayloadSchema, describeIssues, type AuthPayload } from './payload.js'
 import { strictJsonProblem } from './strict-json.js'
 
@@ -20,18 +21,8 @@ function desKey(key: string): Buffer {
   return out
 }
 
-/**
- * json_encode with PHP's default flags, so our tokens match PHP's byte for byte:
- * '/' becomes '\/' and every non-ASCII UTF-16 unit becomes '\uxxxx' (lowercase).
- * Both only occur inside strings, so rewriting the whole text is safe.
- */
-export function phpJsonEncode(value: unknown): string {
-  const json = JSON.stringify(value)
-  if (typeof json !== 'string') throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'payload is not JSON-encodable')
-  return json
-    .replace(/\//g, '\\/')
-    .replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
-}
+/** json_encode with PHP's default flags, so our tokens match PHP's byte for byte. */
+export { phpJsonEncode }
 
 export function encodeMswooleToken(payload: object, key: string): string {
   const parsed = AuthPayloadSchema.safeParse(payload)

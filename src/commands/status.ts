@@ -31,6 +31,7 @@ export default class Status extends BaseCommand {
         ['cluster', clusterLine(status.cluster)],
         ['outside', `${status.outside.host}:${status.outside.port}`],
         ['manager', `${status.manager.host}:${status.manager.port}`],
+        ...(status.managerKeyFile === undefined ? [] : [['manager key file', status.managerKeyFile] as [string, string]]),
         ['connections', status.connections],
         ['workers', `${status.workers.length} (generation ${status.generation})`],
         ['memory', `${formatBytes(status.memory.rss)} rss, ${formatBytes(status.memory.heapUsed)} heap`],

@@ -153,13 +153,15 @@ function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, sh
 
 /**
  * The manager port pushes, kicks, reloads and stops: without a key it may only
- * listen where nothing but this machine reaches it. Checked after the env overrides,
- * since either may set the host or the key.
+ * listen where nothing but this machine reaches it. An absent key is fine anywhere
+ * (the daemon generates one into the runtime folder); an explicit "" is the open
+ * mode, loopback hosts only. Checked after the env overrides, since either may set
+ * the host or the key.
  */
 function checkManagerKey(app: AppConfig, file: string, show: (file: string) => string): void {
   const { host, key } = app.manager
-  if (key !== '' || isLoopbackHost(host)) return
-  const problem = `must be set when manager.host (${JSON.stringify(host)}) is not a loopback address; without a key anyone who reaches the port could push, kick, reload and stop`
+  if (key === undefined || key !== '' || isLoopbackHost(host)) return
+  const problem = `must be set when manager.host (${JSON.stringify(host)}) is not a loopback address; without a key anyone who reaches the port could push, kick, reload and stop; leave manager.key out to have one generated`
   throw new MswError('MSW_ERR_CONFIG_INVALID', `${show(file)}: manager.key: ${problem}`, {
     details: { file, key: 'manager.key', problem, issues: [{ key: 'manager.key', problem }] },
   })

@@ -35,6 +35,17 @@ function section<S extends z.core.$ZodLooseShape>(shape: S) {
 /** The seed's token key: the default, so its clients work as they are, and public. */
 export const SEED_AUTH_KEY = 'marico-websocket'
 
+/** A list of origins ("https://example.com", "https://*.example.com"), empty by default. */
+const origins = () =>
+  z
+    .array(
+      str().refine((entry) => parseOriginPattern(entry) !== undefined, {
+        error: 'expected an origin such as "https://example.com" or "https://*.example.com"',
+      }),
+      { error: 'expected an array of origins' },
+    )
+    .default([])
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 
 export const AppSchema = z.strictObject(
@@ -46,23 +57,24 @@ export const AppSchema = z.strictObject(
       trusted_proxies: z.array(str(), { error: 'expected an array of IP addresses' }).default([]),
       // Origins whose pages may connect ("https://example.com", "https://*.example.com"); [] = any.
       // An upgrade without an Origin header (not a browser) is always let through.
-      allowed_origins: z
-        .array(
-          str().refine((entry) => parseOriginPattern(entry) !== undefined, {
-            error: 'expected an origin such as "https://example.com" or "https://*.example.com"',
-          }),
-          { error: 'expected an array of origins' },
-        )
-        .default([]),
+      allowed_origins: origins(),
       max_connections_per_ip: int(0).default(0), // open sockets per client address; 0 = no limit
       connections_per_second_per_ip: int(0).default(0), // new upgrades per second per client address (also the burst); 0 = no limit
       max_header_size: int(1024, 1024 * 1024).default(16384), // bytes of request line and headers; over it 431
       max_url_length: int(16, 1024 * 1024).default(4096), // bytes of the upgrade's path and query (the token); over it 414
+      header_timeout: int(1, 60).default(10), // seconds a connection may take to send its request line and headers; then it is closed
     }),
     manager: section({
       host: str().default('127.0.0.1'),
       port: int(0, 65535).default(20001),
-      key: str().default(''),
+      header_timeout: int(1, 60).default(10), // seconds a connection may take to send its request line and headers; then it is closed
+      // Absent: a random key, kept in <runtime>/manager.key (0600). "" (explicit): no key, loopback hosts only.
+      key: str().optional(),
+      // Host header names or addresses accepted besides loopback and manager.host (DNS rebinding guard).
+      allowed_hosts: z.array(str(), { error: 'expected an array of host names or addresses' }).default([]),
+      // Origins whose pages may call the manager ("https://admin.example.com"); [] = no browser page may.
+      allowed_origins: origins(),
+      max_key_failures: int(0).default(10), // wrong keys per client address within 10 s before it gets 429; 0 = no limit
     }),
     setting: section({
       worker_num: int(1, 64).default(2),

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import { isLoopbackHost } from '../config/loopback.js'
+import { logConfigFileWarnings } from '../config/file-modes.js'
 import { SEED_AUTH_KEY } from '../config/schema.js'
 import { MswError } from '../errors.js'
 import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
@@ -27,6 +28,7 @@ import { clusterKeys } from './cluster/keys.js'
 import { WorkerGenerations } from './workers/generations.js'
 import { createControlApi } from './control/api.js'
 import { createDaemonLogger, type DaemonLogger } from './logging/logger.js'
+import { resolveManagerKey } from './manager/key-file.js'
 import { listenManager, type ManagerServer } from './manager/server.js'
 import { listenOutside, type OutsideServer } from './outside/server.js'
 import { removeFiles, removeFilesSync, writePidFile } from './runtime/pid-file.js'
@@ -66,6 +68,8 @@ export class Daemon {
   #ipc: IpcServer | undefined
   #outside: OutsideServer | undefined
   #manager: ManagerServer | undefined
+  /** Where the generated manager key is kept (none when the config sets manager.key). */
+  #managerKeyFile: string | undefined
   #stopping: Promise<StopResult> | undefined
   #store: Store | undefined
   #workers: WorkerGenerations | undefined
@@ -105,10 +109,11 @@ export class Daemon {
       daemon = new Daemon(config, log, nodeId)
       if (claimed.state === 'stale') daemon.logger.warn({ stalePid: claimed.pid }, 'removed the pid file and socket of a daemon that died')
       warnOfPublicAuthKey(config, daemon.logger)
+      await logConfigFileWarnings(config.dir, daemon.logger)
       await daemon.#listen()
       daemon.state = 'running'
       daemon.logger.info(
-        { pid: process.pid, version: VERSION, outside: daemon.#outside?.address, manager: daemon.#manager?.address, config: config.dir },
+        { pid: process.pid, version: VERSION, outside: daemon.#outside?.address, manager: daemon.#manager?.address, managerKeyFile: daemon.#managerKeyFile, config: config.dir },
         'mswoole started',
       )
       return daemon
@@ -193,15 +198,24 @@ export class Daemon {
         maxUrlLength: app.outside.max_url_length,
       },
       maxHeaderSize: app.outside.max_header_size,
+      headerTimeoutMs: app.outside.header_timeout * 1000,
       publicDir: path.join(paths.app, 'public'),
       logger: this.logger,
       onConnection: clients.open,
     })
+    const managerKey = await resolveManagerKey(app.manager.key, paths.runtime)
+    this.#managerKeyFile = managerKey.file
     this.#manager = await listenManager({
       host: app.manager.host,
       port: app.manager.port,
-      key: app.manager.key,
-      handlers: api,
+      headerTimeoutMs: app.manager.header_timeout * 1000,
+      key: managerKey.key,
+      keyFile: managerKey.file,
+      allowedHosts: app.manager.allowed_hosts,
+      allowedOrigins: app.manager.allowed_origins,
+      maxKeyFailures: app.manager.max_key_failures,
+      // Forced GC is for the benchmarks, on the control socket only: no key holder needs it.
+      handlers: { ...api, 'debug.gc': async () => Promise.reject(new MswError('MSW_ERR_DEBUG_DISABLED', 'debug.gc is served on the control socket only')) },
       store,
       ...(cluster === undefined ? {} : { clusterState: () => cluster.state }),
       connections: () => this.registry.size,
@@ -258,6 +272,7 @@ export class Daemon {
       uptime: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       outside: this.#outside?.address ?? unbound,
       manager: this.#manager?.address ?? unbound,
+      ...(this.#managerKeyFile === undefined ? {} : { managerKeyFile: this.#managerKeyFile }),
       connections: this.registry.size,
       generation: this.#workers?.generation ?? 0,
       workers: this.#workers?.status() ?? [],

@@ -1,3 +1,5 @@
+// First, so SIGUSR1 never opens the inspector; the launcher also preloads it (--import), before this graph loads.
+import './signals/early-signals.js'
 import { loadConfig } from '../config/load.js'
 import { MswError } from '../errors.js'
 import { Daemon } from './daemon.js'

@@ -1,8 +1,11 @@
 import type { Daemon } from './daemon.js'
+import { wireUserSignals } from './signals/user-signals.js'
 
 /**
- * Signals stop the daemon gracefully; an uncaught error is logged with its
- * stack and the runtime files are removed before the process exits.
+ * SIGTERM and SIGINT stop the daemon gracefully, SIGHUP is ignored, SIGUSR1
+ * and SIGUSR2 do their own work (signals/user-signals.ts); an uncaught error
+ * is logged with its stack and the runtime files are removed before the
+ * process exits.
  */
 export function installProcessHandlers(daemon: Daemon): void {
   const stop = (signal: NodeJS.Signals) => {
@@ -12,6 +15,7 @@ export function installProcessHandlers(daemon: Daemon): void {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
   process.on('SIGHUP', () => daemon.logger.info('SIGHUP ignored'))
+  wireUserSignals(daemon)
   let dying = false
   const die = (err: unknown) => {
     if (dying) return

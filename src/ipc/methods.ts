@@ -111,6 +111,8 @@ export const paramSchemas = {
       ...paging,
     })
     .strict(),
+  /** A full garbage collection of the master; only in a daemon started with --expose-gc (benchmarks). */
+  'debug.gc': z.object({}).strict(),
 } as const
 
 export type MethodName = keyof typeof paramSchemas
@@ -144,6 +146,8 @@ export interface StatusResult {
   uptime: number
   outside: Address
   manager: Address
+  /** The file holding the generated manager key (absent when the config sets manager.key). */
+  managerKeyFile?: string
   connections: number
   generation: number
   workers: WorkerStatus[]
@@ -241,6 +245,13 @@ export interface RoomsListResult extends Page {
   rooms: RoomInfo[]
 }
 
+export interface GcResult {
+  /** The master's heap in use before and after the collection, in bytes. */
+  heapUsedBefore: number
+  heapUsed: number
+  durationMs: number
+}
+
 export interface MethodResults {
   status: StatusResult
   stop: StopResult
@@ -251,6 +262,7 @@ export interface MethodResults {
   broadcast: DeliveryResult
   push: DeliveryResult
   'rooms.list': RoomsListResult
+  'debug.gc': GcResult
 }
 
 export type ResultOf<M extends MethodName> = MethodResults[M]

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import type { Config } from '../config/load.js'
@@ -6,6 +5,7 @@ import { MswError, errorFromJSON } from '../errors.js'
 import type { StatusResult } from '../ipc/methods.js'
 import { removeFiles } from '../daemon/runtime/pid-file.js'
 import { ensureRuntimeDir } from '../daemon/runtime/runtime-dir.js'
+import { openAppendNoFollow } from '../daemon/logging/no-follow.js'
 import type { ReadyMessage } from '../daemon/ready-message.js'
 import { readTail } from '../logs/read-tail.js'
 import { daemonEntryArgs } from './daemon-entry.js'
@@ -14,6 +14,8 @@ import { killHard, waitForExit } from './wait-exit.js'
 export interface LaunchOptions {
   /** How long to wait for the daemon to report ready. */
   timeoutMs: number
+  /** Run the daemon with node's --expose-gc, which enables the debug.gc control method (benchmarks). */
+  exposeGc?: boolean
 }
 
 type Outcome = { kind: 'message'; message: ReadyMessage } | { kind: 'exit'; exitCode: number | undefined; signal: string | undefined } | { kind: 'timeout' }
@@ -27,10 +29,12 @@ export async function launchDaemon(config: Config, options: LaunchOptions): Prom
   await ensureRuntimeDir(paths.runtime, paths.logDir)
   // What the daemon prints before its logger exists (or a native crash) lands here.
   const outFile = path.join(paths.logDir, 'daemon.out')
-  const out = await open(outFile, 'a', 0o600)
+  // Never through a link planted there: the daemon may run as root.
+  const out = await openAppendNoFollow(outFile)
   // execa's types spell fds out as literals; at run time any open fd is handed to spawn as it is.
   const outFd = out.fd as 3
-  const child = execa(process.execPath, [...daemonEntryArgs(), '--config', config.dir], {
+  const nodeArgs = options.exposeGc === true ? ['--expose-gc'] : []
+  const child = execa(process.execPath, [...nodeArgs, ...daemonEntryArgs(), '--config', config.dir], {
     cwd: config.baseDir,
     detached: true,
     cleanup: false,

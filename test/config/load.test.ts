@@ -44,8 +44,9 @@ const DEFAULT_APP = {
     connections_per_second_per_ip: 0,
     max_header_size: 16384,
     max_url_length: 4096,
+    header_timeout: 10,
   },
-  manager: { host: '127.0.0.1', port: 20001, key: '' },
+  manager: { host: '127.0.0.1', port: 20001, header_timeout: 10, allowed_hosts: [], allowed_origins: [], max_key_failures: 10 },
   setting: {
     worker_num: 2,
     heartbeat_idle_time: 60,
@@ -125,8 +126,8 @@ describe('loadConfig: schema failures', () => {
   it('refuses a nested typo like outside.prot and lists the keys that exist', async () => {
     const root = await makeRoot({ 'app.json': { outside: { prot: 20010 } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
-    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length')
-    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length' })
+    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout')
+    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout' })
   })
 
   it('refuses a wrong type', async () => {
@@ -325,7 +326,7 @@ describe('loadConfig: folder selection and paths', () => {
 
 describe('loadConfig: manager.key', () => {
   it('refuses an empty key on a host that is not loopback, naming manager.key and why', async () => {
-    const root = await makeRoot({ 'app.json': { manager: { host: '0.0.0.0' } } })
+    const root = await makeRoot({ 'app.json': { manager: { host: '0.0.0.0', key: '' } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
     expect(err.code).toBe('MSW_ERR_CONFIG_INVALID')
     expect(err.message).toMatch(/^config\/app\.json: manager\.key: must be set when manager\.host \("0\.0\.0\.0"\) is not a loopback address/)
@@ -335,22 +336,24 @@ describe('loadConfig: manager.key', () => {
 
   it('checks the host and key as the environment leaves them', async () => {
     const root = await makeRoot({ 'app.json': {} })
-    const err = await failure(loadConfig({ cwd: root, env: { MSWOOLE_MANAGER_HOST: '10.1.2.3' } }))
+    const err = await failure(loadConfig({ cwd: root, env: { MSWOOLE_MANAGER_HOST: '10.1.2.3', MSWOOLE_MANAGER_KEY: '' } }))
     expect(err.message).toContain('manager.key')
     const keyed = await loadConfig({ cwd: root, env: { MSWOOLE_MANAGER_HOST: '10.1.2.3', MSWOOLE_MANAGER_KEY: 's3cret' } })
     expect(keyed.app.manager).toMatchObject({ host: '10.1.2.3', key: 's3cret' })
   })
 
-  it('allows an empty key on loopback hosts, and any host with a key', async () => {
+  it('allows an empty key on loopback hosts, and any host with a key or with none given (generated)', async () => {
     for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
-      const root = await makeRoot({ 'app.json': { manager: { host } } })
+      const root = await makeRoot({ 'app.json': { manager: { host, key: '' } } })
       expect((await loadConfig({ cwd: root, env: {} })).app.manager.host, host).toBe(host)
     }
     for (const host of ['0.0.0.0', '::', '192.168.1.5', 'example.com', '']) {
-      const root = await makeRoot({ 'app.json': { manager: { host } } })
+      const root = await makeRoot({ 'app.json': { manager: { host, key: '' } } })
       expect((await failure(loadConfig({ cwd: root, env: {} }))).details, host).toMatchObject({ key: 'manager.key' })
       const keyed = await makeRoot({ 'app.json': { manager: { host, key: 'k' } } })
       expect((await loadConfig({ cwd: keyed, env: {} })).app.manager.key, host).toBe('k')
+      const absent = await makeRoot({ 'app.json': { manager: { host } } })
+      expect((await loadConfig({ cwd: absent, env: {} })).app.manager.key, host).toBeUndefined()
     }
   })
 })

@@ -1,4 +1,5 @@
-import { mkdir, readFile, symlink } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
@@ -16,8 +17,9 @@ describe('a log file that cannot be written (a full disk)', () => {
     const logDir = path.dirname(p.logFile)
     await mkdir(p.runtime, { mode: 0o700 })
     await mkdir(logDir, { mode: 0o700 })
-    // Every write to /dev/full fails with ENOSPC, as on a full disk.
-    await symlink('/dev/full', p.logFile)
+    // Every write to /dev/full (character device 1,7) fails with ENOSPC, as on a full disk. A node of
+    // its own, not a symbolic link to it: the daemon refuses to open its log through a link.
+    execFileSync('mknod', [p.logFile, 'c', '1', '7'])
 
     const started = await startDaemon(p)
     expect(started.running).toBe(true)

@@ -30,7 +30,9 @@ export async function makeProject(app: AppJson = {}): Promise<Project> {
     // second of CPU, and the suites about workers (reload, routing, status) ask for theirs.
     setting: { worker_num: 1, ...(app.setting as object | undefined) },
     outside: { host: '127.0.0.1', port: 0, ...(app.outside as object | undefined) },
-    manager: { host: '127.0.0.1', port: 0, ...(app.manager as object | undefined) },
+    // An explicit empty key (the open mode, loopback only) unless a test gives one: tests of
+    // the generated key leave it out with `manager: { key: undefined }`.
+    manager: { host: '127.0.0.1', port: 0, key: '', ...(app.manager as object | undefined) },
   }
   await writeFile(path.join(configDir, 'app.json'), JSON.stringify(merged, null, 2))
   const runtime = path.join(root, 'runtime')

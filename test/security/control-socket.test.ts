@@ -117,7 +117,8 @@ describe('the runtime folder and the control socket', () => {
   it('tightens a runtime folder that already existed with a loose mode', async () => {
     const p = await project()
     await mkdir(p.runtime)
-    await chmod(p.runtime, 0o777)
+    // Others may read and enter it; one they may write is refused instead (runtime-trust.test.ts).
+    await chmod(p.runtime, 0o755)
     const { pid } = await startDaemon(p)
     expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
     expect((await stat(p.socket)).mode & 0o777).toBe(0o600)

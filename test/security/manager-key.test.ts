@@ -265,11 +265,11 @@ describe('a live manager port', () => {
       // A param too deep to serialise is refused before anything is built from it.
       ['POST', '/api/broadcast', json, `{"all":true,"param":${deep(200_000)}}`, 400],
       // JSON-RPC answers its errors inside a 200.
-      ['POST', '/rpc', keyed, '{bad', 200],
-      ['POST', '/rpc', keyed, '[]', 200],
-      ['POST', '/rpc', keyed, '{"jsonrpc":"2.0","id":1,"method":"nope"}', 200],
-      ['POST', '/rpc', keyed, '{"jsonrpc":"2.0","id":1,"method":"push","params":{"fd":{"__proto__":1}}}', 200],
-      ['POST', '/rpc', keyed, `{"jsonrpc":"2.0","id":1,"method":"broadcast","params":{"all":true,"param":${deep(200_000)}}}`, 200],
+      ['POST', '/rpc', json, '{bad', 200],
+      ['POST', '/rpc', json, '[]', 200],
+      ['POST', '/rpc', json, '{"jsonrpc":"2.0","id":1,"method":"nope"}', 200],
+      ['POST', '/rpc', json, '{"jsonrpc":"2.0","id":1,"method":"push","params":{"fd":{"__proto__":1}}}', 200],
+      ['POST', '/rpc', json, `{"jsonrpc":"2.0","id":1,"method":"broadcast","params":{"all":true,"param":${deep(200_000)}}}`, 200],
     ]
     for (const [method, path, headers, body, status] of cases) {
       const what = `${method} ${path} ${(body ?? '').slice(0, 40)}`

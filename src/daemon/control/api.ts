@@ -4,6 +4,7 @@ import { levelFilter } from '../../logs/levels.js'
 import { readLogTail } from '../../logs/read-log-tail.js'
 import type { Daemon } from '../daemon.js'
 import { kickConnection, listConnections } from './connections.js'
+import { collectGarbage } from './debug-gc.js'
 import { broadcast, push } from './messaging.js'
 import { listRooms } from './rooms.js'
 
@@ -24,6 +25,7 @@ export function createControlApi(daemon: Daemon): Handlers {
     broadcast: (params) => broadcast(messaging(), params),
     push: (params) => push(messaging(), params),
     'rooms.list': (params) => listRooms({ node, index, cluster: daemon.cluster }, params),
+    'debug.gc': async () => collectGarbage(),
     'logs.tail': async ({ lines, follow, level }, ctx) => {
       const file = daemon.config.paths.logFile
       const keep = levelFilter(level)

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino'
+import { MswError } from '../../errors.js'
 import type { LogLevelName } from '../../ipc/methods.js'
 import { LogTap } from './log-tap.js'
 import { RotatingFile } from './rotating-file.js'
@@ -19,6 +20,8 @@ export interface DaemonLogger {
   tap: LogTap
   /** Writes out everything buffered, synchronously: used before exit and before reading the file. */
   flushSync(): void
+  /** Opens the log file by its name again (SIGUSR1); throws, keeping the old file, when it cannot. */
+  reopen(): void
   close(): Promise<void>
 }
 
@@ -28,7 +31,15 @@ export function createDaemonLogger(options: DaemonLoggerOptions): DaemonLogger {
     file: options.file,
     maxSize: options.maxSize,
     maxFiles: options.maxFiles,
-    onError: (err) => process.stderr.write(`mswoole: log file ${options.file} is failing (${err.message}); logging continues to followers only\n`),
+    onError: (err) => {
+      if (err instanceof MswError) {
+        // A rotation found a link where the new file goes: the lines stay in the renamed file.
+        process.stderr.write(`mswoole: ${err.message} [${err.code}]; logging continues to ${options.file}.1\n`)
+        setImmediate(() => logger.error({ err, file: options.file }, 'log rotation refused to open the new file'))
+        return
+      }
+      process.stderr.write(`mswoole: log file ${options.file} is failing (${err.message}); logging continues to followers only\n`)
+    },
   })
   const sink = {
     write(line: string) {
@@ -45,5 +56,5 @@ export function createDaemonLogger(options: DaemonLoggerOptions): DaemonLogger {
     },
     sink,
   )
-  return { logger, file, tap, flushSync: () => file.flushSync(), close: () => file.end() }
+  return { logger, file, tap, flushSync: () => file.flushSync(), reopen: () => file.reopen(), close: () => file.end() }
 }

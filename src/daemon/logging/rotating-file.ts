@@ -1,11 +1,13 @@
-import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs'
+import path from 'node:path'
 import pino from 'pino'
+import { openAppendNoFollowSync } from './no-follow.js'
 
 type Destination = ReturnType<typeof pino.destination>
 
 export interface RotatingFileOptions {
   file: string
-  /** Rotate once the current file would grow past this many bytes (lines that come while the new file opens may overshoot it). */
+  /** Rotate once the current file would grow past this many bytes. */
   maxSize: number
   /** How many rotated files to keep: file.1 … file.N. */
   maxFiles: number
@@ -14,28 +16,26 @@ export interface RotatingFileOptions {
 
 /**
  * A log file rotated by size, logrotate-style: the current file keeps its
- * name, older ones become file.1, file.2, …; SonicBoom's reopen() makes the
- * switch without losing buffered lines.
+ * name, older ones become file.1, file.2, …. The file is opened here, never
+ * through a symbolic link (SonicBoom would follow one), and handed to SonicBoom
+ * as a descriptor; a rotation or a reopen swaps in a new SonicBoom while the
+ * old one writes out its buffered lines to the file it had.
  */
 export class RotatingFile {
-  readonly #dest: Destination
+  #dest: Destination
   #size: number
   #failed = false
-  /** True until the file (or, after a rotation, the new file) is open: no rotation may run meanwhile. */
-  #opening = true
+  /** Set when a rotation renamed the file but could not open a new one: no rotation until a reopen succeeds. */
+  #held = false
+  /** Destinations replaced by a rotation or a reopen, still writing out their last lines. */
+  readonly #closing = new Set<Promise<void>>()
 
+  /** Throws MSW_ERR_UNSAFE_FILE when the file is a symbolic link, and the open's own error when it cannot be opened. */
   constructor(private readonly options: RotatingFileOptions) {
-    this.#dest = pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 0, mode: 0o600 })
-    this.#size = existsSync(options.file) ? statSync(options.file).size : 0
-    this.#dest.on('ready', () => {
-      this.#opening = false
-    })
-    this.#dest.on('error', (err: Error) => {
-      this.#opening = false
-      // A full or broken disk must not take the daemon down: report once, keep serving.
-      if (!this.#failed) options.onError?.(err)
-      this.#failed = true
-    })
+    mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 })
+    const { fd, size } = openAppendNoFollowSync(options.file)
+    this.#dest = this.#destination(fd)
+    this.#size = size
   }
 
   get degraded(): boolean {
@@ -44,11 +44,19 @@ export class RotatingFile {
 
   write(line: string): void {
     const bytes = Buffer.byteLength(line)
-    // While the new file is still being opened it does not exist yet: rotating again would
-    // fail to rename it and push the older files out; its lines wait in the buffer instead.
-    if (this.#size > 0 && this.#size + bytes > this.options.maxSize && !this.#opening) this.#rotate()
+    if (this.#size > 0 && this.#size + bytes > this.options.maxSize && !this.#held) this.#rotate()
     this.#size += bytes
     this.#dest.write(line)
+  }
+
+  /**
+   * Opens the file by its name again (SIGUSR1, after logrotate moved it away);
+   * the lines already buffered still go to the old file. Throws, keeping the
+   * old file, when the name is now a symbolic link or cannot be opened.
+   */
+  reopen(): void {
+    this.#replace(openAppendNoFollowSync(this.options.file))
+    this.#held = false
   }
 
   flushSync(): void {
@@ -57,35 +65,75 @@ export class RotatingFile {
     try {
       this.#dest.flushSync()
     } catch {
-      // flushSync throws when nothing is open yet or the fd is busy; the async path still drains.
+      // flushSync throws when the fd is busy; the async path still drains.
     }
   }
 
   end(): Promise<void> {
-    if (this.#failed) {
-      // Its buffered lines cannot be written; ending would wait for them forever.
-      this.#dest.destroy()
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => {
-      this.#dest.once('close', () => resolve())
-      this.#dest.end()
+    return Promise.all([endDestination(this.#dest, this.#failed), ...this.#closing]).then(() => undefined)
+  }
+
+  #destination(fd: number): Destination {
+    const dest = pino.destination({ dest: fd, sync: false, minLength: 0 })
+    dest.on('error', (err: Error) => {
+      // A replaced destination's errors are past: it only had lines for a file no longer written.
+      if (dest !== this.#dest) return
+      // A full or broken disk must not take the daemon down: report once, keep serving.
+      if (!this.#failed) this.options.onError?.(err)
+      this.#failed = true
     })
+    return dest
+  }
+
+  #replace(opened: { fd: number; size: number }): void {
+    const old = this.#dest
+    const oldFailed = this.#failed
+    this.#dest = this.#destination(opened.fd)
+    this.#size = opened.size
+    this.#failed = false
+    const closing = endDestination(old, oldFailed).finally(() => this.#closing.delete(closing))
+    this.#closing.add(closing)
   }
 
   #rotate(): void {
     const { file, maxFiles } = this.options
     try {
+      // rename and unlink act on a link itself, never on what it points to.
       if (existsSync(`${file}.${maxFiles}`)) unlinkSync(`${file}.${maxFiles}`)
       for (let n = maxFiles - 1; n >= 1; n--) {
         if (existsSync(`${file}.${n}`)) renameSync(`${file}.${n}`, `${file}.${n + 1}`)
       }
       renameSync(file, `${file}.1`)
-      this.#opening = true
-      this.#dest.reopen()
-      this.#size = 0
     } catch (err) {
+      this.options.onError?.(err as Error)
+      return
+    }
+    try {
+      this.#replace(openAppendNoFollowSync(file))
+    } catch (err) {
+      // Something took the name between the rename and the open (a planted link): keep
+      // writing to the renamed file rather than through it, and say so once.
+      this.#held = true
       this.options.onError?.(err as Error)
     }
   }
+}
+
+/** Ends a destination once its buffered lines are written; a failed one cannot write them and is dropped. */
+function endDestination(dest: Destination, failed: boolean): Promise<void> {
+  // SonicBoom has the flag, its types do not.
+  if ((dest as Destination & { destroyed?: boolean }).destroyed === true) return Promise.resolve()
+  if (failed) {
+    dest.destroy()
+    return Promise.resolve()
+  }
+  return new Promise((resolve) => {
+    dest.once('close', () => resolve())
+    // A write that fails while ending never reaches 'close': what is left is dropped.
+    dest.once('error', () => {
+      dest.destroy()
+      resolve()
+    })
+    dest.end()
+  })
 }

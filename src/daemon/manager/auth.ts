@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { MswError } from '../../errors.js'
+import type { KeyFailures } from './key-failures.js'
 
 /** Whether a request carries the manager key; `fromQuery` also accepts `?key=` (WebSocket upgrades: browsers cannot set headers). */
 export type KeyCheck = (req: IncomingMessage, fromQuery: boolean) => boolean
@@ -17,6 +18,27 @@ export function createKeyCheck(key: string): KeyCheck {
   return (req, fromQuery) => {
     const given = presentedKey(req, fromQuery)
     return given !== undefined && timingSafeEqual(digest(given), expected)
+  }
+}
+
+/** Lets a request with the key through; throws the 401 (or the 429 of an address guessing keys) otherwise. */
+export type KeyGate = (req: IncomingMessage, fromQuery: boolean) => void
+
+/**
+ * The key check as the manager applies it: an address refused for wrong keys
+ * is answered 429 before its key is looked at; a key given and wrong counts
+ * against its address (none given at all is a probe, not a guess).
+ */
+export function createKeyGate(key: string, failures: KeyFailures): KeyGate {
+  if (key === '') return () => undefined
+  const expected = digest(key)
+  return (req, fromQuery) => {
+    const address = req.socket.remoteAddress ?? ''
+    failures.check(address)
+    const given = presentedKey(req, fromQuery)
+    if (given !== undefined && timingSafeEqual(digest(given), expected)) return
+    if (given !== undefined) failures.fail(address)
+    throw unauthorized()
   }
 }
 

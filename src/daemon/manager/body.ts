@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { MswError } from '../../errors.js'
 import { isRecord } from '../../ipc/jsonrpc.js'
+import { isJsonType, mediaType } from './content-type.js'
 import { coerceFormParams, parseForm } from './form.js'
 
 /** The largest request body the manager reads. */
@@ -86,19 +87,11 @@ export function drained(req: IncomingMessage): Promise<void> {
   })
 }
 
-/** The media type of a request, lower-cased and without parameters ("" when absent). */
-function mediaType(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-}
-
-function isJsonType(type: string): boolean {
-  return type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
-}
-
 /**
  * The params a REST call carries in its body: a JSON object, or a form
  * (`application/x-www-form-urlencoded`, PHP's `http_build_query`) with its
- * fields coerced to the method table's types. An empty body is `{}`.
+ * fields coerced to the method table's types. An empty body is `{}`. The
+ * router has already refused other types (and forms where they are not taken).
  */
 export async function readBodyParams(req: IncomingMessage): Promise<Record<string, unknown>> {
   const type = mediaType(req)

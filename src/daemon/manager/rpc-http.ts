@@ -8,7 +8,7 @@ import type { RouteHandler } from './routes.js'
 /**
  * POST /rpc: JSON-RPC 2.0, a request or a batch, through the control socket's
  * dispatch. Answers 200 with the JSON-RPC response (errors included), 204 when
- * the body held notifications only. The body is read as JSON whatever its content type.
+ * the body held notifications only. The router lets only a JSON content type through.
  */
 export function rpcOverHttp(handlers: Handlers, logger: Logger): RouteHandler {
   return async ({ req, res }) => {

@@ -2,14 +2,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino'
 import type { Handlers } from '../../ipc/dispatch.js'
 import type { Address } from '../../ipc/methods.js'
+import { headerTimeoutOptions } from '../header-timeout.js'
 import { listen } from '../listen.js'
 import { createMetricsRegistry } from '../metrics/metrics.js'
 import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
-import { createKeyCheck } from './auth.js'
+import { createKeyGate } from './auth.js'
 import { bodyTooLarge, MAX_BODY_BYTES } from './body.js'
 import { createHealthCheck } from './health.js'
 import { withoutStreams } from './http-calls.js'
+import { KeyFailures } from './key-failures.js'
+import { createRequestGuard } from './request-guard.js'
 import { sendError, sendJson } from './respond.js'
 import { bodyParams, queryParams, restCall } from './rest.js'
 import { createRouter, type Route } from './routes.js'
@@ -19,8 +22,18 @@ import { createManagerSockets } from './ws.js'
 export interface ManagerOptions {
   host: string
   port: number
-  /** manager.key; empty leaves the port open (the config loader allows that on a loopback host only). */
+  /** manager.header_timeout: a connection whose request line and headers take longer is closed (408). */
+  headerTimeoutMs?: number
+  /** The key in force (configured, or generated); empty leaves the port open (the config loader allows that on a loopback host only). */
   key: string
+  /** Where a generated key is kept, for the start log. */
+  keyFile?: string | undefined
+  /** manager.allowed_hosts: Host header names accepted besides loopback and `host`. */
+  allowedHosts?: readonly string[]
+  /** manager.allowed_origins: browser pages that may call; none when absent. */
+  allowedOrigins?: readonly string[]
+  /** manager.max_key_failures: wrong keys per address within 10 s before 429; 0 = no limit. */
+  maxKeyFailures?: number
   /** The control API, as the control socket serves it. */
   handlers: Handlers
   /** Pinged by /healthz. */
@@ -45,14 +58,21 @@ export interface ManagerServer {
 const REQUEST_TIMEOUT_MS = 30_000
 const HEADERS_TIMEOUT_MS = 10_000
 
+/** Wrong keys per address within the window, when the options give no limit. */
+const DEFAULT_MAX_KEY_FAILURES = 10
+
 /**
  * The manager port for backend services: the control API over HTTP
  * (POST /rpc, REST under /api/) and WebSocket (JSON-RPC, and the seed's console),
- * /metrics for Prometheus and an unkeyed /healthz. Every route but /healthz needs the key.
+ * /metrics for Prometheus and an unkeyed /healthz. Every route but /healthz needs the key;
+ * every request, keyed or not, must name this machine in Host and come from no
+ * browser page but the allowed origins.
  */
 export async function listenManager(options: ManagerOptions): Promise<ManagerServer> {
   const { host, key, logger, store } = options
-  const checkKey = createKeyCheck(key)
+  const guard = createRequestGuard({ host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [] })
+  const failures = new KeyFailures({ limit: options.maxKeyFailures ?? DEFAULT_MAX_KEY_FAILURES, logger })
+  const checkKey = createKeyGate(key, failures)
   const http = withoutStreams(options.handlers)
   const metrics = createMetricsRegistry({ stats: options.stats, connections: options.connections, rooms: options.rooms })
   const health = createHealthCheck({ store, cluster: options.clusterState, connections: options.connections, logger })
@@ -75,11 +95,11 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
     '/api/status': { GET: restCall('status', queryParams, http) },
     '/api/connections': { GET: restCall('connections.list', queryParams, http) },
     '/api/rooms': { GET: restCall('rooms.list', queryParams, http) },
-    '/api/push': { POST: restCall('push', bodyParams, http) },
-    '/api/broadcast': { POST: restCall('broadcast', bodyParams, http) },
-    '/api/kick': { POST: restCall('connections.kick', bodyParams, http) },
+    '/api/push': { POST: restCall('push', bodyParams, http), forms: true },
+    '/api/broadcast': { POST: restCall('broadcast', bodyParams, http), forms: true },
+    '/api/kick': { POST: restCall('connections.kick', bodyParams, http), forms: true },
   }
-  const router = createRouter({ routes, checkKey, logger })
+  const router = createRouter({ routes, guard, checkKey, keyed: key !== '', logger })
   // Requests still running at close (a `stop` over /rpc) answer, then their connection closes.
   const running = new Set<ServerResponse>()
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
@@ -87,18 +107,22 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
     res.once('close', () => running.delete(res))
     router(req, res)
   }
-  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, serve)
+  const server: Server = createServer(headerTimeoutOptions(options.headerTimeoutMs ?? HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS), serve)
   // `Expect: 100-continue` with a declared body over the cap: refused before the client sends it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return sendError(res.setHeader('connection', 'close'), bodyTooLarge(), logger)
     res.writeContinue()
     serve(req, res)
   })
-  const sockets = createManagerSockets({ handlers: options.handlers, checkKey, maxPayload: MAX_BODY_BYTES, logger })
+  const sockets = createManagerSockets({ handlers: options.handlers, guard, checkKey, maxPayload: MAX_BODY_BYTES, logger })
   server.on('upgrade', sockets.upgrade)
 
   const address = await listen(server, host, options.port, 'manager')
   if (key === '') logger.warn({ host, port: address.port }, 'manager.key is empty: the manager port is open to anyone on this machine')
+  else if (options.keyFile !== undefined) logger.info({ host, port: address.port, keyFile: options.keyFile }, `the manager key is in ${options.keyFile}`)
+  if (['0.0.0.0', '::', ''].includes(host) && (options.allowedHosts ?? []).length === 0) {
+    logger.warn({ host, port: address.port }, 'manager.host listens on every address, but only loopback Host headers are taken: list the names and addresses backends use in manager.allowed_hosts')
+  }
   return {
     address,
     async close() {
@@ -106,6 +130,7 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
       server.closeIdleConnections()
       for (const res of running) if (!res.headersSent) res.setHeader('connection', 'close')
       await sockets.close()
+      failures.close()
     },
   }
 }

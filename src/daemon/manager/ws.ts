@@ -7,20 +7,23 @@ import { MswError } from '../../errors.js'
 import { answerJsonRpc, connectionContext, type CallContext, type Handlers } from '../../ipc/dispatch.js'
 import { isRecord } from '../../ipc/jsonrpc.js'
 import { destroySocket } from '../listen.js'
-import { unauthorized, type KeyCheck } from './auth.js'
+import type { KeyGate } from './auth.js'
 import { errorBody, HttpError, httpHeadersOf, httpStatusOf } from './http-error.js'
+import type { RequestGuard } from './request-guard.js'
 import { answerConsole, INVALID_COMMAND } from './seed-console.js'
 
 export interface ManagerSocketsOptions {
   handlers: Handlers
-  checkKey: KeyCheck
+  /** Host and Origin, checked before the key. */
+  guard: RequestGuard
+  checkKey: KeyGate
   /** The largest frame a manager client may send, in bytes. */
   maxPayload: number
   logger: Logger
 }
 
 export interface ManagerSockets {
-  /** Takes an HTTP upgrade on any path: the key is checked first, refused with a plain HTTP 401. */
+  /** Takes an HTTP upgrade on any path: Host, Origin and the key are checked first, a refusal is a plain HTTP answer (421, 403, 401, 429). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
   /** Refuses new sockets and closes the open ones (1001); one still answering a call closes once it has answered. */
   close(): Promise<void>
@@ -119,7 +122,12 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
     upgrade(req, socket, head) {
       socket.on('error', destroySocket)
       if (closing) return refuse(socket, new HttpError(503, 'MSW_ERR_NOT_RUNNING', 'the daemon is stopping'))
-      if (!options.checkKey(req, true)) return refuse(socket, unauthorized())
+      try {
+        options.guard(req)
+        options.checkKey(req, true)
+      } catch (err) {
+        return refuse(socket, err instanceof MswError ? err : new MswError('MSW_ERR_INTERNAL', 'internal error'))
+      }
       wss.handleUpgrade(req, socket, head, serve)
     },
     async close() {

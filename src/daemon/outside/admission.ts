@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { firstHeader } from './client-ip.js'
 import { ConnectionCap } from './connection-cap.js'
 import { OriginPolicy } from './origin-policy.js'
@@ -39,17 +40,46 @@ export class UpgradeAdmission {
   readonly #origins: OriginPolicy
   readonly #rate: UpgradeRate
   readonly #cap: ConnectionCap
+  /** Sockets accepted past their address's cap, kept only until their upgrade hears 429. */
+  readonly #overCap: ConnectionCap
+  /** The slot each socket took when it was accepted, freed when it closes. */
+  readonly #slots = new WeakMap<Duplex, () => void>()
+  readonly #overCapSlots = new WeakMap<Duplex, () => void>()
 
   constructor(settings: AdmissionSettings) {
     this.#maxUrlLength = settings.maxUrlLength
     this.#origins = new OriginPolicy(settings.allowedOrigins)
     this.#rate = new UpgradeRate({ rate: settings.connectionsPerSecondPerIp })
     this.#cap = new ConnectionCap(settings.maxConnectionsPerIp)
+    this.#overCap = new ConnectionCap(settings.maxConnectionsPerIp)
   }
 
   /** Addresses the limits currently hold state for (for tests and metrics). */
-  get tracked(): { rate: number; connections: number } {
-    return { rate: this.#rate.size, connections: this.#cap.size }
+  get tracked(): { rate: number; connections: number; overCap: number } {
+    return { rate: this.#rate.size, connections: this.#cap.size, overCap: this.#overCap.size }
+  }
+
+  /**
+   * A TCP connection from `peer`, not a trusted proxy, as it is accepted and
+   * before any byte of its request: it takes one of the address's slots for
+   * its whole life, so sockets still sending their headers count toward the
+   * cap as upgraded ones do. Past the cap, as many again may stay to hear the
+   * 429 their upgrade gets; false when the address holds that many too, and
+   * the socket is to be closed at once.
+   */
+  accept(socket: Duplex, peer: string): boolean {
+    if (!this.#cap.enabled) return true
+    const release = this.#cap.acquire(peer)
+    if (release) {
+      this.#slots.set(socket, release)
+      socket.once('close', release)
+      return true
+    }
+    const overCap = this.#overCap.acquire(peer)
+    if (overCap === undefined) return false
+    this.#overCapSlots.set(socket, overCap)
+    socket.once('close', overCap)
+    return true
   }
 
   check(req: IncomingMessage, ip: string, now: number): AdmissionResult {
@@ -66,10 +96,15 @@ export class UpgradeAdmission {
       return { ok: false, check: 'rate', reason: 'too many upgrades per second from this address', response: REFUSALS.rate(rate.retryAfterSeconds) }
     }
     if (!this.#cap.enabled) return { ok: true, release: undefined }
+    // Counted when accepted: the upgrade keeps that slot rather than taking a second.
+    const accepted = this.#slots.get(req.socket)
+    if (accepted) return { ok: true, release: accepted }
+    // A trusted proxy's socket, counted by the address it forwards; or one accepted past the cap.
     const release = this.#cap.acquire(ip)
     if (release === undefined) {
       return { ok: false, check: 'connections', reason: `address already holds ${this.#cap.count(ip)} connections`, response: REFUSALS.connections }
     }
+    this.#overCapSlots.get(req.socket)?.()
     return { ok: true, release }
   }
 }

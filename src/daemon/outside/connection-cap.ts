@@ -1,6 +1,7 @@
 /**
  * outside.max_connections_per_ip: how many sockets one client address may hold
- * open at once, counting upgrades still being authenticated. An address is in
+ * open at once, counting connections still sending their request and upgrades
+ * still being authenticated. An address is in
  * the table only while it holds at least one socket, so the table is never
  * larger than the number of open sockets.
  */

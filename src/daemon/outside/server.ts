@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Address } from '../../ipc/methods.js'
 import type { ConnectionIdentity } from '../connections/connection.js'
+import { headerTimeoutOptions } from '../header-timeout.js'
 import { closeServer, destroySocket, listen } from '../listen.js'
 import { UpgradeAdmission, type AdmissionSettings } from './admission.js'
 import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
@@ -23,6 +25,8 @@ export interface OutsideOptions {
   admission: AdmissionSettings
   /** Most bytes of request line and headers; larger requests get 431. */
   maxHeaderSize: number
+  /** outside.header_timeout: a connection whose request line and headers take longer is closed (408). */
+  headerTimeoutMs: number
   /** Plain GETs are answered from this folder (the app's public/). */
   publicDir: string
   logger: Logger
@@ -52,7 +56,7 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
   const trusted = new Set(options.trustedProxies.map(normalizeIp))
   const admission = new UpgradeAdmission(options.admission)
   let accepting = true
-  const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize }, (req, res) => {
+  const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize, ...headerTimeoutOptions(options.headerTimeoutMs) }, (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n')
       return
@@ -62,6 +66,14 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       options.logger.warn({ err }, 'static file answer failed')
       res.destroy()
     })
+  })
+  // Counted from the TCP accept, so sockets that never finish their headers hold a slot too.
+  // A trusted proxy's sockets are counted at the upgrade, by the address it forwards.
+  server.on('connection', (socket: Socket) => {
+    const peer = normalizeIp(socket.remoteAddress ?? '')
+    if (trusted.has(peer) || admission.accept(socket, peer)) return
+    options.logger.debug({ ip: peer }, 'connection refused: connections')
+    socket.destroy()
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroySocket)
@@ -114,7 +126,8 @@ const BAD_REQUEST = refusal(400)
 
 /**
  * A request the HTTP parser refused (headers over outside.max_header_size, bad
- * syntax): answered as Node itself would, 431 or 400, unless a response already
+ * syntax, headers not all in within outside.header_timeout): answered as Node
+ * itself would, 431, 400 or 408, unless a response already
  * started on that socket, then closed. Never logged per request.
  */
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {

@@ -23,7 +23,8 @@ let started: StatusResult
 let manager: ManagerTarget
 
 beforeAll(async () => {
-  p = await makeProject({ manager: { key: KEY } })
+  // These tests send wrong keys by the dozen on purpose; the 429 past ten has its own suite (test/security/manager-defaults.test.ts).
+  p = await makeProject({ manager: { key: KEY, max_key_failures: 0 } })
   started = await startDaemon(p)
   manager = managerOf(started, KEY)
 })

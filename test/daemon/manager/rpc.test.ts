@@ -30,7 +30,7 @@ afterEach(() => {
 afterAll(() => cleanupProject(p))
 
 function rpc(body: unknown): Promise<{ status: number; body: RpcAnswer | RpcAnswer[]; text: string }> {
-  return request<RpcAnswer | RpcAnswer[]>(manager, '/rpc', typeof body === 'string' ? { body, method: 'POST' } : { json: body })
+  return request<RpcAnswer | RpcAnswer[]>(manager, '/rpc', typeof body === 'string' ? { body, method: 'POST', contentType: 'application/json' } : { json: body })
 }
 
 async function managerSocket(): Promise<TestClient> {

@@ -1,0 +1,19 @@
+import { MswError } from '../../errors.js'
+import type { GcResult } from '../../ipc/methods.js'
+
+/**
+ * A full, synchronous collection of the master's heap, for benchmarks that
+ * measure what stays in use. Node offers it only to a process started with
+ * --expose-gc (`mswoole start --expose-gc`); without it this answers an error,
+ * and no signal or port can turn it on.
+ */
+export function collectGarbage(): GcResult {
+  const gc = globalThis.gc
+  if (typeof gc !== 'function') {
+    throw new MswError('MSW_ERR_DEBUG_DISABLED', 'debug.gc needs a daemon started with `mswoole start --expose-gc`')
+  }
+  const heapUsedBefore = process.memoryUsage().heapUsed
+  const started = performance.now()
+  gc()
+  return { heapUsedBefore, heapUsed: process.memoryUsage().heapUsed, durationMs: Math.round((performance.now() - started) * 10) / 10 }
+}
