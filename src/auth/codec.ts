@@ -1,7 +1,9 @@
 import { MswError } from '../errors.js'
 import { decodeMswooleToken, encodeMswooleToken } from './mswoole-codec.js'
-import { signJwtToken, verifyJwtToken } from './jwt-codec.js'
 import type { AuthPayload } from './payload.js'
+
+/** The JWT codec and jose load on first use: a daemon on the seed's tokens never needs them. */
+const jwtCodec = () => import('./jwt-codec.js')
 
 /** One entry point over both token formats, so config can pick `auth.codec`. */
 export type AuthCodecName = 'mswoole' | 'jwt'
@@ -28,7 +30,7 @@ export async function encodeToken(codec: AuthCodecName, payload: object, key: st
     case 'mswoole':
       return encodeMswooleToken(payload, key)
     case 'jwt':
-      return signJwtToken(payload, key, opts)
+      return (await jwtCodec()).signJwtToken(payload, key, opts)
     default:
       throw new MswError('MSW_ERR_INVALID_ARGUMENT', `unknown auth codec: ${String(codec)}`)
   }
@@ -43,7 +45,7 @@ export async function decodeToken(codec: AuthCodecName, token: string, key: stri
       payload = decodeMswooleToken(token, key)
       break
     case 'jwt':
-      payload = await verifyJwtToken(token, key, { now })
+      payload = await (await jwtCodec()).verifyJwtToken(token, key, { now })
       break
     default:
       throw new MswError('MSW_ERR_INVALID_ARGUMENT', `unknown auth codec: ${String(codec)}`)

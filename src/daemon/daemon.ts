@@ -12,7 +12,7 @@ import { VERSION } from '../version.js'
 import { connectionId } from '../protocol/connection-id.js'
 import { setWireFormat } from '../protocol/wire-format.js'
 import { Presence } from './cluster/presence.js'
-import { RedisCluster } from './cluster/redis-cluster.js'
+import type { RedisCluster } from './cluster/redis-cluster.js'
 import { Router } from './cluster/router.js'
 import { createClientLifecycle } from './connections/client-lifecycle.js'
 import { LocalIndex } from './connections/local-index.js'
@@ -21,7 +21,7 @@ import { Delivery } from './delivery/delivery.js'
 import { startHeartbeat } from './heartbeat.js'
 import { DaemonStats } from './stats.js'
 import { openStore } from './store/open-store.js'
-import { RedisStore } from './store/redis-store.js'
+import type { RedisStore } from './store/redis-store.js'
 import type { Store } from './store/store.js'
 import { createWorkerBridge } from './worker-bridge.js'
 import { clusterKeys } from './cluster/keys.js'
@@ -141,9 +141,11 @@ export class Daemon {
       logger: this.logger,
     })
     const router = (this.#router = new Router({ node: this.nodeId, registry: this.registry, delivery, stats: this.stats, logger: this.logger }))
-    if (store instanceof RedisStore) {
+    if (this.config.cache.driver === 'redis') {
+      // Loaded with the store (see openStore): only a Redis node needs the cluster's modules.
+      const { RedisCluster } = await import('./cluster/redis-cluster.js')
       this.#cluster = await RedisCluster.join({
-        store,
+        store: store as RedisStore,
         node: this.nodeId,
         registry: this.registry,
         nodeTimeoutMs: app.setting.node_timeout * 1000,

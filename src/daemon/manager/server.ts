@@ -4,7 +4,7 @@ import type { Handlers } from '../../ipc/dispatch.js'
 import type { Address } from '../../ipc/methods.js'
 import { headerTimeoutOptions } from '../header-timeout.js'
 import { listen } from '../listen.js'
-import { createMetricsRegistry } from '../metrics/metrics.js'
+import type { Registry } from 'prom-client'
 import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
 import { createKeyGate } from './auth.js'
@@ -74,7 +74,13 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
   const failures = new KeyFailures({ limit: options.maxKeyFailures ?? DEFAULT_MAX_KEY_FAILURES, logger })
   const checkKey = createKeyGate(key, failures)
   const http = withoutStreams(options.handlers)
-  const metrics = createMetricsRegistry({ stats: options.stats, connections: options.connections, rooms: options.rooms })
+  // prom-client loads at the first scrape: a node nobody scrapes never pays for it. Its
+  // process metrics start then too, and run on from there.
+  let metrics: Promise<Registry> | undefined
+  const registry = () =>
+    (metrics ??= import('../metrics/metrics.js').then(({ createMetricsRegistry }) =>
+      createMetricsRegistry({ stats: options.stats, connections: options.connections, rooms: options.rooms }),
+    ))
   const health = createHealthCheck({ store, cluster: options.clusterState, connections: options.connections, logger })
 
   const routes: Record<string, Route> = {
@@ -87,8 +93,9 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
     },
     '/metrics': {
       GET: async ({ res }) => {
-        const text = await metrics.metrics()
-        res.writeHead(200, { 'content-type': metrics.contentType }).end(text)
+        const scraped = await registry()
+        const text = await scraped.metrics()
+        res.writeHead(200, { 'content-type': scraped.contentType }).end(text)
       },
     },
     '/rpc': { POST: rpcOverHttp(http, logger) },
