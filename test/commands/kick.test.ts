@@ -85,8 +85,9 @@ describe('mswoole kick', () => {
 describe('mswoole kick, without a daemon', () => {
   it('refuses what is neither an fd nor a connection id without asking the daemon', async () => {
     // No daemon runs here: a bad argument must fail before the control socket is tried.
+    // Every form the parser refuses is in test/cli/connection-ref.test.ts; these show the command uses it.
     const p = await project()
-    for (const fd of ['abc', '0', '1.5', '12x', 'node:0', ':3', 'a b:3']) {
+    for (const fd of ['abc', 'node:0']) {
       const result = await cliJson<{ error: { code: string } }>(p, ['kick', fd])
       expect(result.exitCode).toBe(1)
       expect(result.json.error.code).toBe('MSW_ERR_INVALID_ARGUMENT')

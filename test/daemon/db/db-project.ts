@@ -54,8 +54,9 @@ export async function makeDbProject(make: (app?: AppJson) => Promise<Project>, d
 }
 
 /** config/db.json, written as an operator would. */
+/** Writes config/db.json as an operator should when it holds a password: readable by its owner only. */
 export async function writeDbJson(p: Project, db: DbJson): Promise<void> {
-  await writeFile(path.join(p.configDir, 'db.json'), JSON.stringify(db, null, 2))
+  await writeFile(path.join(p.configDir, 'db.json'), JSON.stringify(db, null, 2), { mode: 0o600 })
 }
 
 /** Runs one query straight on the project's database, outside the daemon. */
