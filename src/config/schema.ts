@@ -63,6 +63,7 @@ export const AppSchema = z.strictObject(
       max_header_size: int(1024, 1024 * 1024).default(16384), // bytes of request line and headers; over it 431
       max_url_length: int(16, 1024 * 1024).default(4096), // bytes of the upgrade's path and query (the token); over it 414
       header_timeout: int(1, 60).default(10), // seconds a connection may take to send its request line and headers; then it is closed
+      accept_unmasked_frames: bool().default(false), // read client frames sent without a mask (Swoole's client); off = closed with 1002, as RFC 6455 asks
     }),
     manager: section({
       host: str().default('127.0.0.1'),

@@ -201,6 +201,7 @@ export class Daemon {
       },
       maxHeaderSize: app.outside.max_header_size,
       headerTimeoutMs: app.outside.header_timeout * 1000,
+      acceptUnmaskedFrames: app.outside.accept_unmasked_frames,
       publicDir: path.join(paths.app, 'public'),
       logger: this.logger,
       onConnection: clients.open,

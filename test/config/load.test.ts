@@ -45,6 +45,7 @@ const DEFAULT_APP = {
     max_header_size: 16384,
     max_url_length: 4096,
     header_timeout: 10,
+    accept_unmasked_frames: false,
   },
   manager: { host: '127.0.0.1', port: 20001, header_timeout: 10, allowed_hosts: [], allowed_origins: [], max_key_failures: 10 },
   setting: {
@@ -126,8 +127,8 @@ describe('loadConfig: schema failures', () => {
   it('refuses a nested typo like outside.prot and lists the keys that exist', async () => {
     const root = await makeRoot({ 'app.json': { outside: { prot: 20010 } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
-    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout')
-    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout' })
+    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout, accept_unmasked_frames')
+    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout, accept_unmasked_frames' })
   })
 
   it('refuses a wrong type', async () => {

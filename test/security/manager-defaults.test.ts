@@ -87,7 +87,7 @@ describe('a config without manager.key', () => {
     await expect(lstat(path.join(p.runtime, 'manager.key'))).rejects.toMatchObject({ code: 'ENOENT' })
     const socket = await TestClient.connect(`${managerOf(started).ws}/`)
     socket.send({ method: 'status' })
-    expect(await socket.nextFrame()).toContain(`master pid: ${started.pid}`)
+    expect(await socket.nextFrame()).toContain(`主进程PID: ${started.pid}\n`)
     socket.close()
     const fromPage = await rawUpgrade(started.manager.port, '/', { origin: 'http://evil.example' })
     expect([fromPage.status, fromPage.code]).toEqual([403, 'MSW_ERR_MANAGER_ORIGIN'])

@@ -7,10 +7,11 @@ import { MswError } from '../../errors.js'
 import { answerJsonRpc, connectionContext, type CallContext, type Handlers } from '../../ipc/dispatch.js'
 import { isRecord } from '../../ipc/jsonrpc.js'
 import { destroySocket } from '../listen.js'
+import { acceptUnmaskedFrames } from '../unmasked-frames.js'
 import type { KeyGate } from './auth.js'
 import { errorBody, HttpError, httpHeadersOf, httpStatusOf } from './http-error.js'
 import type { RequestGuard } from './request-guard.js'
-import { answerConsole, INVALID_COMMAND } from './seed-console.js'
+import { answerConsole } from './seed-console.js'
 
 export interface ManagerSocketsOptions {
   handlers: Handlers
@@ -31,13 +32,16 @@ export interface ManagerSockets {
 
 interface Peer {
   ws: WebSocket
+  /** The socket ws reads and writes: closing after a console reply ends it without waiting for the client. */
+  socket: Duplex
   ctx: CallContext
   /** Messages being answered; a socket is not closed under a call (a `stop` must get its answer). */
   inFlight: number
+  /** A console command was received: the connection closes after its reply and reads nothing more. */
+  answered: boolean
 }
 
 const GOING_AWAY = 1001
-const POLICY_VIOLATION = 1008
 const CLOSE_TIMEOUT_MS = 2000
 /** A manager client that lets this much pile up unread (a log follow it never reads) is cut. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
@@ -46,7 +50,9 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
  * WebSockets on the manager port. A message is either JSON-RPC 2.0 (an object
  * with "jsonrpc", or a batch), answered through the control socket's dispatch
  * with notifications streamed back (`logs.tail` follow), or a command of the
- * seed's console (`{"method":"status"}`), answered with one text frame.
+ * seed's console (`{"method":"status"}`), answered with one text frame, after
+ * which the connection is closed as the seed's Manager.php did. Swoole's client
+ * sends its frames unmasked: they are accepted here.
  */
 export function createManagerSockets(options: ManagerSocketsOptions): ManagerSockets {
   const { logger } = options
@@ -75,14 +81,18 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
     clearTimeout(timer)
   }
 
+  const failureText = (err: unknown): string => {
+    if (!(err instanceof MswError)) logger.error({ err }, 'manager socket message failed')
+    const known = err instanceof MswError ? err : new MswError('MSW_ERR_INTERNAL', 'internal error')
+    return `error [${known.code}]: ${known.message}`
+  }
+
   const receive = async (peer: Peer, text: string): Promise<void> => {
     peer.inFlight++
     try {
       await answer(peer, text)
     } catch (err) {
-      if (!(err instanceof MswError)) logger.error({ err }, 'manager socket message failed')
-      const known = err instanceof MswError ? err : new MswError('MSW_ERR_INTERNAL', 'internal error')
-      send(peer, `error [${known.code}]: ${known.message}`)
+      send(peer, failureText(err))
     } finally {
       peer.inFlight--
       if (closing && peer.inFlight === 0) void closePeer(peer)
@@ -96,26 +106,28 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
       if (response !== undefined) send(peer, response)
       return
     }
-    if (!isRecord(value) || typeof value.method !== 'string') {
-      send(peer, INVALID_COMMAND)
-      peer.ws.close(POLICY_VIOLATION, 'invalid command')
-      return
-    }
-    const reply = await answerConsole({ method: value.method, say: value.say }, peer.ctx, options.handlers)
+    // Set before the first await: a frame right behind this one is not answered (Swoole dropped it with the connection).
+    peer.answered = true
+    const context = { ctx: peer.ctx, handlers: options.handlers, managerSockets: peers.size }
+    // A command that fails (a say too deep to send) is answered with the error, then closed all the same.
+    const reply = await answerConsole(value, context).catch((err: unknown) => ({ text: failureText(err), after: undefined }))
     send(peer, reply.text)
-    await reply.after?.().catch((err: unknown) => logger.warn({ err, command: value.method }, 'console command failed'))
+    await closeAfterReply(peer)
+    await reply.after?.().catch((err: unknown) => logger.warn({ err, command: isRecord(value) ? value.method : undefined }, 'console command failed'))
   }
 
-  const serve = (ws: WebSocket): void => {
+  const serve = (ws: WebSocket, socket: Duplex): void => {
     const { ctx, closed } = connectionContext((notification) => send(peer, notification))
-    const peer: Peer = { ws, ctx, inFlight: 0 }
+    const peer: Peer = { ws, socket, ctx, inFlight: 0, answered: false }
     peers.add(peer)
     ws.on('error', (err) => logger.debug({ err }, 'manager socket error'))
     ws.on('close', () => {
       peers.delete(peer)
       closed()
     })
-    ws.on('message', (data) => void receive(peer, textOf(data)))
+    ws.on('message', (data) => {
+      if (!peer.answered && ws.readyState === WebSocket.OPEN) void receive(peer, textOf(data))
+    })
   }
 
   return {
@@ -128,7 +140,8 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
       } catch (err) {
         return refuse(socket, err instanceof MswError ? err : new MswError('MSW_ERR_INTERNAL', 'internal error'))
       }
-      wss.handleUpgrade(req, socket, head, serve)
+      const unmasked = acceptUnmaskedFrames(socket, head)
+      wss.handleUpgrade(req, unmasked.socket, unmasked.head, (ws) => serve(ws, unmasked.socket))
     },
     async close() {
       closing = true
@@ -136,6 +149,24 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
       await Promise.all([...peers].filter((peer) => peer.inFlight === 0).map(closePeer))
     },
   }
+}
+
+/**
+ * Manager.php's `$server->close($fd)` after a reply: a close frame, then the
+ * TCP close at once, without waiting for the client's close frame (Swoole's
+ * client never sends one: the console would wait for ws's 30 s timer). The
+ * close frame carries no status code: Swoole's client hands every frame to
+ * the console, which prints its payload, so a 1000 would print two bytes of
+ * binary; an empty one prints an empty line (RFC 6455 reads it as 1005).
+ */
+async function closeAfterReply(peer: Peer): Promise<void> {
+  const { ws, socket } = peer
+  if (ws.readyState !== WebSocket.OPEN) return
+  ws.close()
+  // A client that reads nothing cannot hold a reload or stop back.
+  const timer = setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS)
+  await new Promise<void>((resolve) => socket.end(() => resolve()))
+  clearTimeout(timer)
 }
 
 /** Refuses an upgrade with a plain HTTP answer, before any WebSocket frame. */

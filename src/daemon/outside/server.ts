@@ -7,6 +7,7 @@ import type { Address } from '../../ipc/methods.js'
 import type { ConnectionIdentity } from '../connections/connection.js'
 import { headerTimeoutOptions } from '../header-timeout.js'
 import { closeServer, destroySocket, listen } from '../listen.js'
+import { acceptUnmaskedFrames } from '../unmasked-frames.js'
 import { UpgradeAdmission, type AdmissionSettings } from './admission.js'
 import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
 import { clientIp, normalizeIp } from './client-ip.js'
@@ -27,6 +28,8 @@ export interface OutsideOptions {
   maxHeaderSize: number
   /** outside.header_timeout: a connection whose request line and headers take longer is closed (408). */
   headerTimeoutMs: number
+  /** outside.accept_unmasked_frames: read client frames sent without a mask (Swoole's client) instead of closing with 1002. */
+  acceptUnmaskedFrames?: boolean
   /** Plain GETs are answered from this folder (the app's public/). */
   publicDir: string
   logger: Logger
@@ -96,7 +99,8 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
     authenticate(req, options.auth).then(
       (auth) => {
         if (socket.destroyed) return
-        wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' }))
+        const upgraded = options.acceptUnmaskedFrames ? acceptUnmaskedFrames(socket, head) : { socket, head }
+        wss.handleUpgrade(req, upgraded.socket, upgraded.head, (ws) => options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' }))
       },
       (err: Error & { code?: string }) => {
         options.logger.debug({ ip, reason: err.message, code: err.code }, 'upgrade refused: auth')

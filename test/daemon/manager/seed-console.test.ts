@@ -1,100 +1,104 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitForExit } from '../../../src/lifecycle/wait-exit.js'
 import { withDaemon } from '../../../src/ipc/client.js'
 import type { StatusResult } from '../../../src/ipc/methods.js'
-import { cleanupProject, startDaemon, useProjects } from '../../helpers/cli.js'
+import { useSharedDaemon } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
 import { poll } from '../../helpers/poll.js'
-import { makeProject, type Project } from '../../helpers/project.js'
 import { managerOf, nextJson } from './manager-http.js'
 
-const project = useProjects()
+/**
+ * The seed's console commands from a masking client (ws), and in the "modern"
+ * wire format. The unmasked Swoole client, byte for byte in the "seed"
+ * format, is test/compat/seed-console.test.ts.
+ */
 
-// One daemon for the commands that leave it running; stop gets its own.
-let shared: Project
-let started: StatusResult
-beforeAll(async () => {
-  shared = await makeProject()
-  started = await startDaemon(shared)
-})
-afterAll(() => cleanupProject(shared))
+/** An empty close frame reads as 1005 (no status code) in ws. */
+const NO_STATUS = 1005
 
-/** What MSwoole-ws's `php console.php -s …` does: connect to / on the manager port, send, read the first frame. */
+/** Connect to / on the manager port, send, read the first frame. */
 async function consoleSays(status: StatusResult, message: unknown): Promise<{ reply: string; socket: TestClient }> {
   const socket = await TestClient.connect(`${managerOf(status).ws}/`)
   socket.send(message)
   return { reply: await socket.nextFrame(), socket }
 }
 
-async function client(status: StatusResult, id: string, code: string): Promise<TestClient> {
-  return TestClient.connect(`ws://127.0.0.1:${status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
+async function client(status: StatusResult, id: string): Promise<TestClient> {
+  return TestClient.connect(`ws://127.0.0.1:${status.outside.port}/?auth=${await mintToken({ id, type: 'wechatUser', code: 'hall' })}`)
 }
 
-describe("the seed's console on the manager port (empty key, loopback)", () => {
-  it('say: every client gets the serverBroadcast envelope, and the console how many', async () => {
-    // Clients of other tests may still be closing: wait until none is left, so exactly these two are connected.
-    const idle = await poll(() => withDaemon(shared.socket, (c) => c.call('status', {})), (status) => status.connections === 0)
-    expect(idle.connections).toBe(0)
-    const a = await client(started, 'u1', 'hall-a')
-    const b = await client(started, 'u2', 'hall-b')
-    const { reply, socket } = await consoleSays(started, { method: 'say', say: 'doors open at 8' })
-    expect(reply).toBe('said to 2 connections')
-    for (const c of [a, b]) {
-      expect(await c.next('serverBroadcast')).toEqual({ status: 200, event: 'serverBroadcast', info: 'server broadcast', param: 'doors open at 8' })
-    }
-    socket.close()
-    a.close()
-    b.close()
+describe('seed wire format, masked client', () => {
+  const daemon = useSharedDaemon()
+
+  it('answers, then closes with an empty close frame', async () => {
+    const { reply, socket } = await consoleSays(daemon().status, { method: 'status' })
+    expect(reply).toContain(`主进程PID: ${daemon().status.pid}\n`)
+    expect((await socket.closed()).code).toBe(NO_STATUS)
   })
 
-  it('status: connections, master pid and memory, in plain text', async () => {
-    const c = await client(started, 'u1', 'hall')
-    const { reply, socket } = await consoleSays(started, { method: 'status' })
-    // Clients of the test before may still be closing: at least this one is counted.
-    expect(Number(/^connections: (\d+)$/m.exec(reply)?.[1])).toBeGreaterThanOrEqual(1)
-    expect(reply).toContain(`master pid: ${started.pid}`)
-    expect(reply).toMatch(/memory: \d+(\.\d+)? MB/)
-    socket.close()
-    c.close()
-  })
-
-  it('reload: says so, then reloads the workers', async () => {
-    const follower = await TestClient.connect(`${managerOf(started).ws}/`)
-    follower.send({ jsonrpc: '2.0', id: 1, method: 'logs.tail', params: { lines: 0, follow: true } })
-    await nextJson(follower, (m: { id?: number }) => m.id === 1)
-    const { reply, socket } = await consoleSays(started, { method: 'reload' })
-    expect(reply).toMatch(/reload/)
-    await nextJson(follower, (m: { method?: string; params?: { line: string } }) => m.method === 'logs.line' && m.params!.line.includes('reload: done'))
-    follower.send({ jsonrpc: '2.0', id: 2, method: 'status' })
-    const { result } = await nextJson<{ id?: number; result: StatusResult }>(follower, (m) => m.id === 2)
-    expect(result.generation).toBeGreaterThan(started.generation)
-    socket.close()
-    follower.close()
-  })
-
-  it('stop: says so, then stops the daemon gracefully', async () => {
-    const own = await startDaemon(await project())
-    const c = await client(own, 'u1', 'hall')
-    const { reply, socket } = await consoleSays(own, { method: 'stop' })
-    expect(reply).toMatch(/stop/)
-    expect(await c.closed()).toEqual({ code: 1001, reason: 'server shutting down' })
-    expect((await socket.closed()).code).toBe(1001)
-    expect(await waitForExit(own.pid, 10_000)).toBe(true)
-  })
-
-  it('answers a message that is no command, then closes, as the seed did', async () => {
-    for (const message of ['not json', '{}', '[]x', '42', '{"say":"no method"}']) {
-      const { reply, socket } = await consoleSays(started, message)
-      expect(reply, message).toMatch(/not a valid command/)
-      expect((await socket.closed()).code, message).toBe(1008)
-    }
-  })
-
-  it('lists the valid commands for an unknown one, and stays open', async () => {
-    const { reply, socket } = await consoleSays(started, { method: 'restart' })
-    expect(reply).toBe('unknown command "restart"; valid commands: status, reload, stop, say')
+  it('answers the first command only: a frame sent right behind it is dropped with the connection', async () => {
+    const socket = await TestClient.connect(`${managerOf(daemon().status).ws}/`)
+    socket.send({ method: 'restart' })
     socket.send({ method: 'status' })
-    expect(await socket.nextFrame()).toContain(`master pid: ${started.pid}`)
+    expect((await socket.closed()).code).toBe(NO_STATUS)
+    expect(socket.frames).toEqual(['指令无效'])
+  })
+
+  it('keeps a JSON-RPC connection open', async () => {
+    const socket = await TestClient.connect(`${managerOf(daemon().status).ws}/`)
+    for (const id of [1, 2]) {
+      socket.send({ jsonrpc: '2.0', id, method: 'status' })
+      const { result } = await nextJson<{ id?: number; result: StatusResult }>(socket, (m) => m.id === id)
+      expect(result.pid).toBe(daemon().status.pid)
+    }
     socket.close()
+  })
+})
+
+describe('modern wire format: English texts, plain JSON, the same frames and close', () => {
+  const daemon = useSharedDaemon({ setting: { wire_format: 'modern' } })
+
+  it('status: connections, master pid and memory, one per line', async () => {
+    const { project, status } = daemon()
+    await poll(() => withDaemon(project.socket, (c) => c.call('status', {})), (s) => s.connections === 0)
+    const { reply, socket } = await consoleSays(status, { method: 'status' })
+    expect(reply).toMatch(new RegExp(`^connections: 1\\nmaster pid: ${status.pid}\\nmemory: \\d+(\\.\\d{1,2})?MB\\n$`))
+    expect((await socket.closed()).code).toBe(NO_STATUS)
+  })
+
+  it('say: every client and the console get the envelope, param included, UTF-8 unescaped', async () => {
+    const { status } = daemon()
+    const a = await client(status, 'u1')
+    const said = '{"status":200,"event":"serverBroadcast","info":"server broadcast","param":"doors / 八点"}'
+    const { reply, socket } = await consoleSays(status, { method: 'say', say: 'doors / 八点' })
+    expect(reply).toBe(said)
+    expect((await socket.closed()).code).toBe(NO_STATUS)
+    let frame = await a.nextFrame()
+    while (!frame.includes('serverBroadcast')) frame = await a.nextFrame()
+    expect(frame).toBe(said)
+    a.close()
+  })
+
+  it('unknown and malformed messages', async () => {
+    const { status } = daemon()
+    const unknown = await consoleSays(status, { method: 'restart' })
+    expect(unknown.reply).toBe('unknown command "restart"; valid commands: status, reload, stop, say')
+    expect((await unknown.socket.closed()).code).toBe(NO_STATUS)
+    const malformed = await consoleSays(status, 'not json')
+    expect(malformed.reply).toBe('not a valid command: send {"method":"status|reload|stop|say"} or a JSON-RPC 2.0 request')
+    expect((await malformed.socket.closed()).code).toBe(NO_STATUS)
+  })
+
+  it('reload, then stop (last: it stops the daemon)', async () => {
+    const { status } = daemon()
+    const reload = await consoleSays(status, { method: 'reload' })
+    expect(reload.reply).toBe('reloading the workers')
+    expect((await reload.socket.closed()).code).toBe(NO_STATUS)
+    const c = await client(status, 'u1')
+    const stop = await consoleSays(status, { method: 'stop' })
+    expect(stop.reply).toBe('stopping the server')
+    expect((await stop.socket.closed()).code).toBe(NO_STATUS)
+    expect(await c.closed()).toEqual({ code: 1001, reason: 'server shutting down' })
+    expect(await waitForExit(status.pid, 10_000)).toBe(true)
   })
 })
