@@ -115,7 +115,12 @@ function timeCommand(spec: CommandSpec): Promise<{ ms: number; stdout: string }>
       const ms = performance.now() - started
       clearTimeout(timer)
       if (code === 0) resolve({ ms, stdout: Buffer.concat(out).toString('utf8') })
-      else reject(new Error(`${spec.command} exited with ${code ?? signal}${signal === 'SIGKILL' ? ` (killed after ${COMMAND_TIMEOUT_MS / 1000} s)` : ''}: ${Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? ''}`))
+      else
+        reject(
+          new Error(
+            `${spec.command} exited with ${code ?? signal}${signal === 'SIGKILL' ? ` (killed after ${COMMAND_TIMEOUT_MS / 1000} s)` : ''}: ${Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? ''}`,
+          ),
+        )
     })
   })
 }
@@ -133,7 +138,12 @@ function specs(root: string, configDir: string): CommandSpec[] {
   const mods = commandModules()
   return [
     { id: 'node', command: "node -e ''", argv: ['-e', ''], cwd: root },
-    { id: 'oclifImport', command: "node --input-type=module -e \"await import('@oclif/core')\"", argv: ['--input-type=module', '-e', "await import('@oclif/core')"], cwd: REPO_ROOT },
+    {
+      id: 'oclifImport',
+      command: 'node --input-type=module -e "await import(\'@oclif/core\')"',
+      argv: ['--input-type=module', '-e', "await import('@oclif/core')"],
+      cwd: REPO_ROOT,
+    },
     {
       id: 'commandsImport',
       command: `node --input-type=module -e "<import the ${mods.length} modules of dist/commands/>"`,
@@ -142,8 +152,18 @@ function specs(root: string, configDir: string): CommandSpec[] {
     },
     { id: 'version', command: 'node bin/run.js --version', argv: [cli, '--version'], cwd: root },
     { id: 'status', command: 'node bin/run.js status -c <config>', argv: [cli, 'status', '-c', configDir], cwd: root },
-    { id: 'connLs', command: 'node bin/run.js conn ls --json -c <config>', argv: [cli, 'conn', 'ls', '--json', '-c', configDir], cwd: root },
-    { id: 'connLsPage', command: 'node bin/run.js conn ls --json --limit 1000 -c <config>', argv: [cli, 'conn', 'ls', '--json', '--limit', '1000', '-c', configDir], cwd: root },
+    {
+      id: 'connLs',
+      command: 'node bin/run.js conn ls --json -c <config>',
+      argv: [cli, 'conn', 'ls', '--json', '-c', configDir],
+      cwd: root,
+    },
+    {
+      id: 'connLsPage',
+      command: 'node bin/run.js conn ls --json --limit 1000 -c <config>',
+      argv: [cli, 'conn', 'ls', '--json', '--limit', '1000', '-c', configDir],
+      cwd: root,
+    },
   ]
 }
 
@@ -166,7 +186,9 @@ async function timeDaemon(socket: string, method: DaemonTiming['method'], runs: 
 export async function measureCliLatency(o: CliLatencyOptions, log: (m: string) => void): Promise<CliLatencyResults> {
   const limit = openFilesLimit()
   if (limit !== undefined && limit < o.connections + 500) {
-    throw new Error(`cli-latency: ${o.connections} connections need an open-files limit of at least ${o.connections + 500} (the daemon holds one descriptor per connection), and ulimit -n is ${limit}`)
+    throw new Error(
+      `cli-latency: ${o.connections} connections need an open-files limit of at least ${o.connections + 500} (the daemon holds one descriptor per connection), and ulimit -n is ${limit}`,
+    )
   }
   const target = await startMswoole({ tokens: o.connections })
   let clients: IdleClients | undefined
@@ -176,14 +198,19 @@ export async function measureCliLatency(o: CliLatencyOptions, log: (m: string) =
     let held = 0
     try {
       const deadline = performance.now() + 30_000
-      while ((held = (await ipc.call('status', {})).connections) < clients.connect.opened && performance.now() < deadline) {
+      for (;;) {
+        held = (await ipc.call('status', {})).connections
+        if (held >= clients.connect.opened || performance.now() >= deadline) break
         await new Promise((r) => setTimeout(r, 200))
       }
     } finally {
       ipc.close()
     }
     log(`the daemon holds ${held} idle connections (opened in ${clients.connect.seconds} s)`)
-    if (held < o.connections) log(`  fewer than the ${o.connections} asked: ${clients.connect.failed} connects failed (${clients.connect.failures.slice(0, 2).join('; ')})`)
+    if (held < o.connections)
+      log(
+        `  fewer than the ${o.connections} asked: ${clients.connect.failed} connects failed (${clients.connect.failures.slice(0, 2).join('; ')})`,
+      )
 
     const all = specs(target.root, target.configDir)
     const samples = new Map<CommandId, number[]>(all.map((s) => [s.id, []]))
@@ -191,7 +218,8 @@ export async function measureCliLatency(o: CliLatencyOptions, log: (m: string) =
     if (o.warmup) for (const spec of all) await timeCommand(spec)
     const loadAverageBefore = loadavg()[0] ?? 0
     const otherCoresBefore = await waitForQuiet(o.quietCores, o.quietMaxWait, [target.pid])
-    if (otherCoresBefore !== null && otherCoresBefore > o.quietCores) log(`  (machine busy: ${otherCoresBefore} cores of other work when the runs began)`)
+    if (otherCoresBefore !== null && otherCoresBefore > o.quietCores)
+      log(`  (machine busy: ${otherCoresBefore} cores of other work when the runs began)`)
     for (let r = 0; r < o.runs; r++) {
       for (const spec of all) {
         const { ms, stdout } = await timeCommand(spec)
@@ -201,7 +229,15 @@ export async function measureCliLatency(o: CliLatencyOptions, log: (m: string) =
     }
     const commands: CommandTiming[] = all.map((spec) => {
       const xs = samples.get(spec.id)!
-      return { id: spec.id, command: spec.command, samples: xs, median: median(xs), min: Math.min(...xs), max: Math.max(...xs), stdoutBytes: Buffer.byteLength(lastOut.get(spec.id) ?? '') }
+      return {
+        id: spec.id,
+        command: spec.command,
+        samples: xs,
+        median: median(xs),
+        min: Math.min(...xs),
+        max: Math.max(...xs),
+        stdoutBytes: Buffer.byteLength(lastOut.get(spec.id) ?? ''),
+      }
     })
     for (const c of commands) log(`${c.command}: median ${c.median} ms, max ${c.max} ms`)
     const listed = JSON.parse(lastOut.get('connLs') ?? '{}') as Partial<ConnectionsListResult>

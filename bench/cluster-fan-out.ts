@@ -32,12 +32,18 @@ export interface ClusterFanOutResults {
 }
 
 /** A subject's nodes all up, on Redis under a prefix of their own; broadcasts go to the first. */
-async function startNodes(id: ClusterSubjectId, o: FanOutOptions, redis: { url: string; port: number; pid: number }): Promise<LiveSubject & { targets: MswooleTarget[] }> {
+async function startNodes(
+  id: ClusterSubjectId,
+  o: FanOutOptions,
+  redis: { url: string; port: number; pid: number },
+): Promise<LiveSubject & { targets: MswooleTarget[] }> {
   const nodeIds = NODE_IDS[id]
   const count = nodeIds.length
   const perNode = Math.ceil(o.connections / count)
   const cache = { driver: 'redis', url: redis.url, prefix: `bench-${randomBytes(4).toString('hex')}:` }
-  const settled = await Promise.allSettled(nodeIds.map((nodeId, i) => startMswoole({ tokens: perNode, firstUserId: 1 + i * perNode, setting: MSWOOLE_SETTING, nodeId, cache })))
+  const settled = await Promise.allSettled(
+    nodeIds.map((nodeId, i) => startMswoole({ tokens: perNode, firstUserId: 1 + i * perNode, setting: MSWOOLE_SETTING, nodeId, cache })),
+  )
   const targets = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
   const triggers: MswooleTrigger[] = []
   const stop = async () => {
@@ -84,10 +90,19 @@ export async function measureClusterFanOut(o: FanOutOptions, log: (m: string) =>
   const redis = await startRedisServer()
   try {
     const ids: ClusterSubjectId[] = ['single', 'cluster']
-    const { started, results } = await startAndMeasure(ids.map((id) => () => startNodes(id, o, redis)), o, log)
+    const { started, results } = await startAndMeasure(
+      ids.map((id) => () => startNodes(id, o, redis)),
+      o,
+      log,
+    )
     const result = (id: ClusterSubjectId) => results.find((r) => r.id === id)!
     const first = started.find((s) => s.id === 'cluster')?.targets[0]
-    return { subjects: { cluster: result('cluster'), single: result('single') }, appJson: first?.appJson, cacheJson: first?.cacheJson, cpuCount: os.cpus().length }
+    return {
+      subjects: { cluster: result('cluster'), single: result('single') },
+      appJson: first?.appJson,
+      cacheJson: first?.cacheJson,
+      cpuCount: os.cpus().length,
+    }
   } finally {
     await redis.stop()
   }

@@ -17,7 +17,16 @@
 import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
-import { assertLoopbackUrl, MAX_CONNECTIONS, openFilesLimit, SOCKETIO_CONNECT, SOCKETIO_PING, SOCKETIO_PONG, socketIoPayloadStart, type WireProtocol } from './load-client.js'
+import {
+  assertLoopbackUrl,
+  MAX_CONNECTIONS,
+  openFilesLimit,
+  SOCKETIO_CONNECT,
+  SOCKETIO_PING,
+  SOCKETIO_PONG,
+  socketIoPayloadStart,
+  type WireProtocol,
+} from './load-client.js'
 
 /** Milliseconds since the epoch, sub-millisecond: the clock the driver stamps `sentAt` with. */
 export function nowMs(): number {
@@ -121,17 +130,23 @@ export class FanOutClient {
   /** Opens the sockets, in batches of `connectConcurrency`; resolves once every upgrade has succeeded or failed. */
   static async open(options: FanOutClientOptions): Promise<FanOutClient> {
     const n = Math.floor(options.connections)
-    if (!Number.isFinite(n) || n < 1 || n > MAX_CONNECTIONS) throw new Error(`fan-out-client: connections must be between 1 and ${MAX_CONNECTIONS}, got ${options.connections}`)
+    if (!Number.isFinite(n) || n < 1 || n > MAX_CONNECTIONS)
+      throw new Error(`fan-out-client: connections must be between 1 and ${MAX_CONNECTIONS}, got ${options.connections}`)
     const limit = openFilesLimit()
     if (limit !== undefined && n > limit - 64) {
-      throw new Error(`fan-out-client: ${n} sockets need about ${n + 64} open files and ulimit -n is ${limit}; raise it (ulimit -n ${n + 1000}) or use fewer connections`)
+      throw new Error(
+        `fan-out-client: ${n} sockets need about ${n + 64} open files and ulimit -n is ${limit}; raise it (ulimit -n ${n + 1000}) or use fewer connections`,
+      )
     }
     const concurrency = Math.max(1, Math.min(options.connectConcurrency ?? 100, 1000))
     const timeout = options.connectTimeout ?? 10_000
     const sources = Math.max(1, Math.min(options.sourceAddresses ?? 1, 200))
     const first = options.firstSource ?? 1
     if (first < 1 || first + sources - 1 > 254) throw new Error('fan-out-client: source addresses must stay within 127.0.0.1–127.0.0.254')
-    const client = new FanOutClient({ asked: n, opened: 0, failed: 0, seconds: 0, sourceAddresses: sources, failures: [] }, options.protocol ?? 'ws')
+    const client = new FanOutClient(
+      { asked: n, opened: 0, failed: 0, seconds: 0, sourceAddresses: sources, failures: [] },
+      options.protocol ?? 'ws',
+    )
     const started = performance.now()
     let next = 0
     const worker = async () => {
@@ -217,11 +232,21 @@ export class FanOutClient {
   #upgrade(raw: string, localAddress: string | undefined, timeoutMs: number): Promise<Conn> {
     const url = assertLoopbackUrl(raw)
     const key = randomBytes(16).toString('base64')
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64')
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64')
     const port = Number(url.port || 80)
     return new Promise<Conn>((resolve, reject) => {
       let settled = false
-      const conn: Conn = { socket: undefined as unknown as net.Socket, port, received: 0, pending: null, upgraded: false, closing: false, onConnected: null }
+      const conn: Conn = {
+        socket: undefined as unknown as net.Socket,
+        port,
+        received: 0,
+        pending: null,
+        upgraded: false,
+        closing: false,
+        onConnected: null,
+      }
       const fail = (message: string) => {
         if (settled) return
         settled = true
@@ -243,7 +268,10 @@ export class FanOutClient {
               this.#onData(conn, READ_BUFFER, nread)
               return true
             }
-            const head = conn.pending === null ? Buffer.from(READ_BUFFER.subarray(0, nread)) : Buffer.concat([conn.pending, READ_BUFFER.subarray(0, nread)])
+            const head =
+              conn.pending === null
+                ? Buffer.from(READ_BUFFER.subarray(0, nread))
+                : Buffer.concat([conn.pending, READ_BUFFER.subarray(0, nread)])
             const end = head.indexOf(HEAD_END)
             if (end < 0) {
               if (head.length > MAX_HEAD) fail('upgrade response head too large')
@@ -413,6 +441,7 @@ export function readSentAt(buf: Buffer, start: number, end: number): number {
       break
     }
   }
-  if (digits === 0 || i - SENT_AT.length + 1 < start || buf.compare(SENT_AT, 0, SENT_AT.length, i - SENT_AT.length + 1, i + 1) !== 0) return -1
+  if (digits === 0 || i - SENT_AT.length + 1 < start || buf.compare(SENT_AT, 0, SENT_AT.length, i - SENT_AT.length + 1, i + 1) !== 0)
+    return -1
   return value
 }

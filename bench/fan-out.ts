@@ -50,7 +50,12 @@ export const FULL: FanOutOptions = { connections: 10_000, burst: 30, rounds: 3, 
 export const QUICK: FanOutOptions = { connections: 1_000, burst: 20, rounds: 1, rate: 10, seconds: 2, drainSeconds: 10, quietMaxWait: 2 }
 
 export type SubjectId = 'mswoole' | 'plain' | 'floor' | 'socketio'
-export const LABELS: Record<SubjectId, string> = { mswoole: 'mswoole', plain: 'plain ws loop', floor: 'raw-frame floor', socketio: SOCKETIO_LABEL }
+export const LABELS: Record<SubjectId, string> = {
+  mswoole: 'mswoole',
+  plain: 'plain ws loop',
+  floor: 'raw-frame floor',
+  socketio: SOCKETIO_LABEL,
+}
 
 /** mswoole's settings for this scenario: the bench clients send nothing, which the 60 s idle guard would cut. */
 export const MSWOOLE_SETTING = { heartbeat_idle_time: 3600 }
@@ -164,7 +169,16 @@ async function startSubject(id: SubjectId, o: FanOutOptions): Promise<LiveSubjec
     try {
       const trigger = await mswooleTrigger(target.socket)
       const nodes = [{ label, pid: target.pid, port: target.port, trigger }]
-      return { id, label, command: target.command(['start']), url: target.url, protocol: 'ws', nodes, appJson: target.appJson, stop: () => target.stop() }
+      return {
+        id,
+        label,
+        command: target.command(['start']),
+        url: target.url,
+        protocol: 'ws',
+        nodes,
+        appJson: target.appJson,
+        stop: () => target.stop(),
+      }
     } catch (err) {
       await target.stop()
       throw err
@@ -176,7 +190,15 @@ async function startSubject(id: SubjectId, o: FanOutOptions): Promise<LiveSubjec
   try {
     const trigger = await baselineTrigger(target.port)
     const nodes = [{ label, pid: target.pid, port: target.port, trigger }]
-    const live: LiveSubject = { id, label, command: target.command, url: target.url, protocol: id === 'socketio' ? 'socketio' : 'ws', nodes, stop: () => target.stop() }
+    const live: LiveSubject = {
+      id,
+      label,
+      command: target.command,
+      url: target.url,
+      protocol: id === 'socketio' ? 'socketio' : 'ws',
+      nodes,
+      stop: () => target.stop(),
+    }
     if (socketio !== undefined) {
       const { redisPid } = socketio
       const before = processCpuSeconds(redisPid) ?? 0
@@ -199,7 +221,12 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * One phase: `schedule` fires the broadcasts (each stamped with its send time); then waits,
  * at most `waitMs` after the last send, until every open socket got every one of them.
  */
-async function measurePhase(client: FanOutClient, subject: LiveSubject, schedule: (fire: () => void) => Promise<void>, waitMs: (expected: number) => number): Promise<PhaseResult> {
+async function measurePhase(
+  client: FanOutClient,
+  subject: LiveSubject,
+  schedule: (fire: () => void) => Promise<void>,
+  waitMs: (expected: number) => number,
+): Promise<PhaseResult> {
   const sockets = client.open
   const pids = subject.nodes.map((n) => n.pid)
   // Each node's sockets, for its share of the phase.
@@ -240,7 +267,8 @@ async function measurePhase(client: FanOutClient, subject: LiveSubject, schedule
     latency: figures.latency,
     cpu,
     serverMicrosPerDelivery: cpu === null || figures.received === 0 ? null : cpu.serverMicrosPerReply,
-    clientMicrosPerDelivery: cpu === null || figures.received === 0 ? null : round((cpu.clientCores * cpu.wallSeconds * 1e6) / figures.received, 1),
+    clientMicrosPerDelivery:
+      cpu === null || figures.received === 0 ? null : round((cpu.clientCores * cpu.wallSeconds * 1e6) / figures.received, 1),
     deliveriesPerWrite: writes === undefined || writes === 0 ? null : round(figures.received / writes, 2),
     late: figures.late,
     errors: [...new Set(errors)].slice(0, 3),
@@ -251,7 +279,14 @@ async function measurePhase(client: FanOutClient, subject: LiveSubject, schedule
 type PortCounts = ReturnType<FanOutClient['byPort']>
 
 /** Each node's share of a phase: its sockets (as the phase began), what they received, and its process's CPU. */
-function nodeShares(subject: LiveSubject, before: PortCounts, after: PortCounts, broadcasts: number, cpu: CpuFigures | null, writes: Array<number | undefined>): NodeShare[] {
+function nodeShares(
+  subject: LiveSubject,
+  before: PortCounts,
+  after: PortCounts,
+  broadcasts: number,
+  cpu: CpuFigures | null,
+  writes: Array<number | undefined>,
+): NodeShare[] {
   return subject.nodes.map((node, i) => {
     const sockets = before.get(node.port)?.open ?? 0
     const received = after.get(node.port)?.received ?? 0
@@ -320,7 +355,8 @@ async function waitForRoom(client: FanOutClient, subject: LiveSubject): Promise<
     for (const node of subject.nodes) {
       const written = await node.trigger.broadcast({ sentAt: 0 })
       const open = client.byPort().get(node.port)?.open ?? 0
-      if (written < open) short = `${subject.nodes.length > 1 ? `${node.label} of ` : ''}${subject.label} writes to ${written} of the ${open} sockets connected`
+      if (written < open)
+        short = `${subject.nodes.length > 1 ? `${node.label} of ` : ''}${subject.label} writes to ${written} of the ${open} sockets connected`
     }
     if (short === undefined) return
     if (performance.now() > deadline) throw new Error(short)
@@ -329,7 +365,10 @@ async function waitForRoom(client: FanOutClient, subject: LiveSubject): Promise<
 }
 
 function brief(p: PhaseResult): string {
-  const cpu = p.cpu === null ? '' : `, server ${p.serverMicrosPerDelivery} µs CPU/delivery (${p.cpu.serverCores} cores), client ${p.clientMicrosPerDelivery} µs (${p.cpu.clientCores} cores), other work ${p.cpu.otherCores} cores`
+  const cpu =
+    p.cpu === null
+      ? ''
+      : `, server ${p.serverMicrosPerDelivery} µs CPU/delivery (${p.cpu.serverCores} cores), client ${p.clientMicrosPerDelivery} µs (${p.cpu.clientCores} cores), other work ${p.cpu.otherCores} cores`
   const writes = p.deliveriesPerWrite === null ? '' : `, ${p.deliveriesPerWrite} deliveries/write`
   return `${p.deliveriesPerSecond} deliveries/s over ${p.seconds}s, p50 ${p.latency.p50} ms, p99 ${p.latency.p99} ms, ${p.missing} missing${cpu}${writes}`
 }
@@ -372,7 +411,9 @@ async function session<T>(t: Tally, o: FanOutOptions, log: (m: string) => void, 
     t.connects.push(c)
     const ports = client.byPort()
     const each = nodes.length > 1 ? ` (${nodes.map((n) => `${n.label} ${ports.get(n.port)?.open ?? 0}`).join(', ')})` : ''
-    log(`${label}: ${c.opened}/${c.asked} sockets open${each} in ${c.seconds}s${c.failed > 0 ? ` (${c.failed} failed: ${c.failures.join('; ')})` : ''}`)
+    log(
+      `${label}: ${c.opened}/${c.asked} sockets open${each} in ${c.seconds}s${c.failed > 0 ? ` (${c.failed} failed: ${c.failures.join('; ')})` : ''}`,
+    )
     if (c.opened === 0) throw new Error(`${label}: no socket opened (${c.failures.join('; ')})`)
     await waitForRoom(client, t.subject)
     return await fn(client)
@@ -416,20 +457,39 @@ export interface FanOutResults {
  * every round, so work from elsewhere on the machine falls on all of them alike. Then the
  * steady phase, the same way. The results come in the subjects' order.
  */
-export async function measureSubjects(subjects: readonly LiveSubject[], o: FanOutOptions, log: (m: string) => void): Promise<SubjectResult[]> {
+export async function measureSubjects(
+  subjects: readonly LiveSubject[],
+  o: FanOutOptions,
+  log: (m: string) => void,
+): Promise<SubjectResult[]> {
   const tallies = new Map<string, Tally>()
   for (const [index, subject] of subjects.entries()) {
     // The method answers before any client connects: a build without it fails here, clearly.
     for (const node of subject.nodes) {
       await node.trigger.broadcast({ sentAt: 0 }).catch((err: unknown) => {
-        throw new Error(`${subject.nodes.length > 1 ? `${node.label} of ` : ''}${subject.label}: broadcast is not available: ${errorText(err)}`, { cause: err })
+        throw new Error(
+          `${subject.nodes.length > 1 ? `${node.label} of ` : ''}${subject.label}: broadcast is not available: ${errorText(err)}`,
+          { cause: err },
+        )
       })
     }
-    tallies.set(subject.id, { subject, index, connects: [], warmup: undefined, rounds: [], steady: undefined, disconnected: 0, otherFrames: 0, otherCoresBefore: [] })
+    tallies.set(subject.id, {
+      subject,
+      index,
+      connects: [],
+      warmup: undefined,
+      rounds: [],
+      steady: undefined,
+      disconnected: 0,
+      otherFrames: 0,
+      otherCoresBefore: [],
+    })
   }
   const order = subjects.map((s) => s.id)
   const quiet = async (t: Tally) =>
-    t.otherCoresBefore.push(await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait, [...t.subject.nodes.map((n) => n.pid), ...(t.subject.sidePids ?? [])]))
+    t.otherCoresBefore.push(
+      await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait, [...t.subject.nodes.map((n) => n.pid), ...(t.subject.sidePids ?? [])]),
+    )
   for (let r = 1; r <= o.rounds; r++) {
     for (const id of rotate(order, r - 1)) {
       const t = tallies.get(id)!
@@ -478,7 +538,11 @@ export async function measureSubjects(subjects: readonly LiveSubject[], o: FanOu
  * Starts every subject at once, measures them (measureSubjects) and stops whichever started,
  * whatever failed. Hands back the subjects as started too, for what they ran with.
  */
-export async function startAndMeasure<S extends LiveSubject>(starts: ReadonlyArray<() => Promise<S>>, o: FanOutOptions, log: (m: string) => void): Promise<{ started: S[]; results: SubjectResult[] }> {
+export async function startAndMeasure<S extends LiveSubject>(
+  starts: ReadonlyArray<() => Promise<S>>,
+  o: FanOutOptions,
+  log: (m: string) => void,
+): Promise<{ started: S[]; results: SubjectResult[] }> {
   const started: S[] = []
   try {
     const settled = await Promise.allSettled(starts.map((start) => start()))
@@ -494,7 +558,14 @@ export async function startAndMeasure<S extends LiveSubject>(starts: ReadonlyArr
 
 /** All four servers up at once, measured by measureSubjects. */
 export async function measureFanOut(o: FanOutOptions, log: (m: string) => void = () => undefined): Promise<FanOutResults> {
-  const { started, results } = await startAndMeasure(SUBJECT_ORDER.map((id) => () => startSubject(id, o)), o, log)
+  const { started, results } = await startAndMeasure(
+    SUBJECT_ORDER.map((id) => () => startSubject(id, o)),
+    o,
+    log,
+  )
   const result = (id: SubjectId) => results.find((r) => r.id === id)!
-  return { subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor'), socketio: result('socketio') }, mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson }
+  return {
+    subjects: { mswoole: result('mswoole'), plain: result('plain'), floor: result('floor'), socketio: result('socketio') },
+    mswooleAppJson: started.find((s) => s.appJson !== undefined)?.appJson,
+  }
 }

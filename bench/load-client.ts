@@ -134,7 +134,6 @@ export interface LoadSnapshot {
   unexpectedCloses: number
 }
 
-
 export interface LoadResult {
   connections: { asked: number; opened: number; failed: number; sourceAddresses: number; connectSeconds: number }
   warmup: number
@@ -181,18 +180,22 @@ export function assertLoopbackUrl(raw: string): URL {
     throw new Error(`load-client: not a URL: ${raw}`)
   }
   if (url.protocol !== 'ws:') throw new Error(`load-client: only ws:// URLs are supported, got ${url.protocol}`)
-  if (!isLoopbackHost(url.hostname)) throw new Error(`load-client: refusing non-loopback target ${url.hostname}; benchmarks run on 127.0.0.0/8, ::1 or localhost only`)
+  if (!isLoopbackHost(url.hostname))
+    throw new Error(`load-client: refusing non-loopback target ${url.hostname}; benchmarks run on 127.0.0.0/8, ::1 or localhost only`)
   return url
 }
 
 function checkNumber(name: string, value: number, min: number, max: number): void {
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`load-client: ${name} must be between ${min} and ${max}, got ${value}`)
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`load-client: ${name} must be between ${min} and ${max}, got ${value}`)
 }
 
 /** The soft open-files limit of this process, when Linux tells us; each connection costs one. */
 export function openFilesLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))
     const soft = line?.split(/\s{2,}/)[1]
     return soft === undefined || soft === 'unlimited' ? undefined : Number(soft)
   } catch {
@@ -271,7 +274,8 @@ export class LoadClient {
       drain: options.drain ?? 0,
       protocol: options.protocol ?? 'ws',
     }
-    if (!WIRE_PROTOCOLS.includes(this.#opts.protocol)) throw new Error(`load-client: protocol must be one of ${WIRE_PROTOCOLS.join(', ')}, got ${String(this.#opts.protocol)}`)
+    if (!WIRE_PROTOCOLS.includes(this.#opts.protocol))
+      throw new Error(`load-client: protocol must be one of ${WIRE_PROTOCOLS.join(', ')}, got ${String(this.#opts.protocol)}`)
     this.#wireFrame = this.#opts.protocol === 'socketio' ? socketIoEvent(this.#opts.frame) : this.#opts.frame
     this.#replyNeedle = Buffer.from(`"event":${JSON.stringify(this.#opts.replyEvent)}`)
     this.#signal = options.signal
@@ -573,7 +577,8 @@ export class LoadClient {
       ws.on('error', (err) => {
         if (!settled) fail(err.message)
         // Errors of a socket we gave up on (terminate while connecting) are not the server's.
-        else if (ws.readyState !== WebSocket.CONNECTING && this.#conns.some((c) => c.ws === ws) && this.#expecting()) this.#error('socket', err.message)
+        else if (ws.readyState !== WebSocket.CONNECTING && this.#conns.some((c) => c.ws === ws) && this.#expecting())
+          this.#error('socket', err.message)
       })
     })
   }
@@ -651,7 +656,11 @@ export function formatResult(r: LoadResult): string {
     `requests     ${r.requests}   replies ${r.replies}   ${r.requestsPerSecond} req/s`,
     `latency ms   p50 ${r.latency.p50}   p90 ${r.latency.p90}   p99 ${r.latency.p99}   max ${r.latency.max}`,
     `errors       ${e.total} (connect ${e.connect}, status ${e.status}, timeout ${e.timeout}, socket ${e.socket})   unexpected closes ${r.unexpectedCloses}`,
-    ...(r.drained === null ? [] : [`drained      ${r.drained.seconds}s, ${r.drained.unanswered} requests never answered (${r.totals.requests} sent, ${r.totals.replies} replies, ${r.totals.errorReplies} error replies)`]),
+    ...(r.drained === null
+      ? []
+      : [
+          `drained      ${r.drained.seconds}s, ${r.drained.unanswered} requests never answered (${r.totals.requests} sent, ${r.totals.replies} replies, ${r.totals.errorReplies} error replies)`,
+        ]),
     ...e.samples.slice(0, 5).map((s) => `  ${s}`),
   ].join('\n')
 }
@@ -697,7 +706,10 @@ async function main(argv: string[]): Promise<number> {
   }
   let url: LoadOptions['url']
   if (values['urls-file'] !== undefined) {
-    const urls = readFileSync(values['urls-file'], 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+    const urls = readFileSync(values['urls-file'], 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
     if (urls.length === 0) throw new Error(`load-client: ${values['urls-file']} holds no URL`)
     url = (i) => urls[i % urls.length]!
   } else {

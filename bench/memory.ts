@@ -41,8 +41,18 @@ export interface MemoryOptions {
 }
 
 // mswoole last: its daemon takes longest to stop.
-export const FULL: MemoryOptions = { sizes: [10_000, 19_000], settleSeconds: 5, mswooleMinAgeSeconds: 20, subjects: ['plain', 'socketio', 'mswoole'] }
-export const QUICK: MemoryOptions = { sizes: [2_000], settleSeconds: 0.5, mswooleMinAgeSeconds: 12, subjects: ['plain', 'socketio', 'mswoole'] }
+export const FULL: MemoryOptions = {
+  sizes: [10_000, 19_000],
+  settleSeconds: 5,
+  mswooleMinAgeSeconds: 20,
+  subjects: ['plain', 'socketio', 'mswoole'],
+}
+export const QUICK: MemoryOptions = {
+  sizes: [2_000],
+  settleSeconds: 0.5,
+  mswooleMinAgeSeconds: 12,
+  subjects: ['plain', 'socketio', 'mswoole'],
+}
 
 export type SubjectId = 'mswoole' | 'plain' | 'socketio'
 export const LABELS: Record<SubjectId, string> = { mswoole: 'mswoole', plain: 'plain ws server', socketio: 'Socket.IO 4' }
@@ -170,7 +180,14 @@ async function read(server: LiveServer, probe: HeapProbe | undefined): Promise<R
 }
 
 /** Settles, reads, forces a collection when it can and reads again. */
-async function measurePoint(server: LiveServer, probe: HeapProbe | undefined, connections: number, held: number, settleSeconds: number, connectSeconds: number): Promise<Point> {
+async function measurePoint(
+  server: LiveServer,
+  probe: HeapProbe | undefined,
+  connections: number,
+  held: number,
+  settleSeconds: number,
+  connectSeconds: number,
+): Promise<Point> {
   await sleep(settleSeconds * 1000)
   const settled = await read(server, probe)
   let collected: Awaited<ReturnType<typeof read>> | null = null
@@ -203,7 +220,13 @@ async function waitForHeld(server: LiveServer, expected: number): Promise<number
 }
 
 /** Measures a started server; its clients are gone when this returns, the server is the caller's to stop. */
-async function measureSubject(id: SubjectId, server: LiveServer, o: MemoryOptions, firstSource: number, log: (m: string) => void): Promise<SubjectMemory> {
+async function measureSubject(
+  id: SubjectId,
+  server: LiveServer,
+  o: MemoryOptions,
+  firstSource: number,
+  log: (m: string) => void,
+): Promise<SubjectMemory> {
   const max = o.sizes.at(-1) ?? 0
   const sets: IdleClients[] = []
   let probe: HeapProbe | undefined
@@ -232,13 +255,16 @@ async function measureSubject(id: SubjectId, server: LiveServer, o: MemoryOption
       sets.push(set)
       asked = size
       opened += set.connect.opened
-      if (set.connect.failed > 0) log(`${id}: ${set.connect.failed} of ${set.connect.asked} connects failed (${set.connect.failures.slice(0, 2).join('; ')})`)
+      if (set.connect.failed > 0)
+        log(`${id}: ${set.connect.failed} of ${set.connect.asked} connects failed (${set.connect.failures.slice(0, 2).join('; ')})`)
       const held = await waitForHeld(server, opened)
       if (held < opened) log(`${id}: the server holds ${held} connections of the ${opened} the clients opened`)
       const point = await measurePoint(server, probe, size, held, o.settleSeconds, set.connect.seconds)
       points.push(point)
       const per = perConnection(empty, point)
-      log(`${id}: ${held} connections (opened in ${set.connect.seconds} s over ${set.processes} process(es)), RSS ${mib(point.collected?.rss ?? point.settled.rss)} MiB: ${kib(per.rss)} KiB RSS, ${per.heap === null ? '—' : kib(per.heap)} KiB heap per connection`)
+      log(
+        `${id}: ${held} connections (opened in ${set.connect.seconds} s over ${set.processes} process(es)), RSS ${mib(point.collected?.rss ?? point.settled.rss)} MiB: ${kib(per.rss)} KiB RSS, ${per.heap === null ? '—' : kib(per.heap)} KiB heap per connection`,
+      )
     }
     const counts = await Promise.all(sets.map((s) => s.counts()))
     return {
@@ -286,8 +312,15 @@ export function perConnection(from: Point, to: Point): PerConnection {
   const heap = (a: Reading, b: Reading) => (a.heapUsed === null || b.heapUsed === null ? null : (b.heapUsed - a.heapUsed) / n)
   const settledRss = (to.settled.rss - from.settled.rss) / n
   const settledHeap = heap(from.settled, to.settled)
-  if (from.collected === null || to.collected === null) return { rss: settledRss, heap: settledHeap, settledRss, settledHeap, collected: false }
-  return { rss: (to.collected.rss - from.collected.rss) / n, heap: heap(from.collected, to.collected), settledRss, settledHeap, collected: true }
+  if (from.collected === null || to.collected === null)
+    return { rss: settledRss, heap: settledHeap, settledRss, settledHeap, collected: false }
+  return {
+    rss: (to.collected.rss - from.collected.rss) / n,
+    heap: heap(from.collected, to.collected),
+    settledRss,
+    settledHeap,
+    collected: true,
+  }
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1)
@@ -302,7 +335,9 @@ export async function measureMemory(o: MemoryOptions, log: (m: string) => void):
   const max = o.sizes.at(-1) ?? 0
   const limit = openFilesLimit()
   if (limit !== undefined && limit < max + FD_MARGIN) {
-    throw new Error(`memory: ${max} connections need an open-files limit of at least ${max + FD_MARGIN} (the server holds one descriptor per connection), and ulimit -n is ${limit}; raise it or measure fewer connections`)
+    throw new Error(
+      `memory: ${max} connections need an open-files limit of at least ${max + FD_MARGIN} (the server holds one descriptor per connection), and ulimit -n is ${limit}; raise it or measure fewer connections`,
+    )
   }
   type Started = { ok: true; server: LiveServer } | { ok: false; error: unknown }
   const starts = o.subjects.map((id) =>
@@ -316,7 +351,9 @@ export async function measureMemory(o: MemoryOptions, log: (m: string) => void):
   const stop = (k: number) =>
     (stopping[k] ??= starts[k]!.then(async (started) => {
       if (!started.ok) return
-      await started.server.stop().catch((err: unknown) => log(`${o.subjects[k]}: stop failed: ${err instanceof Error ? err.message : String(err)}`))
+      await started.server
+        .stop()
+        .catch((err: unknown) => log(`${o.subjects[k]}: stop failed: ${err instanceof Error ? err.message : String(err)}`))
     }))
   const subjects: SubjectMemory[] = []
   const skipped: MemoryResults['skipped'] = []

@@ -103,7 +103,14 @@ async function main(): Promise<number> {
   results.finishedAt = new Date().toISOString()
   const base = only.length === 0 ? undefined : await readResults(results.date, mode)
   if (only.length > 0 && base === undefined) log(`no ${mode} results for ${results.date} yet: the file holds only ${only.join(', ')}`)
-  const merged = base === undefined ? results : mergeResults(base, results, SCENARIOS.map((s) => s.name))
+  const merged =
+    base === undefined
+      ? results
+      : mergeResults(
+          base,
+          results,
+          SCENARIOS.map((s) => s.name),
+        )
   const file = await writeResults(merged)
   log(`results written to ${path.relative(REPO_ROOT, file)}`)
   await regenerateReport()

@@ -77,7 +77,9 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
   const started = new Date()
   const git = await gitState()
   const host = machine()
-  log(`${o.mode} soak: ${o.duration} s, ${o.connections} connections, ${o.rate} req/s, churn ${o.churnRate}/s (≤ ${o.churnFraction * 100}% down), ${o.broadcastRate} broadcasts/s, a reload every ${o.reloadInterval} s`)
+  log(
+    `${o.mode} soak: ${o.duration} s, ${o.connections} connections, ${o.rate} req/s, churn ${o.churnRate}/s (≤ ${o.churnFraction * 100}% down), ${o.broadcastRate} broadcasts/s, a reload every ${o.reloadInterval} s`,
+  )
   // The default abuse guard (50 messages/s per connection) stays on: the soak's rate per connection is far below it.
   const target: MswooleTarget = await startMswoole({ tokens: o.connections, setting: { max_messages_per_second: 50 }, exposeGc: true })
   const sinceMs = Date.now() - 1000
@@ -92,7 +94,14 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
     const before = await sampler.sample(0, 'before')
     log(`before any connection: ${sampleLine(before)}`)
 
-    client = new ChurnClient({ url: target.url, connections: o.connections, rate: o.rate, churnRate: o.churnRate, churnFraction: o.churnFraction, broadcastEvent: BROADCAST_EVENT })
+    client = new ChurnClient({
+      url: target.url,
+      connections: o.connections,
+      rate: o.rate,
+      churnRate: o.churnRate,
+      churnFraction: o.churnFraction,
+      broadcastEvent: BROADCAST_EVENT,
+    })
     const openStart = performance.now()
     await client.openAll()
     log(`${client.openCount()} of ${o.connections} connections open in ${((performance.now() - openStart) / 1000).toFixed(1)} s`)
@@ -124,7 +133,9 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
       try {
         const s = await sampler.sample(at(), 'load')
         if (s.pid !== target.pid) pidChanged = true
-        log(`${sampleLine(s)}; ${c.requests} requests, ${c.churned} churned, ${broadcaster.records.length} broadcasts, ${reloader.records.length} reloads`)
+        log(
+          `${sampleLine(s)}; ${c.requests} requests, ${c.churned} churned, ${broadcaster.records.length} broadcasts, ${reloader.records.length} reloads`,
+        )
       } catch (err) {
         // A daemon that stopped answering is a finding, not the end of the report.
         sampleFailures++
@@ -196,7 +207,17 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
         records: reloader.records,
       },
       memory: { samples, sampleFailures, gcUnavailable, verdict: judgeLeak(samples, o.warmup, o.leakBoundMib) ?? null },
-      crashes: { daemonPid: target.pid, pidChanged, daemonAliveAtEnd: alive, workerRestartsMetric, reloadsMetric, workerDeathsByMetrics: deathsMetric, log: logFindings, daemonOut: out.slice(-2000), total: daemonDied + workerDeaths + logFindings.fatal },
+      crashes: {
+        daemonPid: target.pid,
+        pidChanged,
+        daemonAliveAtEnd: alive,
+        workerRestartsMetric,
+        reloadsMetric,
+        workerDeathsByMetrics: deathsMetric,
+        log: logFindings,
+        daemonOut: out.slice(-2000),
+        total: daemonDied + workerDeaths + logFindings.fatal,
+      },
       daemonCores: cpu0 === undefined || cpu1 === undefined ? null : Math.round(((cpu1 - cpu0) / loadSeconds) * 100) / 100,
     }
     return { ...figures, ...judge(figures) }
@@ -210,7 +231,10 @@ async function soak(o: SoakOptions): Promise<SoakResults> {
 
 /** BENCHMARKS.md is the bench's to write: its own report-only pass renders the newest soak beside its figures. */
 async function regenerateBenchmarks(): Promise<void> {
-  await exec(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'run.ts'), '--report-only'], { cwd: REPO_ROOT, timeout: 60_000 })
+  await exec(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'run.ts'), '--report-only'], {
+    cwd: REPO_ROOT,
+    timeout: 60_000,
+  })
 }
 
 function summary(r: SoakResults): string[] {
@@ -222,9 +246,14 @@ function summary(r: SoakResults): string[] {
     `connections ${r.options.connections}, opened ${c.opened}, churned ${c.churned} (${c.cleanCloses} clean, ${c.abruptCloses} cut)`,
     `requests ${c.requests}, replies ${c.replies}, acks ${c.acks}, error replies ${c.errorReplies}, unanswered ${c.unanswered}`,
     `broadcasts ${b.sent} sent, ${b.answered} answered, ${b.owed} deliveries owed, ${b.delivered} delivered, ${b.missing} missing, ${b.duplicates} twice`,
-    `reloads ${r.reloads.done} done, ${r.reloads.failed} failed` + (r.reloads.durationMs === null ? '' : ` (${r.reloads.durationMs.min}–${r.reloads.durationMs.max} ms, median ${r.reloads.durationMs.median})`),
+    `reloads ${r.reloads.done} done, ${r.reloads.failed} failed` +
+      (r.reloads.durationMs === null
+        ? ''
+        : ` (${r.reloads.durationMs.min}–${r.reloads.durationMs.max} ms, median ${r.reloads.durationMs.median})`),
     `crashes ${r.crashes.total} (pid changed ${r.crashes.pidChanged}, alive ${r.crashes.daemonAliveAtEnd}, worker exits in the log ${r.crashes.log.workerExits}, by the metrics ${r.crashes.workerDeathsByMetrics ?? '—'}, fatal ${r.crashes.log.fatal})`,
-    v === null ? 'heap: not judged' : `heap after GC ${mib(v.heap.first)} → ${mib(v.heap.last)}, slope ${(v.heap.slopePerMinute / 1024).toFixed(1)} KiB/min over ${v.judged} samples; RSS ${v.rss === null ? '—' : `${mib(v.rss.first)} → ${mib(v.rss.last)}`}`,
+    v === null
+      ? 'heap: not judged'
+      : `heap after GC ${mib(v.heap.first)} → ${mib(v.heap.last)}, slope ${(v.heap.slopePerMinute / 1024).toFixed(1)} KiB/min over ${v.judged} samples; RSS ${v.rss === null ? '—' : `${mib(v.rss.first)} → ${mib(v.rss.last)}`}`,
   ]
 }
 
@@ -246,10 +275,13 @@ async function main(): Promise<number> {
     return 1
   }
   // Whatever hangs, the run ends: the daemon is stopped and the exit says so.
-  const deadline = setTimeout(() => {
-    log('the run passed its deadline; stopping the daemon')
-    void stopAllMswoole().finally(() => process.exit(1))
-  }, o.duration * 1000 + DEADLINE_MARGIN_MS)
+  const deadline = setTimeout(
+    () => {
+      log('the run passed its deadline; stopping the daemon')
+      void stopAllMswoole().finally(() => process.exit(1))
+    },
+    o.duration * 1000 + DEADLINE_MARGIN_MS,
+  )
   try {
     const results = await soak(o)
     const file = await writeSoakResults(results)

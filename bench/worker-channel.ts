@@ -21,7 +21,13 @@ export const BATCH = 64
 const WINDOW = 16
 const ECHO = fileURLToPath(new URL('./worker-channel-echo.mjs', import.meta.url))
 /** What the master hands a worker for one message: the client's fields and the route. */
-export const SAMPLE = { fd: 17, method: 'index.index.index', name: 'hello', auth: { id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom' }, code: 'room1' }
+export const SAMPLE = {
+  fd: 17,
+  method: 'index.index.index',
+  name: 'hello',
+  auth: { id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom' },
+  code: 'room1',
+}
 
 interface Channel {
   send(message: unknown): void
@@ -184,5 +190,16 @@ export async function measureWorkerChannel(options: WorkerChannelOptions): Promi
 if (isMain(import.meta.url)) {
   const quick = process.argv.includes('--quick')
   const result = await measureWorkerChannel({ messages: quick ? QUICK_MESSAGES : FULL_MESSAGES })
-  console.log(JSON.stringify({ messages: result.messages, batchedMessages: result.batchedMessages, batch: result.batch, messagesPerSecond: result.messagesPerSecond }, null, 2))
+  console.log(
+    JSON.stringify(
+      {
+        messages: result.messages,
+        batchedMessages: result.batchedMessages,
+        batch: result.batch,
+        messagesPerSecond: result.messagesPerSecond,
+      },
+      null,
+      2,
+    ),
+  )
 }

@@ -11,7 +11,14 @@ import { ERRORS } from '../src/errors.js'
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PAGES = ['README.md', 'SECURITY.md', 'BENCHMARKS.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+const PAGES = [
+  'README.md',
+  'SECURITY.md',
+  'BENCHMARKS.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+]
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes. */
 function anchor(heading: string): string {
@@ -29,7 +36,9 @@ function anchorsOf(file: string): Set<string> {
 
 /** Local links of a page: [text](target), outside code blocks. */
 function linksOf(file: string): string[] {
-  const text = readFileSync(path.join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '')
+  const text = readFileSync(path.join(ROOT, file), 'utf8')
+    .replace(/```[\s\S]*?```/g, '')
+    .replace(/`[^`\n]*`/g, '')
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((target) => !/^[a-z]+:/.test(target))
 }
 
@@ -38,7 +47,8 @@ function brokenLink(file: string, target: string): string | undefined {
   const [page, hash] = target.split('#') as [string, string | undefined]
   const resolved = page === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), page))
   if (!existsSync(path.join(ROOT, resolved))) return `${file}: ${target}: no file ${resolved}`
-  if (hash !== undefined && resolved.endsWith('.md') && !anchorsOf(resolved).has(hash)) return `${file}: ${target}: no heading #${hash} in ${resolved}`
+  if (hash !== undefined && resolved.endsWith('.md') && !anchorsOf(resolved).has(hash))
+    return `${file}: ${target}: no heading #${hash} in ${resolved}`
   return undefined
 }
 

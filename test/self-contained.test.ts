@@ -15,7 +15,10 @@ const CODE = /\.(ts|mts|js|mjs|cjs|json|sh)$|^\.ci\/run$/
 
 /** Every file of the checkout (tracked or new, not ignored) that holds code or configuration. */
 function trackedCode(): string[] {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0')
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).split('\0')
   // This file names such paths on purpose, to show the check can fail.
   return files.filter((f) => f !== '' && CODE.test(f) && f !== 'test/self-contained.test.ts')
 }

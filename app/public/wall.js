@@ -1,9 +1,7 @@
 // The big screen of a live event: shows approved messages, lets the moderator
 // approve or reject what phone users send, post announcements and recall.
 // Plain browser JavaScript, served as is by the outside port.
-(function () {
-  'use strict'
-
+;(() => {
   var KEEPALIVE_MS = 25000
   var RETRY_FIRST_MS = 1000
   var RETRY_MAX_MS = 30000
@@ -48,14 +46,16 @@
     setStatus('connecting', 'Connecting…')
     var ws = new WebSocket(scheme + '//' + location.host + '/?auth=' + encodeURIComponent(auth))
     socket = ws
-    ws.onopen = function () {
+    ws.onopen = () => {
       retryMs = RETRY_FIRST_MS
       setStatus('connecting', 'Joining…')
-      keepalive = setInterval(function () { send('2') }, KEEPALIVE_MS)
+      keepalive = setInterval(() => {
+        send('2')
+      }, KEEPALIVE_MS)
       // extras: the user count and the other screens' moderation, which the seed's frames lack.
       send({ method: 'live.wall.join', extras: true })
     }
-    ws.onmessage = function (evt) {
+    ws.onmessage = (evt) => {
       var envelope
       try {
         envelope = JSON.parse(evt.data)
@@ -64,7 +64,7 @@
       }
       if (envelope && typeof envelope === 'object') handle(envelope)
     }
-    ws.onclose = function () {
+    ws.onclose = () => {
       clearInterval(keepalive)
       joined = false
       if (socket !== ws) return
@@ -99,7 +99,12 @@
         // The seed's page of rows: {list: [newest first], count}; every row is something a wall said.
         clear(messages)
         if (param && Array.isArray(param.list)) {
-          param.list.slice().reverse().forEach(function (row) { showMessage(row, true) })
+          param.list
+            .slice()
+            .reverse()
+            .forEach((row) => {
+              showMessage(row, true)
+            })
         }
         updateEmpty()
         break
@@ -107,7 +112,9 @@
         // Pending messages keyed by id, oldest first; no param when there are none.
         clear(pending)
         if (param && typeof param === 'object') {
-          Object.keys(param).forEach(function (id) { addPending(param[id]) })
+          Object.keys(param).forEach((id) => {
+            addPending(param[id])
+          })
         }
         updateCount()
         break
@@ -202,7 +209,7 @@
     head.appendChild(el('time', 'when', timeOf(m)))
     var recall = el('button', 'recall', 'Recall')
     recall.type = 'button'
-    recall.addEventListener('click', function () {
+    recall.addEventListener('click', () => {
       if (send({ method: 'live.wall.recall', id: m.id })) recall.disabled = true
     })
     head.appendChild(recall)
@@ -228,8 +235,12 @@
     function check(status) {
       if (send({ method: 'live.wall.check', id: m.id, status: status })) approve.disabled = reject.disabled = true
     }
-    approve.addEventListener('click', function () { check(1) })
-    reject.addEventListener('click', function () { check(0) })
+    approve.addEventListener('click', () => {
+      check(1)
+    })
+    reject.addEventListener('click', () => {
+      check(0)
+    })
     actions.appendChild(approve)
     actions.appendChild(reject)
     item.appendChild(actions)
@@ -250,7 +261,7 @@
     messagesEmpty.hidden = messages.children.length > 0
   }
 
-  form.addEventListener('submit', function (evt) {
+  form.addEventListener('submit', (evt) => {
     evt.preventDefault()
     var say = formText.value.trim()
     if (say && send({ method: 'live.wall.say', say: say })) formText.value = ''

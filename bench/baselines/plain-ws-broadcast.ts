@@ -40,13 +40,24 @@ interface BroadcastRequest {
 }
 
 // Same ws settings as mswoole's outside port: no compression, no client tracking.
-const wss = new WebSocketServer({ host: values.host, port: Number(values.port), perMessageDeflate: false, clientTracking: false, maxPayload: 1024 * 1024 })
+const wss = new WebSocketServer({
+  host: values.host,
+  port: Number(values.port),
+  perMessageDeflate: false,
+  clientTracking: false,
+  maxPayload: 1024 * 1024,
+})
 const clients = new Set<WebSocket>()
 
 /** The broadcast loop under test; answers how many sockets it wrote to. */
 function broadcast(params: BroadcastRequest['params']): number {
   // The key order of mswoole's envelope(), so both write the same bytes.
-  const text = JSON.stringify({ status: params.status ?? 200, event: params.event ?? 'serverBroadcast', info: params.info ?? '', param: params.param })
+  const text = JSON.stringify({
+    status: params.status ?? 200,
+    event: params.event ?? 'serverBroadcast',
+    info: params.info ?? '',
+    param: params.param,
+  })
   let delivered = 0
   if (rawFrame) {
     const frame = wireFrame(text)

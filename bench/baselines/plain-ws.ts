@@ -28,7 +28,13 @@ const ACK = phpJsonEncode({ status: 200, event: 'receiveMessage', info: wireText
 const BAD_REQUEST = JSON.stringify({ status: 400, event: 'badRequest', info: 'message is not valid JSON' })
 
 // Same ws settings as mswoole's outside port: no compression, no client tracking.
-const wss = new WebSocketServer({ host: values.host, port: Number(values.port), perMessageDeflate: false, clientTracking: false, maxPayload: 65536 })
+const wss = new WebSocketServer({
+  host: values.host,
+  port: Number(values.port),
+  perMessageDeflate: false,
+  clientTracking: false,
+  maxPayload: 65536,
+})
 
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {

@@ -25,7 +25,8 @@ export interface MswooleTrigger extends BroadcastTrigger {
 
 export async function mswooleTrigger(socketPath: string): Promise<MswooleTrigger> {
   const client = await IpcClient.connect(socketPath, 5000)
-  const send = (param: unknown) => client.call('broadcast', { room: BENCH_ROOM, event: 'serverBroadcast', info: '', param }, { timeoutMs: CALL_TIMEOUT_MS })
+  const send = (param: unknown) =>
+    client.call('broadcast', { room: BENCH_ROOM, event: 'serverBroadcast', info: '', param }, { timeoutMs: CALL_TIMEOUT_MS })
   return {
     send,
     broadcast: async (param) => (await send(param)).delivered,

@@ -52,13 +52,11 @@ function comparisonChart(s: ScenarioResult): Chart | undefined {
 
 /** Each scenario's ratio to its target baseline over every stored run, oldest first. */
 function historyChart(name: string, all: ResultsFile[]): Chart | undefined {
-  const points = [...all]
-    .reverse()
-    .flatMap((f) => {
-      const s = f.results.scenarios.find((x) => x.name === name)
-      const found = s === undefined ? undefined : headline(s)
-      return found === undefined ? [] : [{ file: f.file.replace(/\.json$/, ''), comparison: found.target }]
-    })
+  const points = [...all].reverse().flatMap((f) => {
+    const s = f.results.scenarios.find((x) => x.name === name)
+    const found = s === undefined ? undefined : headline(s)
+    return found === undefined ? [] : [{ file: f.file.replace(/\.json$/, ''), comparison: found.target }]
+  })
   const last = points.at(-1)
   if (last === undefined || points.length < 2) return undefined
   const ratio = targetRatio(last.comparison.target)
@@ -78,5 +76,7 @@ function historyChart(name: string, all: ResultsFile[]): Chart | undefined {
 /** Charts for the results shown; history only over runs of the same mode (quick figures are not comparable). */
 export function renderCharts(shown: ResultsFile, all: ResultsFile[]): Chart[] {
   const sameMode = all.filter((f) => f.results.mode === shown.results.mode)
-  return shown.results.scenarios.flatMap((s) => [comparisonChart(s), historyChart(s.name, sameMode)].filter((c): c is Chart => c !== undefined))
+  return shown.results.scenarios.flatMap((s) =>
+    [comparisonChart(s), historyChart(s.name, sameMode)].filter((c): c is Chart => c !== undefined),
+  )
 }

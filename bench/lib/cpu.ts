@@ -94,7 +94,10 @@ export class CpuMeter {
     const server = cpuSecondsEach(this.#serverPids)
     const side = cpuSecondsEach(this.#sidePids)
     const machine = machineTimes()
-    this.#start = server === undefined || side === undefined || machine === undefined ? undefined : { wall: performance.now(), server, side: sum(side), self: selfCpuSeconds(), machine }
+    this.#start =
+      server === undefined || side === undefined || machine === undefined
+        ? undefined
+        : { wall: performance.now(), server, side: sum(side), self: selfCpuSeconds(), machine }
   }
 
   stop(replies: number): CpuFigures | null {

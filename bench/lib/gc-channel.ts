@@ -15,7 +15,11 @@ if (process.send !== undefined) {
       if (typeof gc === 'function') gc()
       else error = 'started without --expose-gc'
     }
-    const reply: GcReply = { mswooleBenchHeap: 'reply', heapUsed: process.memoryUsage().heapUsed, ...(error === undefined ? {} : { error }) }
+    const reply: GcReply = {
+      mswooleBenchHeap: 'reply',
+      heapUsed: process.memoryUsage().heapUsed,
+      ...(error === undefined ? {} : { error }),
+    }
     process.send?.(reply)
   })
 }

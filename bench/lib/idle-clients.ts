@@ -51,7 +51,10 @@ class Holder {
   readonly #exited: Promise<void>
 
   constructor() {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', HOLDER_SCRIPT], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.#child = spawn(process.execPath, ['--import', 'tsx', HOLDER_SCRIPT], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()))
   }
 
@@ -95,7 +98,8 @@ export async function openIdleClients(o: IdleClientsOptions): Promise<IdleClient
   const perProcess = o.perProcess ?? 10_000
   const sources = o.sourcesPerProcess ?? 4
   const processes = Math.max(1, Math.ceil(o.connections / perProcess))
-  if (o.firstSource < 1 || o.firstSource + processes * sources - 1 > 254) throw new Error('idle-clients: source addresses must stay within 127.0.0.1–127.0.0.254')
+  if (o.firstSource < 1 || o.firstSource + processes * sources - 1 > 254)
+    throw new Error('idle-clients: source addresses must stay within 127.0.0.1–127.0.0.254')
   const holders = Array.from({ length: processes }, () => new Holder())
   const stopAll = () => Promise.all(holders.map((h) => h.stop())).then(() => undefined)
   try {

@@ -74,7 +74,20 @@ export async function startSocketIo(): Promise<SocketIoTarget> {
 export async function startBaseline(script: string, args: string[] = [], urlPath = '/'): Promise<PlainWsTarget> {
   const name = path.basename(script, '.ts')
   // --expose-gc and gc-channel.ts: the memory scenario forces its collections over the IPC channel.
-  const argv = ['--expose-gc', '--import', 'tsx', '--import', GC_CHANNEL, script, '--host', '127.0.0.1', '--port', '0', ...args, '--stdin-lifeline']
+  const argv = [
+    '--expose-gc',
+    '--import',
+    'tsx',
+    '--import',
+    GC_CHANNEL,
+    script,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    ...args,
+    '--stdin-lifeline',
+  ]
   // stdin is its lifeline: if this process dies, the pipe closes and the floor exits.
   const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit', 'ipc'] })
   // Piped above; the types of a spawn with an IPC channel do not carry that.

@@ -63,5 +63,6 @@ export function establishedOn(address: string, port: number): number | undefined
 
 /** The socket inode listening on IPv4 `address`:`port`, undefined when nothing listens there (or /proc is absent). */
 export function listenerInode(address: string, port: number): string | undefined {
-  return tcpRows()?.find((r) => r.localPort === port && r.state === LISTEN && (r.localAddress === address || r.localAddress === '0.0.0.0'))?.inode
+  return tcpRows()?.find((r) => r.localPort === port && r.state === LISTEN && (r.localAddress === address || r.localAddress === '0.0.0.0'))
+    ?.inode
 }

@@ -91,7 +91,12 @@ function scenarioSection(s: ScenarioResult): string[] {
         ]
       : []),
     ...(s.comparisons.length > 0
-      ? [comparisonHead(s.comparisons, labels), '| --- | ---: | ---: | ---: | --- | --- |', ...s.comparisons.map((c) => comparisonRow(c, labels)), '']
+      ? [
+          comparisonHead(s.comparisons, labels),
+          '| --- | ---: | ---: | ---: | --- | --- |',
+          ...s.comparisons.map((c) => comparisonRow(c, labels)),
+          '',
+        ]
       : []),
     ...(checks.length > 0 ? ['| check | value | target | |', '| --- | ---: | --- | --- |', ...checks.map(checkRow), ''] : []),
     ...(load
@@ -113,7 +118,8 @@ function summaryRows(r: BenchResults): string[] {
     const c = s.comparisons.find((x) => x.target !== undefined)
     // A baseline other than the plain ws floor is named in its cell.
     const named = c === undefined || c.baseline === 'floor' ? '' : ` (${subjectLabels(s).get(c.baseline) ?? c.baseline})`
-    if (c !== undefined) return `| ${link} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)}${named} | ${c.ratio.toFixed(2)}× | ${c.target} | ${metCell(c)} |`
+    if (c !== undefined)
+      return `| ${link} | ${fmt(c.value, c.unit)} | ${fmt(c.baselineValue, c.unit)}${named} | ${c.ratio.toFixed(2)}× | ${c.target} | ${metCell(c)} |`
     const checks = s.checks ?? []
     if (checks.length > 0) {
       const met = checks.every((k) => k.met)

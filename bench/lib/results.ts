@@ -53,7 +53,9 @@ export interface PartialRun {
 export function mergeResults(base: BenchResults, run: BenchResults, order: readonly string[]): BenchResults {
   const measured = new Set(run.scenarios.map((s) => s.name))
   const ran = new Set([...measured, ...run.failures.map((f) => f.name)])
-  const scenarios = [...base.scenarios.filter((s) => !measured.has(s.name)), ...run.scenarios].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
+  const scenarios = [...base.scenarios.filter((s) => !measured.has(s.name)), ...run.scenarios].sort(
+    (a, b) => order.indexOf(a.name) - order.indexOf(b.name),
+  )
   const partial: PartialRun = {
     scenarios: [...ran],
     startedAt: run.startedAt,
@@ -105,7 +107,10 @@ export async function listResults(): Promise<ResultsFile[]> {
   } catch {
     return []
   }
-  const files = names.filter((n) => /^\d{4}-\d{2}-\d{2}(-quick)?\.json$/.test(n)).sort().reverse()
+  const files = names
+    .filter((n) => /^\d{4}-\d{2}-\d{2}(-quick)?\.json$/.test(n))
+    .sort()
+    .reverse()
   const out: ResultsFile[] = []
   for (const name of files) {
     try {

@@ -39,19 +39,19 @@ export function barChart(chart: BarChart): string {
     const y = TOP + i * (BAR_HEIGHT + GAP)
     const text = y + BAR_HEIGHT / 2 + 5
     return [
-      `<text x="${LABEL_WIDTH - 10}" y="${text}" text-anchor="end">${escape(bar.label)}</text>`,
+      `<text x="${LABEL_WIDTH - 10}" y="${text}" text-anchor="end">${escapeXml(bar.label)}</text>`,
       `<rect x="${LABEL_WIDTH}" y="${y}" width="${(x(bar.value) - LABEL_WIDTH).toFixed(1)}" height="${BAR_HEIGHT}" rx="3" fill="${bar.accent ? '#2f81f7' : '#8b949e'}"/>`,
-      `<text x="${(x(bar.value) + 8).toFixed(1)}" y="${text}">${escape(chart.unit === '×' ? `${number.format(bar.value)}×` : `${number.format(bar.value)} ${chart.unit}`)}</text>`,
+      `<text x="${(x(bar.value) + 8).toFixed(1)}" y="${text}">${escapeXml(chart.unit === '×' ? `${number.format(bar.value)}×` : `${number.format(bar.value)} ${chart.unit}`)}</text>`,
     ].join('')
   })
   const marker = chart.marker
     ? `<line x1="${x(chart.marker.value).toFixed(1)}" x2="${x(chart.marker.value).toFixed(1)}" y1="${TOP - 6}" y2="${height - BOTTOM + 4}" stroke="#d29922" stroke-width="2" stroke-dasharray="5 4"/>` +
-      `<text x="${x(chart.marker.value).toFixed(1)}" y="${height - 8}" text-anchor="middle" fill="#d29922">${escape(chart.marker.label)}</text>`
+      `<text x="${x(chart.marker.value).toFixed(1)}" y="${height - 8}" text-anchor="middle" fill="#d29922">${escapeXml(chart.marker.label)}</text>`
     : ''
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="-apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="13" fill="#57606a">`,
-    `<title>${escape(chart.title)}</title>`,
-    `<text x="10" y="20" font-size="15" font-weight="600">${escape(chart.title)}</text>`,
+    `<title>${escapeXml(chart.title)}</title>`,
+    `<text x="10" y="20" font-size="15" font-weight="600">${escapeXml(chart.title)}</text>`,
     marker,
     ...bars,
     '</svg>',
@@ -59,6 +59,6 @@ export function barChart(chart: BarChart): string {
   ].join('\n')
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }

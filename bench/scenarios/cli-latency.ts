@@ -32,8 +32,20 @@ export function cliLatencyResult(r: CliLatencyResults): ScenarioResult {
   const n = int.format(r.connections.held)
 
   const checks: Check[] = [
-    { metric: '`mswoole status` median', value: Math.round(status.median), unit: 'ms', target: `< ${int.format(STATUS_TARGET_MS)} ms`, met: status.median < STATUS_TARGET_MS },
-    { metric: '`mswoole conn ls --json` median', value: Math.round(connLs.median), unit: 'ms', target: `< ${int.format(CONN_LS_TARGET_MS)} ms`, met: connLs.median < CONN_LS_TARGET_MS },
+    {
+      metric: '`mswoole status` median',
+      value: Math.round(status.median),
+      unit: 'ms',
+      target: `< ${int.format(STATUS_TARGET_MS)} ms`,
+      met: status.median < STATUS_TARGET_MS,
+    },
+    {
+      metric: '`mswoole conn ls --json` median',
+      value: Math.round(connLs.median),
+      unit: 'ms',
+      target: `< ${int.format(CONN_LS_TARGET_MS)} ms`,
+      met: connLs.median < CONN_LS_TARGET_MS,
+    },
   ]
   const met = checks.every((c) => c.met)
   const oclifStart = version - node
@@ -42,17 +54,48 @@ export function cliLatencyResult(r: CliLatencyResults): ScenarioResult {
     `and \`mswoole conn ls --json\` ${int.format(connLs.median)} ms (max ${int.format(connLs.max)} ms; target < ${int.format(CONN_LS_TARGET_MS)} ms). ` +
     `Of that, Node's own start is ${int.format(node)} ms and oclif's start (up to \`--version\`) ${int.format(oclifStart)} ms more; the daemon answers \`status\` in ${daemonStatus === undefined ? '—' : ms(daemonStatus.median)} ms.`
 
-  const commandRows = r.commands.map((c) => [`\`${c.command}\``, ms(c.median), ms(c.min), ms(c.max), c.samples.map((v) => int.format(v)).join(', '), c.stdoutBytes])
+  const commandRows = r.commands.map((c) => [
+    `\`${c.command}\``,
+    ms(c.median),
+    ms(c.min),
+    ms(c.max),
+    c.samples.map((v) => int.format(v)).join(', '),
+    c.stdoutBytes,
+  ])
   const mods = get('commandsImport')
   const breakdown: Array<[string, number | string, string]> = [
     ["Node's start", ms(node), "`node -e ''`"],
-    ['loading @oclif/core', ms(get('oclifImport').median - node), 'its import, less Node\'s start'],
-    ['importing every command module', ms(mods.median - node), 'all of dist/commands/ (with @oclif/core and each command\'s dependencies), less Node\'s start'],
-    ["oclif's start", ms(oclifStart), '`--version`, less Node\'s start: @oclif/core, the config and plugins, and the command list, which with no oclif.manifest.json in the package means importing every command module'],
-    ['`status` past oclif\'s start', ms(status.median - version), 'the command\'s own import, loading and checking the config, one control-socket call, the table'],
-    ['the daemon\'s side of `status`', daemonStatus === undefined ? '—' : ms(daemonStatus.median), 'connect, `status`, close over the control socket, from the bench process'],
-    ['`conn ls --json` past oclif\'s start', ms(connLs.median - version), 'the same for `connections.list` (100 rows by default) and the JSON'],
-    ['the daemon\'s side of `connections.list`', daemonList === undefined ? '—' : ms(daemonList.median), `connect, \`connections.list\` (${int.format(r.listing.rows)} of ${int.format(r.listing.total)} rows), close`],
+    ['loading @oclif/core', ms(get('oclifImport').median - node), "its import, less Node's start"],
+    [
+      'importing every command module',
+      ms(mods.median - node),
+      "all of dist/commands/ (with @oclif/core and each command's dependencies), less Node's start",
+    ],
+    [
+      "oclif's start",
+      ms(oclifStart),
+      "`--version`, less Node's start: @oclif/core, the config and plugins, and the command list, which with no oclif.manifest.json in the package means importing every command module",
+    ],
+    [
+      "`status` past oclif's start",
+      ms(status.median - version),
+      "the command's own import, loading and checking the config, one control-socket call, the table",
+    ],
+    [
+      "the daemon's side of `status`",
+      daemonStatus === undefined ? '—' : ms(daemonStatus.median),
+      'connect, `status`, close over the control socket, from the bench process',
+    ],
+    [
+      "`conn ls --json` past oclif's start",
+      ms(connLs.median - version),
+      'the same for `connections.list` (100 rows by default) and the JSON',
+    ],
+    [
+      "the daemon's side of `connections.list`",
+      daemonList === undefined ? '—' : ms(daemonList.median),
+      `connect, \`connections.list\` (${int.format(r.listing.rows)} of ${int.format(r.listing.total)} rows), close`,
+    ],
   ]
   const tables: Table[] = [
     {
@@ -62,7 +105,7 @@ export function cliLatencyResult(r: CliLatencyResults): ScenarioResult {
       rows: commandRows,
     },
     {
-      caption: 'What the time is made of (medians, ms): differences between the rows above, and the daemon\'s side measured on its own.',
+      caption: "What the time is made of (medians, ms): differences between the rows above, and the daemon's side measured on its own.",
       columns: ['part', 'ms', 'how'],
       numeric: [false, true, false],
       rows: breakdown,
@@ -70,10 +113,16 @@ export function cliLatencyResult(r: CliLatencyResults): ScenarioResult {
   ]
 
   const notes: string[] = []
-  if (r.listing.total !== r.connections.held) notes.push(`\`conn ls --json\` reported ${int.format(r.listing.total)} connections in total while the daemon held ${n}.`)
-  if (r.connections.connect.failed > 0) notes.push(`${r.connections.connect.failed} of ${int.format(r.connections.asked)} connects failed (${r.connections.connect.failures.slice(0, 2).join('; ')}).`)
+  if (r.listing.total !== r.connections.held)
+    notes.push(`\`conn ls --json\` reported ${int.format(r.listing.total)} connections in total while the daemon held ${n}.`)
+  if (r.connections.connect.failed > 0)
+    notes.push(
+      `${r.connections.connect.failed} of ${int.format(r.connections.asked)} connects failed (${r.connections.connect.failures.slice(0, 2).join('; ')}).`,
+    )
   if (r.otherCoresBefore !== null && r.otherCoresBefore > o.quietCores) {
-    notes.push(`Other work on the machine took ${r.otherCoresBefore} cores when the runs began (load average ${r.loadAverageBefore.toFixed(2)}): wall times here are that much less certain.`)
+    notes.push(
+      `Other work on the machine took ${r.otherCoresBefore} cores when the runs began (load average ${r.loadAverageBefore.toFixed(2)}): wall times here are that much less certain.`,
+    )
   }
   notes.push(
     `The idle clients run in child processes (bench/lib/idle-clients.ts) and answer the daemon's heartbeat pings, so the daemon is a live one: every 10 s it pings all ${n} sockets while the commands run. ` +

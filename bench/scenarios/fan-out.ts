@@ -8,7 +8,18 @@
  * Target: mswoole's burst deliveries/s at least twice the plain loop's. Socket.IO is compared, with no target.
  */
 import { REPO_ROOT } from '../lib/paths.js'
-import { FULL, LABELS, measureFanOut, MSWOOLE_SETTING, QUICK, type FanOutOptions, type FanOutResults, type PhaseResult, type SubjectId, type SubjectResult } from '../fan-out.js'
+import {
+  FULL,
+  LABELS,
+  measureFanOut,
+  MSWOOLE_SETTING,
+  QUICK,
+  type FanOutOptions,
+  type FanOutResults,
+  type PhaseResult,
+  type SubjectId,
+  type SubjectResult,
+} from '../fan-out.js'
 import type { Check, Comparison, Scenario, ScenarioContext, ScenarioResult, Table } from '../lib/scenario.js'
 
 /** The target: mswoole's burst deliveries/s against the plain ws loop's. */
@@ -23,7 +34,15 @@ const ms = (v: number) => v.toFixed(1)
 
 /** Comparisons of `subject` with the other subjects. */
 export function comparer(subject: string) {
-  return (metric: string, unit: string, higherIsBetter: boolean, baseline: string, value: number, baselineValue: number, target?: { text: string; met: boolean }): Comparison => ({
+  return (
+    metric: string,
+    unit: string,
+    higherIsBetter: boolean,
+    baseline: string,
+    value: number,
+    baselineValue: number,
+    target?: { text: string; met: boolean },
+  ): Comparison => ({
     metric,
     unit,
     higherIsBetter,
@@ -44,16 +63,42 @@ export function phases(s: SubjectResult): PhaseResult[] {
 
 /** Columns both phase tables have, with their cells. */
 const LATENCY_COLUMNS = ['p50 ms', 'p99 ms', 'max ms']
-const CPU_COLUMNS = ['server µs/delivery', 'deliveries/write', 'server cores', 'client µs/delivery', 'client cores', 'irq cores', 'other cores']
+const CPU_COLUMNS = [
+  'server µs/delivery',
+  'deliveries/write',
+  'server cores',
+  'client µs/delivery',
+  'client cores',
+  'irq cores',
+  'other cores',
+]
 
 function phaseCells(p: PhaseResult): Array<string | number> {
   const c = p.cpu
-  return [ms(p.latency.p50), ms(p.latency.p99), ms(p.latency.max), dash(p.serverMicrosPerDelivery), dash(p.deliveriesPerWrite), dash(c?.serverCores), dash(p.clientMicrosPerDelivery), dash(c?.clientCores), dash(c?.irqCores), dash(c?.otherCores)]
+  return [
+    ms(p.latency.p50),
+    ms(p.latency.p99),
+    ms(p.latency.max),
+    dash(p.serverMicrosPerDelivery),
+    dash(p.deliveriesPerWrite),
+    dash(c?.serverCores),
+    dash(p.clientMicrosPerDelivery),
+    dash(c?.clientCores),
+    dash(c?.irqCores),
+    dash(c?.otherCores),
+  ]
 }
 
 function burstRow(s: SubjectResult): Array<string | number> {
   const p = s.median
-  return [s.label, p.deliveriesPerSecond, p.seconds, p.missing, ...phaseCells(p), s.rounds.map((r) => int.format(r.deliveriesPerSecond)).join(', ')]
+  return [
+    s.label,
+    p.deliveriesPerSecond,
+    p.seconds,
+    p.missing,
+    ...phaseCells(p),
+    s.rounds.map((r) => int.format(r.deliveriesPerSecond)).join(', '),
+  ]
 }
 
 function steadyRow(s: SubjectResult): Array<string | number> {
@@ -94,8 +139,20 @@ export function phaseTables(o: FanOutOptions, subjects: SubjectResult[]): Table[
       rows: subjects.map(steadyRow),
     },
     {
-      caption: 'Connections and losses over every session and phase (warmup included): "opened" is the fewest a session opened, "connect s" the slowest session\'s connect, "missing" the deliveries owed to an open socket that had not arrived when the phase\'s wait ended.',
-      columns: ['subject', 'sockets asked', 'sessions', 'opened', 'failed', 'connect s', 'disconnected by server', 'missing', 'failed requests', 'other frames'],
+      caption:
+        'Connections and losses over every session and phase (warmup included): "opened" is the fewest a session opened, "connect s" the slowest session\'s connect, "missing" the deliveries owed to an open socket that had not arrived when the phase\'s wait ended.',
+      columns: [
+        'subject',
+        'sockets asked',
+        'sessions',
+        'opened',
+        'failed',
+        'connect s',
+        'disconnected by server',
+        'missing',
+        'failed requests',
+        'other frames',
+      ],
       numeric: [false, true, true, true, true, true, true, true, true, true],
       rows: subjects.map(lossRow),
     },
@@ -109,12 +166,16 @@ export function troubleNotes(subjects: SubjectResult[]): string[] {
     const missing = phases(s).reduce((k, ph) => k + ph.missing, 0)
     const errors = phases(s).flatMap((ph) => ph.errors)
     if (missing > 0 || s.disconnected > 0 || s.connect.failed > 0 || errors.length > 0) {
-      notes.push(`${s.label}: ${missing} deliveries missing, ${s.disconnected} clients disconnected by the server, ${s.connect.failed} connects failed${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join('; ')}` : ''}${s.connect.failures.length > 0 ? `; connect failures: ${s.connect.failures.slice(0, 3).join('; ')}` : ''}.`)
+      notes.push(
+        `${s.label}: ${missing} deliveries missing, ${s.disconnected} clients disconnected by the server, ${s.connect.failed} connects failed${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join('; ')}` : ''}${s.connect.failures.length > 0 ? `; connect failures: ${s.connect.failures.slice(0, 3).join('; ')}` : ''}.`,
+      )
     }
   }
   const noisiest = Math.max(...subjects.flatMap((s) => phases(s).map((ph) => ph.cpu?.otherCores ?? 0)))
   if (noisiest > 0.3) {
-    notes.push(`Other work on the machine took up to ${noisiest} cores during a measured phase (column "other cores"); deliveries/s and latency of that phase are disturbed, CPU per delivery much less so.`)
+    notes.push(
+      `Other work on the machine took up to ${noisiest} cores during a measured phase (column "other cores"); deliveries/s and latency of that phase are disturbed, CPU per delivery much less so.`,
+    )
   }
   return notes
 }
@@ -130,33 +191,58 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
   const n = int.format(o.connections)
 
   const comparisons: Comparison[] = [
-    compare('burst deliveries/s', 'deliveries/s', true, 'plain', m.deliveriesPerSecond, p.deliveriesPerSecond, { text: `≥ ${TARGET_RATIO.toFixed(2)}× the plain ws loop`, met }),
+    compare('burst deliveries/s', 'deliveries/s', true, 'plain', m.deliveriesPerSecond, p.deliveriesPerSecond, {
+      text: `≥ ${TARGET_RATIO.toFixed(2)}× the plain ws loop`,
+      met,
+    }),
     compare('burst deliveries/s', 'deliveries/s', true, 'floor', m.deliveriesPerSecond, f.deliveriesPerSecond),
   ]
   for (const baseline of ['plain', 'floor'] as const) {
     const b = r[baseline].median
     if (m.serverMicrosPerDelivery !== null && b.serverMicrosPerDelivery !== null) {
-      comparisons.push(compare('burst server CPU per delivery', 'µs', false, baseline, m.serverMicrosPerDelivery, b.serverMicrosPerDelivery))
+      comparisons.push(
+        compare('burst server CPU per delivery', 'µs', false, baseline, m.serverMicrosPerDelivery, b.serverMicrosPerDelivery),
+      )
     }
   }
   for (const baseline of ['plain', 'floor'] as const) {
-    comparisons.push(compare(`p99 latency at ${o.rate}/s`, 'ms', false, baseline, r.mswoole.steady.latency.p99, r[baseline].steady.latency.p99))
+    comparisons.push(
+      compare(`p99 latency at ${o.rate}/s`, 'ms', false, baseline, r.mswoole.steady.latency.p99, r[baseline].steady.latency.p99),
+    )
   }
   // What users pick instead: compared, no target.
   comparisons.push(compare('burst deliveries/s', 'deliveries/s', true, 'socketio', m.deliveriesPerSecond, sio.deliveriesPerSecond))
   if (m.serverMicrosPerDelivery !== null && sio.serverMicrosPerDelivery !== null) {
-    comparisons.push(compare('burst server CPU per delivery', 'µs', false, 'socketio', m.serverMicrosPerDelivery, sio.serverMicrosPerDelivery))
+    comparisons.push(
+      compare('burst server CPU per delivery', 'µs', false, 'socketio', m.serverMicrosPerDelivery, sio.serverMicrosPerDelivery),
+    )
   }
-  comparisons.push(compare(`p99 latency at ${o.rate}/s`, 'ms', false, 'socketio', r.mswoole.steady.latency.p99, r.socketio.steady.latency.p99))
+  comparisons.push(
+    compare(`p99 latency at ${o.rate}/s`, 'ms', false, 'socketio', r.mswoole.steady.latency.p99, r.socketio.steady.latency.p99),
+  )
 
   const mswooleMissing = phases(r.mswoole).reduce((k, ph) => k + ph.missing, 0)
   const mswooleExpected = phases(r.mswoole).reduce((k, ph) => k + ph.expected, 0)
   const checks: Check[] = [
-    { metric: 'mswoole deliveries lost', value: mswooleMissing, unit: `of ${int.format(mswooleExpected)}`, target: '= 0', met: mswooleMissing === 0 },
-    { metric: 'mswoole clients disconnected', value: r.mswoole.disconnected, unit: `of ${int.format(r.mswoole.connect.opened)}`, target: '= 0', met: r.mswoole.disconnected === 0 },
+    {
+      metric: 'mswoole deliveries lost',
+      value: mswooleMissing,
+      unit: `of ${int.format(mswooleExpected)}`,
+      target: '= 0',
+      met: mswooleMissing === 0,
+    },
+    {
+      metric: 'mswoole clients disconnected',
+      value: r.mswoole.disconnected,
+      unit: `of ${int.format(r.mswoole.connect.opened)}`,
+      target: '= 0',
+      met: r.mswoole.disconnected === 0,
+    },
   ]
 
-  const p99s = (['mswoole', 'plain', 'floor', 'socketio'] as const).map((id) => `${LABELS[id]} ${ms(r[id].steady.latency.p99)} ms`).join(', ')
+  const p99s = (['mswoole', 'plain', 'floor', 'socketio'] as const)
+    .map((id) => `${LABELS[id]} ${ms(r[id].steady.latency.p99)} ms`)
+    .join(', ')
   const verdict =
     (met
       ? `Target met: mswoole makes ${int.format(m.deliveriesPerSecond)} deliveries/s at the clients across ${n} sockets, ${x(vsPlain)} the plain ws loop (${int.format(p.deliveriesPerSecond)}/s); the target is ≥ ${x(TARGET_RATIO)}.`
@@ -195,7 +281,12 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
       `Server CPU per delivery in the steady phase: ${steadyCost.join('; ')}. A server that needs more than one core falls behind for good: broadcasts queue and latency grows through the run (the schedule does not wait for deliveries).`,
   )
   const single = r.mswoole.steady
-  if (single.deliveriesPerWrite !== null && single.deliveriesPerWrite < 1.2 && single.serverMicrosPerDelivery !== null && r.floor.steady.serverMicrosPerDelivery !== null) {
+  if (
+    single.deliveriesPerWrite !== null &&
+    single.deliveriesPerWrite < 1.2 &&
+    single.serverMicrosPerDelivery !== null &&
+    r.floor.steady.serverMicrosPerDelivery !== null
+  ) {
     notes.push(
       `Written one delivery at a time (the steady phase, where it kept up), mswoole costs ${single.serverMicrosPerDelivery} µs of CPU per delivery against the raw-frame floor's ${r.floor.steady.serverMicrosPerDelivery} µs and the plain loop's ${dash(r.plain.steady.serverMicrosPerDelivery)} µs: ` +
         'its lead comes from writing several messages to a socket in one write, not from a cheaper single write.',
@@ -204,10 +295,10 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
   notes.push(
     `${LABELS.socketio}: \`io.to('bench').emit('message', envelope)\`, the envelope as the event's one argument, so its clients get \`42["message",<the same envelope>]\`. ` +
       'On one node the Redis adapter still publishes every broadcast to Redis (the packet msgpack-encoded, one PUBLISH to `socket.io#/#bench#`) and reads it back on its own pattern subscription, where it drops it by its own uid; then it writes the room locally: ' +
-      'the packet encoded once and, with the WebSocket the only transport and compression off, the WebSocket frame built once and handed to each socket\'s `ws` sender. ' +
+      "the packet encoded once and, with the WebSocket the only transport and compression off, the WebSocket frame built once and handed to each socket's `ws` sender. " +
       `Server CPU per delivery in the burst: ${dash(sio.serverMicrosPerDelivery)} µs (${dash(sio.deliveriesPerWrite)} deliveries/write), so one core tops out near ${perCore(sio.serverMicrosPerDelivery)} deliveries/s; ` +
       `redis-server used ${dash(r.socketio.redisCpuSeconds)} s of CPU over the whole scenario, which the server figures leave out. ` +
-      'Its clients are the same raw WebSocket client speaking Engine.IO 4 / Socket.IO 5 (the connect, and `3` to the ping the server sends each socket every 25 s, Socket.IO\'s default).',
+      "Its clients are the same raw WebSocket client speaking Engine.IO 4 / Socket.IO 5 (the connect, and `3` to the ping the server sends each socket every 25 s, Socket.IO's default).",
   )
   const subjects = [r.mswoole, r.plain, r.floor, r.socketio]
   notes.push(...troubleNotes(subjects))
@@ -226,10 +317,10 @@ export function fanOutResult(o: FanOutOptions, { subjects: r, mswooleAppJson }: 
       'mswoole (its `broadcast` control method over the control socket, several requests in flight on one connection: the envelope framed once, and the frames a socket gets in one event-loop turn written in one writev); ' +
       'the plain `ws` loop (`JSON.stringify` once, then `ws.send(text)` per socket, a control WebSocket taking the same requests); ' +
       'the raw-frame floor (the same server, the frame built once and written straight to each socket, one write per socket per broadcast); ' +
-      'and Socket.IO 4 with its Redis adapter for rooms, which is what users pick instead (WebSocket transport only, no compression, `io.to(room).emit(…)` for each request on a control WebSocket like the plain loop\'s; a redis-server of its own on this machine). ' +
+      "and Socket.IO 4 with its Redis adapter for rooms, which is what users pick instead (WebSocket transport only, no compression, `io.to(room).emit(…)` for each request on a control WebSocket like the plain loop's; a redis-server of its own on this machine). " +
       `Burst: ${o.burst} broadcasts sent at once; deliveries/s is ${o.burst} × sockets over the time from the first send to the last delivery at any client. ` +
       `Steady: ${o.rate} broadcasts/s for ${o.seconds} s; every delivery carries its send time, read back by the client. ` +
-      'The clients (bench/fan-out-client.ts: plain TCP sockets that do the upgrade and read server frames, and per frame only the send time at the end of the payload; for Socket.IO the same client speaking its protocol) run in the driver\'s process, on the same machine, over loopback. ' +
+      "The clients (bench/fan-out-client.ts: plain TCP sockets that do the upgrade and read server frames, and per frame only the send time at the end of the payload; for Socket.IO the same client speaking its protocol) run in the driver's process, on the same machine, over loopback. " +
       `Server CPU is the server process over each phase, from /proc. Target: mswoole's burst deliveries/s at least ${x(TARGET_RATIO)} the plain loop's; Socket.IO is compared with no target.`,
     params: { ...o, mswooleAppJson, subjects },
     subjects: [],

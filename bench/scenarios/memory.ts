@@ -63,20 +63,60 @@ export function memoryResult({ options: o, subjects: measured, skipped }: Memory
     const r = ratio(mp.rss, pp.rss)
     const ok = r <= TARGET_RATIO
     met &&= ok
-    comparisons.push({ metric: `RSS per idle connection at ${n}`, unit: 'KiB', higherIsBetter: false, subject: 'mswoole', baseline: 'plain', value: kib(mp.rss), baselineValue: kib(pp.rss), ratio: r, target: `≤ ${TARGET_RATIO.toFixed(2)}× the plain ws server`, met: ok })
+    comparisons.push({
+      metric: `RSS per idle connection at ${n}`,
+      unit: 'KiB',
+      higherIsBetter: false,
+      subject: 'mswoole',
+      baseline: 'plain',
+      value: kib(mp.rss),
+      baselineValue: kib(pp.rss),
+      ratio: r,
+      target: `≤ ${TARGET_RATIO.toFixed(2)}× the plain ws server`,
+      met: ok,
+    })
     if (mp.heap !== null && pp.heap !== null) {
-      comparisons.push({ metric: `heap per idle connection at ${n}`, unit: 'KiB', higherIsBetter: false, subject: 'mswoole', baseline: 'plain', value: kib(mp.heap), baselineValue: kib(pp.heap), ratio: ratio(mp.heap, pp.heap) })
+      comparisons.push({
+        metric: `heap per idle connection at ${n}`,
+        unit: 'KiB',
+        higherIsBetter: false,
+        subject: 'mswoole',
+        baseline: 'plain',
+        value: kib(mp.heap),
+        baselineValue: kib(pp.heap),
+        ratio: ratio(mp.heap, pp.heap),
+      })
     }
     if (sio !== undefined) {
       const sp = perConnection(sio.empty, sio.points[i]!)
-      comparisons.push({ metric: `RSS per idle connection at ${n}`, unit: 'KiB', higherIsBetter: false, subject: 'mswoole', baseline: 'socketio', value: kib(mp.rss), baselineValue: kib(sp.rss), ratio: ratio(mp.rss, sp.rss) })
+      comparisons.push({
+        metric: `RSS per idle connection at ${n}`,
+        unit: 'KiB',
+        higherIsBetter: false,
+        subject: 'mswoole',
+        baseline: 'socketio',
+        value: kib(mp.rss),
+        baselineValue: kib(sp.rss),
+        ratio: ratio(mp.rss, sp.rss),
+      })
     }
     if (i > 0) {
       const ma = perConnection(m.points[i - 1]!, m.points[i]!)
       const pa = perConnection(p.points[i - 1]!, p.points[i]!)
-      comparisons.push({ metric: `RSS per connection added, ${int.format(o.sizes[i - 1]!)} → ${n}`, unit: 'KiB', higherIsBetter: false, subject: 'mswoole', baseline: 'plain', value: kib(ma.rss), baselineValue: kib(pa.rss), ratio: ratio(ma.rss, pa.rss) })
+      comparisons.push({
+        metric: `RSS per connection added, ${int.format(o.sizes[i - 1]!)} → ${n}`,
+        unit: 'KiB',
+        higherIsBetter: false,
+        subject: 'mswoole',
+        baseline: 'plain',
+        value: kib(ma.rss),
+        baselineValue: kib(pa.rss),
+        ratio: ratio(ma.rss, pa.rss),
+      })
     }
-    verdictParts.push(`${kib(mp.rss)} KiB of RSS (${mp.heap === null ? '—' : kib(mp.heap)} KiB of heap) at ${n} connections, ${x(r)} the plain ws server's ${kib(pp.rss)} KiB`)
+    verdictParts.push(
+      `${kib(mp.rss)} KiB of RSS (${mp.heap === null ? '—' : kib(mp.heap)} KiB of heap) at ${n} connections, ${x(r)} the plain ws server's ${kib(pp.rss)} KiB`,
+    )
   }
   const sioPart =
     sio === undefined
@@ -90,7 +130,21 @@ export function memoryResult({ options: o, subjects: measured, skipped }: Memory
       caption:
         `Per idle connection: (reading with N connections − reading with none) / N, N the connections the server held. "RSS" and "heap" are ${collectedAll ? 'after a forced full collection in the server' : 'after a forced full collection where the server allowed one, else after the settle'}; ` +
         `"settled" columns are after ${o.settleSeconds} s left alone, no collection forced (garbage included); "added conn" columns are per connection added since the row above (the slope, free of what the first connections cost once); "connect s" is the time to open the row's new connections. 1 KiB = 1024 bytes.`,
-      columns: ['subject', 'connections', 'RSS with none MiB', 'RSS with N MiB', 'RSS KiB/conn', 'heap KiB/conn', 'settled RSS KiB/conn', 'settled heap KiB/conn', 'RSS KiB/added conn', 'heap KiB/added conn', 'heap with none MiB', 'heap with N MiB', 'connect s'],
+      columns: [
+        'subject',
+        'connections',
+        'RSS with none MiB',
+        'RSS with N MiB',
+        'RSS KiB/conn',
+        'heap KiB/conn',
+        'settled RSS KiB/conn',
+        'settled heap KiB/conn',
+        'RSS KiB/added conn',
+        'heap KiB/added conn',
+        'heap with none MiB',
+        'heap with N MiB',
+        'connect s',
+      ],
       numeric: [false, ...Array<boolean>(12).fill(true)],
       rows: sizes.flatMap((i) => subjects.map((s) => row(s, i))),
     },
@@ -107,9 +161,12 @@ export function memoryResult({ options: o, subjects: measured, skipped }: Memory
     )
   }
   for (const s of subjects) {
-    if (s.gcUnavailable !== null) notes.push(`${s.label}: no forced collection (${s.gcUnavailable}); its figures are after the settle only, garbage included.`)
+    if (s.gcUnavailable !== null)
+      notes.push(`${s.label}: no forced collection (${s.gcUnavailable}); its figures are after the settle only, garbage included.`)
     if (s.disconnected > 0 || s.connect.failed > 0) {
-      notes.push(`${s.label}: ${s.connect.failed} of ${int.format(s.connect.asked)} connects failed${s.connect.failures.length > 0 ? ` (${s.connect.failures.slice(0, 2).join('; ')})` : ''}, ${s.disconnected} connections closed by the server while held.`)
+      notes.push(
+        `${s.label}: ${s.connect.failed} of ${int.format(s.connect.asked)} connects failed${s.connect.failures.length > 0 ? ` (${s.connect.failures.slice(0, 2).join('; ')})` : ''}, ${s.disconnected} connections closed by the server while held.`,
+      )
     }
   }
   for (const s of skipped) notes.push(`${LABELS[s.id]} was not measured: ${s.reason}`)

@@ -13,8 +13,26 @@ import type { ReloadResult } from '../../src/ipc/methods.js'
 import type { LoadSnapshot } from '../load-client.js'
 import type { MswooleTarget } from '../lib/mswoole-target.js'
 import { REPO_ROOT } from '../lib/paths.js'
-import { medianRound, type Check, type Comparison, type Round, type Scenario, type ScenarioContext, type ScenarioResult, type Subject } from '../lib/scenario.js'
-import { brief, FULL, measureRound, QUICK, QUIET_OTHER_CORES, withTargets, type LoadTarget, type RequestReplyOptions } from './request-reply.js'
+import {
+  medianRound,
+  type Check,
+  type Comparison,
+  type Round,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+  type Subject,
+} from '../lib/scenario.js'
+import {
+  brief,
+  FULL,
+  measureRound,
+  QUICK,
+  QUIET_OTHER_CORES,
+  withTargets,
+  type LoadTarget,
+  type RequestReplyOptions,
+} from './request-reply.js'
 
 export interface ReloadUnderLoadOptions extends RequestReplyOptions {
   /** Seconds into the measured window of the first reload, and between reload starts. */
@@ -76,7 +94,15 @@ function median(values: number[]): number {
 }
 
 /** Runs `mswoole reload` one after the other, on schedule, while the window is open. Never throws. */
-async function reloadLoop(mswoole: MswooleTarget, o: ReloadUnderLoadOptions, round: number, windowStart: number, measuring: () => boolean, out: ReloadRecord[], log: (m: string) => void): Promise<void> {
+async function reloadLoop(
+  mswoole: MswooleTarget,
+  o: ReloadUnderLoadOptions,
+  round: number,
+  windowStart: number,
+  measuring: () => boolean,
+  out: ReloadRecord[],
+  log: (m: string) => void,
+): Promise<void> {
   const at = () => (performance.now() - windowStart) / 1000
   for (let i = 0; i < maxReloads(o); i++) {
     const wait = windowStart + (o.firstReloadAt + i * o.reloadInterval) * 1000 - performance.now()
@@ -160,9 +186,23 @@ function dipOf(r: RoundRecord): Dip {
   }
 }
 
-function dropsOf(r: Round): { sent: number; replies: number; errorReplies: number; dropped: number; unanswered: number | null; closes: number } {
+function dropsOf(r: Round): {
+  sent: number
+  replies: number
+  errorReplies: number
+  dropped: number
+  unanswered: number | null
+  closes: number
+} {
   const t = r.load.totals
-  return { sent: t.requests, replies: t.replies, errorReplies: t.errorReplies, dropped: t.requests - t.replies, unanswered: r.load.drained?.unanswered ?? null, closes: r.load.unexpectedCloses }
+  return {
+    sent: t.requests,
+    replies: t.replies,
+    errorReplies: t.errorReplies,
+    dropped: t.requests - t.replies,
+    unanswered: r.load.drained?.unanswered ?? null,
+    closes: r.load.unexpectedCloses,
+  }
 }
 
 const pct = (a: number, b: number) => (b === 0 ? '—' : `${Math.round((a / b) * 100)}%`)
@@ -175,13 +215,19 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
       // Alternate the order so neither kind of round always runs on a cooler (or warmer) machine.
       const order: Array<'steady' | 'reloading'> = round % 2 === 1 ? ['steady', 'reloading'] : ['reloading', 'steady']
       for (const id of order) {
-        log(`round ${round}/${o.rounds}: mswoole ${id === 'reloading' ? `reloading every ${o.reloadInterval}s (up to ${maxReloads(o)})` : 'without reloads'}, ${o.connections} connections, ${o.warmup}+${o.duration}s`)
+        log(
+          `round ${round}/${o.rounds}: mswoole ${id === 'reloading' ? `reloading every ${o.reloadInterval}s (up to ${maxReloads(o)})` : 'without reloads'}, ${o.connections} connections, ${o.warmup}+${o.duration}s`,
+        )
         const rec = await sampledRound(id, round, mswoole, o, ownPids, id === 'reloading' ? { mswoole, log } : null)
         records.push(rec)
-        if (rec.result.otherCoresBefore !== null && rec.result.otherCoresBefore > QUIET_OTHER_CORES) log(`  (machine busy: ${rec.result.otherCoresBefore} cores of other work when it started)`)
+        if (rec.result.otherCoresBefore !== null && rec.result.otherCoresBefore > QUIET_OTHER_CORES)
+          log(`  (machine busy: ${rec.result.otherCoresBefore} cores of other work when it started)`)
         log(`  ${brief(rec.result)}`)
         const d = dropsOf(rec.result)
-        log(`  ${d.sent} sent, ${d.replies} replies, ${d.dropped} dropped, ${d.closes} unexpected closes` + (rec.reloads.length > 0 ? `; reloads (ms): ${rec.reloads.map((x) => x.durationMs ?? 'failed').join(', ')}` : ''))
+        log(
+          `  ${d.sent} sent, ${d.replies} replies, ${d.dropped} dropped, ${d.closes} unexpected closes` +
+            (rec.reloads.length > 0 ? `; reloads (ms): ${rec.reloads.map((x) => x.durationMs ?? 'failed').join(', ')}` : ''),
+        )
       }
     }
     for (let round = 1; round <= o.floorRounds; round++) {
@@ -195,20 +241,75 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
     const rounds = (id: SubjectId) => of(id).map((r) => r.result)
     const reloadCmd = `${mswoole.command(['reload'])} --json`
     const subjects: Subject[] = [
-      { id: 'reloading', label: `mswoole, reloading every ${o.reloadInterval} s`, median: medianRound(rounds('reloading')), rounds: rounds('reloading'), command: `${mswoole.command(['start'])}; ${reloadCmd} (every ${o.reloadInterval} s of the window)` },
-      { id: 'steady', label: 'mswoole, no reload', median: medianRound(rounds('steady')), rounds: rounds('steady'), command: mswoole.command(['start']) },
+      {
+        id: 'reloading',
+        label: `mswoole, reloading every ${o.reloadInterval} s`,
+        median: medianRound(rounds('reloading')),
+        rounds: rounds('reloading'),
+        command: `${mswoole.command(['start'])}; ${reloadCmd} (every ${o.reloadInterval} s of the window)`,
+      },
+      {
+        id: 'steady',
+        label: 'mswoole, no reload',
+        median: medianRound(rounds('steady')),
+        rounds: rounds('steady'),
+        command: mswoole.command(['start']),
+      },
     ]
-    if (o.floorRounds > 0) subjects.push({ id: 'floor', label: 'plain ws floor', median: medianRound(rounds('floor')), rounds: rounds('floor'), command: floor.command })
+    if (o.floorRounds > 0)
+      subjects.push({
+        id: 'floor',
+        label: 'plain ws floor',
+        median: medianRound(rounds('floor')),
+        rounds: rounds('floor'),
+        command: floor.command,
+      })
     const m = subjects[0]!.median
     const s = subjects[1]!.median
     const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
     const comparisons: Comparison[] = [
-      { metric: 'throughput', unit: 'req/s', higherIsBetter: true, subject: 'reloading', baseline: 'steady', value: m.load.requestsPerSecond, baselineValue: s.load.requestsPerSecond, ratio: ratio(m.load.requestsPerSecond, s.load.requestsPerSecond) },
-      { metric: 'p50 latency', unit: 'ms', higherIsBetter: false, subject: 'reloading', baseline: 'steady', value: m.load.latency.p50, baselineValue: s.load.latency.p50, ratio: ratio(m.load.latency.p50, s.load.latency.p50) },
-      { metric: 'p99 latency', unit: 'ms', higherIsBetter: false, subject: 'reloading', baseline: 'steady', value: m.load.latency.p99, baselineValue: s.load.latency.p99, ratio: ratio(m.load.latency.p99, s.load.latency.p99) },
+      {
+        metric: 'throughput',
+        unit: 'req/s',
+        higherIsBetter: true,
+        subject: 'reloading',
+        baseline: 'steady',
+        value: m.load.requestsPerSecond,
+        baselineValue: s.load.requestsPerSecond,
+        ratio: ratio(m.load.requestsPerSecond, s.load.requestsPerSecond),
+      },
+      {
+        metric: 'p50 latency',
+        unit: 'ms',
+        higherIsBetter: false,
+        subject: 'reloading',
+        baseline: 'steady',
+        value: m.load.latency.p50,
+        baselineValue: s.load.latency.p50,
+        ratio: ratio(m.load.latency.p50, s.load.latency.p50),
+      },
+      {
+        metric: 'p99 latency',
+        unit: 'ms',
+        higherIsBetter: false,
+        subject: 'reloading',
+        baseline: 'steady',
+        value: m.load.latency.p99,
+        baselineValue: s.load.latency.p99,
+        ratio: ratio(m.load.latency.p99, s.load.latency.p99),
+      },
     ]
     if (m.cpu !== null && s.cpu !== null) {
-      comparisons.push({ metric: 'server CPU per reply', unit: 'µs', higherIsBetter: false, subject: 'reloading', baseline: 'steady', value: m.cpu.serverMicrosPerReply, baselineValue: s.cpu.serverMicrosPerReply, ratio: ratio(m.cpu.serverMicrosPerReply, s.cpu.serverMicrosPerReply) })
+      comparisons.push({
+        metric: 'server CPU per reply',
+        unit: 'µs',
+        higherIsBetter: false,
+        subject: 'reloading',
+        baseline: 'steady',
+        value: m.cpu.serverMicrosPerReply,
+        baselineValue: s.cpu.serverMicrosPerReply,
+        ratio: ratio(m.cpu.serverMicrosPerReply, s.cpu.serverMicrosPerReply),
+      })
     }
 
     // The target: over every reloading round, nothing dropped and no connection closed.
@@ -221,16 +322,38 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
     const sent = reloading.reduce((n, r) => n + r.result.load.totals.requests, 0)
     const checks: Check[] = [
       { metric: 'dropped requests', value: dropped, unit: `of ${int.format(sent)} sent`, target: '= 0', met: dropped === 0 },
-      { metric: 'unexpected closes', value: closes, unit: `of ${int.format(o.connections * reloading.length)} connections`, target: '= 0', met: closes === 0 },
-      { metric: 'failed reloads', value: failed.length, unit: `of ${allReloads.length}`, target: '= 0', met: failed.length === 0 && allReloads.length > 0 },
+      {
+        metric: 'unexpected closes',
+        value: closes,
+        unit: `of ${int.format(o.connections * reloading.length)} connections`,
+        target: '= 0',
+        met: closes === 0,
+      },
+      {
+        metric: 'failed reloads',
+        value: failed.length,
+        unit: `of ${allReloads.length}`,
+        target: '= 0',
+        met: failed.length === 0 && allReloads.length > 0,
+      },
     ]
     const met = checks.every((c) => c.met)
 
     const dips = reloading.map((r) => ({ r, d: dipOf(r) }))
     const withDip = dips.filter((x) => x.d.lowestDuringReload !== null)
-    const worst = withDip.length === 0 ? undefined : withDip.reduce((a, b) => (ratio(b.d.lowestDuringReload!, b.d.medianPerSecond) < ratio(a.d.lowestDuringReload!, a.d.medianPerSecond) ? b : a))
+    const worst =
+      withDip.length === 0
+        ? undefined
+        : withDip.reduce((a, b) =>
+            ratio(b.d.lowestDuringReload!, b.d.medianPerSecond) < ratio(a.d.lowestDuringReload!, a.d.medianPerSecond) ? b : a,
+          )
     const steadyDips = of('steady').map(dipOf)
-    const steadyWorst = steadyDips.length === 0 ? undefined : steadyDips.reduce((a, b) => (ratio(b.lowestOutsideReload ?? 0, b.medianPerSecond) < ratio(a.lowestOutsideReload ?? 0, a.medianPerSecond) ? b : a))
+    const steadyWorst =
+      steadyDips.length === 0
+        ? undefined
+        : steadyDips.reduce((a, b) =>
+            ratio(b.lowestOutsideReload ?? 0, b.medianPerSecond) < ratio(a.lowestOutsideReload ?? 0, a.medianPerSecond) ? b : a,
+          )
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
     const durationText =
       durations.length === 0
@@ -242,7 +365,9 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
       worst === undefined
         ? 'no per-second sample overlapped a reload'
         : `the lowest second during a reload was ${int.format(worst.d.lowestDuringReload!)} req/s, ${pct(worst.d.lowestDuringReload!, worst.d.medianPerSecond)} of that round's median second (${int.format(worst.d.medianPerSecond)} req/s)` +
-          (steadyWorst?.lowestOutsideReload != null ? `; without reloads the lowest second was ${pct(steadyWorst.lowestOutsideReload, steadyWorst.medianPerSecond)} of the median` : '')
+          (steadyWorst?.lowestOutsideReload != null
+            ? `; without reloads the lowest second was ${pct(steadyWorst.lowestOutsideReload, steadyWorst.medianPerSecond)} of the median`
+            : '')
     const head = met
       ? `Target met: 0 requests dropped (of ${int.format(sent)} sent) and 0 unexpected closes over ${plural(allReloads.length, 'reload')} in ${plural(reloading.length, 'round')}.`
       : `Target missed: ${dropped} requests dropped (of ${int.format(sent)} sent), ${closes} unexpected closes and ${failed.length} failed reloads over ${plural(allReloads.length, 'reload')} in ${plural(reloading.length, 'round')}; the target is 0 dropped and 0 closed.`
@@ -251,7 +376,14 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
       `${durationText}; ${dipText}.`
 
     const kind = (id: SubjectId) => (id === 'reloading' ? 'reloading' : id === 'steady' ? 'no reload' : 'plain ws floor')
-    const reloadRows = allReloads.map((x) => [x.round, x.index, x.startedAt.toFixed(2), (x.endedAt - x.startedAt).toFixed(2), x.durationMs ?? `failed: ${x.error ?? ''}`.slice(0, 120), x.generation ?? '—'])
+    const reloadRows = allReloads.map((x) => [
+      x.round,
+      x.index,
+      x.startedAt.toFixed(2),
+      (x.endedAt - x.startedAt).toFixed(2),
+      x.durationMs ?? `failed: ${x.error ?? ''}`.slice(0, 120),
+      x.generation ?? '—',
+    ])
     const dipRows = records.map((r) => {
       const d = dipOf(r)
       return [
@@ -273,12 +405,26 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
     const notes: string[] = []
     for (const sub of subjects) {
       const errs = sub.rounds.reduce((n, r) => n + r.load.errors.total + r.load.unexpectedCloses, 0)
-      if (errs > 0) notes.push(`${sub.label}: ${errs} errors or unexpected closes over its rounds (${sub.rounds.flatMap((r) => r.load.errors.samples).slice(0, 3).join('; ')}).`)
+      if (errs > 0)
+        notes.push(
+          `${sub.label}: ${errs} errors or unexpected closes over its rounds (${sub.rounds
+            .flatMap((r) => r.load.errors.samples)
+            .slice(0, 3)
+            .join('; ')}).`,
+        )
     }
-    if (failed.length > 0) notes.push(`Failed reloads: ${failed.map((x) => `round ${x.round} #${x.index}: ${x.error ?? '?'}`).slice(0, 3).join('; ')}.`)
+    if (failed.length > 0)
+      notes.push(
+        `Failed reloads: ${failed
+          .map((x) => `round ${x.round} #${x.index}: ${x.error ?? '?'}`)
+          .slice(0, 3)
+          .join('; ')}.`,
+      )
     const noisiest = Math.max(...records.map((r) => r.result.cpu?.otherCores ?? 0))
     if (noisiest > QUIET_OTHER_CORES) {
-      notes.push(`Other work on the machine (it is shared with test runs) took up to ${noisiest} cores during a measured window (column "other cores"); wall-clock figures of that round, and its per-second samples, are disturbed, CPU per reply much less so.`)
+      notes.push(
+        `Other work on the machine (it is shared with test runs) took up to ${noisiest} cores during a measured window (column "other cores"); wall-clock figures of that round, and its per-second samples, are disturbed, CPU per reply much less so.`,
+      )
     }
     notes.push(
       `A reload's window is the whole \`mswoole reload\` command, from its process start to its JSON (column "command s"): the Node start-up of the CLI runs on the same cores as the load, the daemon and its new workers, so the dip includes it. durationMs is the daemon's own figure: the new generation loaded (TypeScript compiled on load), dispatch switched, the old generation drained and ended.`,
@@ -294,7 +440,7 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
       description:
         `The request/reply load (${o.connections} closed-loop connections, {"method":"index.index.index"}, ${o.warmup} s warmup, ${o.duration} s measured) on one mswoole daemon, ${o.rounds} round(s) with and ${o.rounds} without reloads, alternating which goes first, ` +
         `then ${o.floorRounds} round(s) of the plain ws floor for reference. In a reloading round \`${reloadCmd}\` runs ${o.firstReloadAt} s into the window and every ${o.reloadInterval} s after, one at a time, none in the last ${o.reloadEndMargin} s (at most ${maxReloads(o)} per round). ` +
-        'Replies per second are sampled from the load client\'s live counters about every second; the dip is the lowest sample that overlaps a reload against the median sample of that round. Target: no request dropped and no connection closed.',
+        "Replies per second are sampled from the load client's live counters about every second; the dip is the lowest sample that overlaps a reload against the median sample of that round. Target: no request dropped and no connection closed.",
       params: {
         ...o,
         mswooleAppJson: mswoole.appJson,
@@ -313,7 +459,16 @@ export async function runReloadUnderLoad(o: ReloadUnderLoadOptions, log: (m: str
         },
         {
           caption: 'Replies per second, sampled about every second of each measured window:',
-          columns: ['round', 'mode', 'samples', 'median req/s', 'lowest during a reload', 'of median', 'lowest outside reloads', 'of median'],
+          columns: [
+            'round',
+            'mode',
+            'samples',
+            'median req/s',
+            'lowest during a reload',
+            'of median',
+            'lowest outside reloads',
+            'of median',
+          ],
           numeric: [true, false, true, true, true, true, true, true],
           rows: dipRows,
         },

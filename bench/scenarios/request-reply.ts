@@ -12,7 +12,15 @@ import { LoadClient, type LoadOptions, type LoadPhase, type LoadSnapshot, type W
 import { startMswoole, type MswooleTarget } from '../lib/mswoole-target.js'
 import { REPO_ROOT } from '../lib/paths.js'
 import { SOCKETIO_LABEL, startPlainWs, startSocketIo, type PlainWsTarget } from '../lib/plain-ws-target.js'
-import { medianRound, type Comparison, type Round, type Scenario, type ScenarioContext, type ScenarioResult, type Subject } from '../lib/scenario.js'
+import {
+  medianRound,
+  type Comparison,
+  type Round,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+  type Subject,
+} from '../lib/scenario.js'
 
 export interface RequestReplyOptions {
   connections: number
@@ -38,7 +46,11 @@ export const QUICK: RequestReplyOptions = { connections: 200, duration: 5, warmu
 const QUICK_THREE_TARGETS: RequestReplyOptions = { ...QUICK, duration: 3, quietMaxWait: 3 }
 
 /** Both targets up at once, stopped whatever happens; a reload scenario reuses this. */
-export async function withTargets<T>(tokens: number, mswooleSetting: Record<string, unknown> | undefined, fn: (mswoole: MswooleTarget, floor: PlainWsTarget) => Promise<T>): Promise<T> {
+export async function withTargets<T>(
+  tokens: number,
+  mswooleSetting: Record<string, unknown> | undefined,
+  fn: (mswoole: MswooleTarget, floor: PlainWsTarget) => Promise<T>,
+): Promise<T> {
   const floor = await startPlainWs()
   let mswoole: MswooleTarget | undefined
   try {
@@ -67,7 +79,12 @@ export interface RoundHooks {
  * One closed-loop round against one target: waits (bounded) for a quiet machine,
  * then loads it, metering the server's CPU over exactly the measured window.
  */
-export async function measureRound(target: LoadTarget, o: RequestReplyOptions, quietPids: number[], hooks: RoundHooks = {}): Promise<Round> {
+export async function measureRound(
+  target: LoadTarget,
+  o: RequestReplyOptions,
+  quietPids: number[],
+  hooks: RoundHooks = {},
+): Promise<Round> {
   const { onProgress, onPhase } = hooks
   const otherCoresBefore = await waitForQuiet(QUIET_OTHER_CORES, o.quietMaxWait ?? QUIET_MAX_WAIT, quietPids)
   const meter = new CpuMeter(target.pid)
@@ -98,7 +115,10 @@ const QUIET_MAX_WAIT = 20 // seconds
 /** One line on a round, for the run's log. */
 export function brief(r: Round): string {
   const l = r.load
-  const cpu = r.cpu === null ? '' : `, server ${r.cpu.serverMicrosPerReply} µs CPU/reply (${r.cpu.serverCores} cores), other work ${r.cpu.otherCores} cores`
+  const cpu =
+    r.cpu === null
+      ? ''
+      : `, server ${r.cpu.serverMicrosPerReply} µs CPU/reply (${r.cpu.serverCores} cores), other work ${r.cpu.otherCores} cores`
   return `${l.requestsPerSecond} req/s, p50 ${l.latency.p50} ms, p99 ${l.latency.p99} ms, ${l.errors.total} errors, ${l.unexpectedCloses} unexpected closes${cpu}`
 }
 
@@ -115,7 +135,11 @@ export async function runRequestReply(o: RequestReplyOptions, log: (m: string) =
     return await withTargets(o.connections, o.mswooleSetting, async (mswoole, floor) => {
       const socketio = await socketioStarted
       const runs: Record<SubjectId, Round[]> = { mswoole: [], floor: [], socketio: [] }
-      const targets: Record<SubjectId, LoadTarget> = { mswoole, floor, socketio: { pid: socketio.pid, url: socketio.url, protocol: 'socketio' } }
+      const targets: Record<SubjectId, LoadTarget> = {
+        mswoole,
+        floor,
+        socketio: { pid: socketio.pid, url: socketio.url, protocol: 'socketio' },
+      }
       const ownPids = [mswoole.pid, floor.pid, socketio.pid, socketio.redisPid]
       for (let round = 0; round < o.rounds; round++) {
         // Rotate the order so no target always runs on a cooler (or warmer) machine.
@@ -123,16 +147,26 @@ export async function runRequestReply(o: RequestReplyOptions, log: (m: string) =
           log(`round ${round + 1}/${o.rounds}: ${id}, ${o.connections} connections, ${o.warmup}+${o.duration}s`)
           const result = await measureRound(targets[id], o, ownPids)
           runs[id].push(result)
-          if (result.otherCoresBefore !== null && result.otherCoresBefore > QUIET_OTHER_CORES) log(`  (machine busy: ${result.otherCoresBefore} cores of other work when it started)`)
+          if (result.otherCoresBefore !== null && result.otherCoresBefore > QUIET_OTHER_CORES)
+            log(`  (machine busy: ${result.otherCoresBefore} cores of other work when it started)`)
           log(`  ${brief(result)}`)
         }
       }
       const commands: Record<SubjectId, string> = { mswoole: mswoole.command(['start']), floor: floor.command, socketio: socketio.command }
-      const subjects: Subject[] = (['mswoole', 'floor', 'socketio'] as const).map((id) => ({ id, label: LABELS[id], median: medianRound(runs[id]), rounds: runs[id], command: commands[id] }))
+      const subjects: Subject[] = (['mswoole', 'floor', 'socketio'] as const).map((id) => ({
+        id,
+        label: LABELS[id],
+        median: medianRound(runs[id]),
+        rounds: runs[id],
+        command: commands[id],
+      }))
       return requestReplyResult(o, subjects, mswoole.appJson)
     })
   } finally {
-    await socketioStarted.then((t) => t.stop(), () => undefined)
+    await socketioStarted.then(
+      (t) => t.stop(),
+      () => undefined,
+    )
   }
 }
 
@@ -151,26 +185,83 @@ function requestReplyResult(o: RequestReplyOptions, subjects: Subject[], mswoole
     ? `Target met: mswoole does ${m.load.requestsPerSecond} req/s, ${pct}% of the plain ws floor (${f.load.requestsPerSecond} req/s). ${vsSocketIo}`
     : `Target missed: mswoole does ${m.load.requestsPerSecond} req/s, ${pct}% of the plain ws floor (${f.load.requestsPerSecond} req/s); the target is at least 100%. ${vsSocketIo}`
   const against = (baseline: SubjectId, b: Round): Comparison[] => [
-    { metric: 'p50 latency', unit: 'ms', higherIsBetter: false, subject: 'mswoole', baseline, value: m.load.latency.p50, baselineValue: b.load.latency.p50, ratio: ratio(m.load.latency.p50, b.load.latency.p50) },
-    { metric: 'p99 latency', unit: 'ms', higherIsBetter: false, subject: 'mswoole', baseline, value: m.load.latency.p99, baselineValue: b.load.latency.p99, ratio: ratio(m.load.latency.p99, b.load.latency.p99) },
+    {
+      metric: 'p50 latency',
+      unit: 'ms',
+      higherIsBetter: false,
+      subject: 'mswoole',
+      baseline,
+      value: m.load.latency.p50,
+      baselineValue: b.load.latency.p50,
+      ratio: ratio(m.load.latency.p50, b.load.latency.p50),
+    },
+    {
+      metric: 'p99 latency',
+      unit: 'ms',
+      higherIsBetter: false,
+      subject: 'mswoole',
+      baseline,
+      value: m.load.latency.p99,
+      baselineValue: b.load.latency.p99,
+      ratio: ratio(m.load.latency.p99, b.load.latency.p99),
+    },
     ...(m.cpu !== null && b.cpu !== null
-      ? [{ metric: 'server CPU per reply', unit: 'µs', higherIsBetter: false, subject: 'mswoole', baseline, value: m.cpu.serverMicrosPerReply, baselineValue: b.cpu.serverMicrosPerReply, ratio: ratio(m.cpu.serverMicrosPerReply, b.cpu.serverMicrosPerReply) }]
+      ? [
+          {
+            metric: 'server CPU per reply',
+            unit: 'µs',
+            higherIsBetter: false,
+            subject: 'mswoole',
+            baseline,
+            value: m.cpu.serverMicrosPerReply,
+            baselineValue: b.cpu.serverMicrosPerReply,
+            ratio: ratio(m.cpu.serverMicrosPerReply, b.cpu.serverMicrosPerReply),
+          },
+        ]
       : []),
   ]
   const comparisons: Comparison[] = [
-    { metric: 'throughput', unit: 'req/s', higherIsBetter: true, subject: 'mswoole', baseline: 'floor', value: m.load.requestsPerSecond, baselineValue: f.load.requestsPerSecond, ratio: throughput, target: '≥ 1.00× the floor', met },
+    {
+      metric: 'throughput',
+      unit: 'req/s',
+      higherIsBetter: true,
+      subject: 'mswoole',
+      baseline: 'floor',
+      value: m.load.requestsPerSecond,
+      baselineValue: f.load.requestsPerSecond,
+      ratio: throughput,
+      target: '≥ 1.00× the floor',
+      met,
+    },
     ...against('floor', f),
-    { metric: 'throughput', unit: 'req/s', higherIsBetter: true, subject: 'mswoole', baseline: 'socketio', value: m.load.requestsPerSecond, baselineValue: sio.load.requestsPerSecond, ratio: ratio(m.load.requestsPerSecond, sio.load.requestsPerSecond) },
+    {
+      metric: 'throughput',
+      unit: 'req/s',
+      higherIsBetter: true,
+      subject: 'mswoole',
+      baseline: 'socketio',
+      value: m.load.requestsPerSecond,
+      baselineValue: sio.load.requestsPerSecond,
+      ratio: ratio(m.load.requestsPerSecond, sio.load.requestsPerSecond),
+    },
     ...against('socketio', sio),
   ]
   const notes: string[] = []
   for (const s of subjects) {
     const errs = s.rounds.reduce((n, r) => n + r.load.errors.total + r.load.unexpectedCloses, 0)
-    if (errs > 0) notes.push(`${s.label}: ${errs} errors or unexpected closes over its rounds (${s.rounds.flatMap((r) => r.load.errors.samples).slice(0, 3).join('; ')}).`)
+    if (errs > 0)
+      notes.push(
+        `${s.label}: ${errs} errors or unexpected closes over its rounds (${s.rounds
+          .flatMap((r) => r.load.errors.samples)
+          .slice(0, 3)
+          .join('; ')}).`,
+      )
   }
   const noisiest = Math.max(...subjects.flatMap((s) => s.rounds).map((r) => r.cpu?.otherCores ?? 0))
   if (noisiest > QUIET_OTHER_CORES) {
-    notes.push(`Other work on the machine took up to ${noisiest} cores during a measured window (column "other cores"); wall-clock figures of that round are disturbed, CPU per reply much less so.`)
+    notes.push(
+      `Other work on the machine took up to ${noisiest} cores during a measured window (column "other cores"); wall-clock figures of that round are disturbed, CPU per reply much less so.`,
+    )
   }
   notes.push(
     'mswoole runs with setting.max_messages_per_second raised to 1000000: the default 50 msg/s per connection is an abuse guard a closed-loop client trips; everything else is the default (2 worker threads, ack on, HTML escaping on). ' +

@@ -20,7 +20,11 @@ function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6
 }
 
-export async function runWorkerChannel(o: WorkerChannelOptions, quick: boolean, log: (m: string) => void = () => undefined): Promise<ScenarioResult> {
+export async function runWorkerChannel(
+  o: WorkerChannelOptions,
+  quick: boolean,
+  log: (m: string) => void = () => undefined,
+): Promise<ScenarioResult> {
   // The whole measurement lasts seconds: a short bounded wait for a quieter machine is enough.
   const otherCoresBefore = await waitForQuiet(QUIET_OTHER_CORES, quick ? 3 : 10, [])
   const m0 = machineTimes()
@@ -37,18 +41,40 @@ export async function runWorkerChannel(o: WorkerChannelOptions, quick: boolean, 
   const x = (v: number) => `${v.toFixed(2)}×`
   const oneByOne = ratio(f.threadOneByOne.messagesPerSecond, f.processOneByOne.messagesPerSecond)
   const batched = ratio(f.threadBatched.messagesPerSecond, f.processBatched.messagesPerSecond)
-  log(`threads ${int.format(f.threadOneByOne.messagesPerSecond)} / ${int.format(f.threadBatched.messagesPerSecond)} msg/s, processes ${int.format(f.processOneByOne.messagesPerSecond)} / ${int.format(f.processBatched.messagesPerSecond)} msg/s (one by one / ${r.batch} per post)`)
+  log(
+    `threads ${int.format(f.threadOneByOne.messagesPerSecond)} / ${int.format(f.threadBatched.messagesPerSecond)} msg/s, processes ${int.format(f.processOneByOne.messagesPerSecond)} / ${int.format(f.processBatched.messagesPerSecond)} msg/s (one by one / ${r.batch} per post)`,
+  )
   const rows: Array<Array<string | number>> = [
-    ['worker_threads `postMessage`', f.threadOneByOne.messagesPerSecond, f.threadBatched.messagesPerSecond, f.threadOneByOne.cpuMicrosPerMessage, f.threadBatched.cpuMicrosPerMessage],
-    ['child process `fork` IPC (advanced serialization)', f.processOneByOne.messagesPerSecond, f.processBatched.messagesPerSecond, f.processOneByOne.cpuMicrosPerMessage, f.processBatched.cpuMicrosPerMessage],
-    ['threads / processes', x(oneByOne), x(batched), x(ratio(f.threadOneByOne.cpuMicrosPerMessage, f.processOneByOne.cpuMicrosPerMessage)), x(ratio(f.threadBatched.cpuMicrosPerMessage, f.processBatched.cpuMicrosPerMessage))],
+    [
+      'worker_threads `postMessage`',
+      f.threadOneByOne.messagesPerSecond,
+      f.threadBatched.messagesPerSecond,
+      f.threadOneByOne.cpuMicrosPerMessage,
+      f.threadBatched.cpuMicrosPerMessage,
+    ],
+    [
+      'child process `fork` IPC (advanced serialization)',
+      f.processOneByOne.messagesPerSecond,
+      f.processBatched.messagesPerSecond,
+      f.processOneByOne.cpuMicrosPerMessage,
+      f.processBatched.cpuMicrosPerMessage,
+    ],
+    [
+      'threads / processes',
+      x(oneByOne),
+      x(batched),
+      x(ratio(f.threadOneByOne.cpuMicrosPerMessage, f.processOneByOne.cpuMicrosPerMessage)),
+      x(ratio(f.threadBatched.cpuMicrosPerMessage, f.processBatched.cpuMicrosPerMessage)),
+    ],
   ]
   const notes = [
     'This is why mswoole runs controllers in worker threads, not processes: every message pays this hop twice (the request out, the finished frame back), and a thread makes it cheaper, one by one and batched alike (docs/reload.md).',
     `Every round trip: one message of mswoole's size out (\`${JSON.stringify(SAMPLE)}\`), one finished frame string back; at most 16 posts in flight. The start-up of the thread or process is not timed (one untimed round trip first). ` +
       (r.repeats === 1
         ? 'One measurement of each kind.'
-        : `${r.repeats} measurements of each kind, the median reported; every measurement (msg/s): ${Object.entries(f).map(([k, v]) => `${k} ${v.repeats.map((n) => int.format(n)).join(', ')}`).join('; ')}.`),
+        : `${r.repeats} measurements of each kind, the median reported; every measurement (msg/s): ${Object.entries(f)
+            .map(([k, v]) => `${k} ${v.repeats.map((n) => int.format(n)).join(', ')}`)
+            .join('; ')}.`),
     `The master side runs in the bench process itself, on the shared machine (${os.cpus().length} cores): other work took ${otherCoresBefore ?? '—'} cores just before and ${otherCores ?? '—'} cores on average during the measurements, so the figures move from run to run${r.repeats > 1 ? ' (every measurement is listed above)' : ''}.`,
     'Runs alone too: `node --import tsx bench/worker-channel.ts [--quick]`.',
   ]
@@ -64,7 +90,13 @@ export async function runWorkerChannel(o: WorkerChannelOptions, quick: boolean, 
     tables: [
       {
         caption: 'Round trips per second, and CPU µs per round trip (both ends):',
-        columns: ['channel', 'msg/s, one per post', `msg/s, ${r.batch} per post`, 'CPU µs/msg, one per post', `CPU µs/msg, ${r.batch} per post`],
+        columns: [
+          'channel',
+          'msg/s, one per post',
+          `msg/s, ${r.batch} per post`,
+          'CPU µs/msg, one per post',
+          `CPU µs/msg, ${r.batch} per post`,
+        ],
         numeric: [false, true, true, true, true],
         rows,
       },

@@ -82,8 +82,22 @@ export class ChurnClient {
   readonly #slots: Slot[]
   readonly sessions: Session[] = []
   readonly counts: ClientCounts = {
-    opened: 0, churned: 0, cleanCloses: 0, abruptCloses: 0, connectFailures: 0, requests: 0, replies: 0, acks: 0, missingAcks: 0,
-    unanswered: 0, errorReplies: 0, errorsByStatus: {}, unexpectedCloses: 0, broadcastFrames: 0, otherFrames: 0, samples: [],
+    opened: 0,
+    churned: 0,
+    cleanCloses: 0,
+    abruptCloses: 0,
+    connectFailures: 0,
+    requests: 0,
+    replies: 0,
+    acks: 0,
+    missingAcks: 0,
+    unanswered: 0,
+    errorReplies: 0,
+    errorsByStatus: {},
+    unexpectedCloses: 0,
+    broadcastFrames: 0,
+    otherFrames: 0,
+    samples: [],
   }
   #sending = false
   #reconnecting = false
@@ -94,9 +108,19 @@ export class ChurnClient {
   constructor(o: ChurnClientOptions) {
     assertLoopbackUrl(o.url(0))
     const limit = openFilesLimit()
-    if (limit !== undefined && o.connections > limit - 64) throw new Error(`soak: ${o.connections} connections need more open files than this process may hold (${limit}); raise ulimit -n`)
+    if (limit !== undefined && o.connections > limit - 64)
+      throw new Error(`soak: ${o.connections} connections need more open files than this process may hold (${limit}); raise ulimit -n`)
     this.#o = o
-    this.#slots = Array.from({ length: o.connections }, (_, index) => ({ index, ws: null, session: null, state: 'down', inFlight: null, next: null, churnAs: null, closingAs: null }))
+    this.#slots = Array.from({ length: o.connections }, (_, index) => ({
+      index,
+      ws: null,
+      session: null,
+      state: 'down',
+      inFlight: null,
+      next: null,
+      churnAs: null,
+      closingAs: null,
+    }))
   }
 
   #sample(text: string): void {
@@ -211,12 +235,18 @@ export class ChurnClient {
 
   /** The slot's next request, after its share of the rate (jittered so the sockets do not march in step). */
   #scheduleNext(slot: Slot): void {
-    if (slot.churnAs !== null) return this.#churnClose(slot)
+    if (slot.churnAs !== null) {
+      this.#churnClose(slot)
+      return
+    }
     if (!this.#sending) return
     const meanMs = (this.#o.connections / Math.max(this.#o.rate, 0.001)) * 1000
     slot.next = this.#later(meanMs * (0.5 + Math.random()), () => {
       slot.next = null
-      if (slot.churnAs !== null) return this.#churnClose(slot)
+      if (slot.churnAs !== null) {
+        this.#churnClose(slot)
+        return
+      }
       if (this.#sending) this.#send(slot, INDEX_FRAME)
     })
   }
@@ -336,7 +366,8 @@ export class ChurnClient {
       }
     }
     const deadline = performance.now() + waitMs
-    while (this.#slots.some((s) => s.inFlight !== null || s.state === 'connecting') && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    while (this.#slots.some((s) => s.inFlight !== null || s.state === 'connecting') && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
     return this.#slots.filter((s) => s.inFlight !== null).length
   }
 

@@ -44,7 +44,16 @@ interface LogLine {
 
 /** Reads the log and its rotated files (oldest first), keeping lines from `sinceMs` (epoch) on. */
 export async function scanLog(logFile: string, sinceMs: number, maxFiles = 10): Promise<LogFindings> {
-  const found: LogFindings = { lines: 0, workerExits: 0, watchdogKills: 0, fatal: 0, reloadsDone: 0, errors: {}, warnings: {}, errorSamples: [] }
+  const found: LogFindings = {
+    lines: 0,
+    workerExits: 0,
+    watchdogKills: 0,
+    fatal: 0,
+    reloadsDone: 0,
+    errors: {},
+    warnings: {},
+    errorSamples: [],
+  }
   const files = [...Array.from({ length: maxFiles }, (_, i) => `${logFile}.${maxFiles - i}`), logFile]
   for (const file of files) {
     let text: string

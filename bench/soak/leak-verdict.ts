@@ -44,7 +44,14 @@ function trend(points: Array<[number, number]>): Trend {
   const values = points.map(([, v]) => v)
   const first = values[0]!
   const last = values.at(-1)!
-  return { first, last, growth: last - first, slopePerMinute: den === 0 ? 0 : Math.round((num / den) * 60), min: Math.min(...values), max: Math.max(...values) }
+  return {
+    first,
+    last,
+    growth: last - first,
+    slopePerMinute: den === 0 ? 0 : Math.round((num / den) * 60),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  }
 }
 
 /** Undefined when fewer than two samples fall after the warm-up: then nothing can be judged. */

@@ -28,7 +28,9 @@ export function managerClient(host: string, port: number): ManagerClient {
     base,
     status: async () => (await (await call('/api/status')).json()) as StatusResult,
     broadcast: async (body) =>
-      (await (await call('/api/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as DeliveryResult,
+      (await (
+        await call('/api/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      ).json()) as DeliveryResult,
     metrics: async () => (await call('/metrics')).text(),
   }
 }

@@ -116,11 +116,15 @@ export function parseSoakOptions(argv: string[]): SoakOptions | undefined {
     if (typeof raw !== 'string') continue
     const value = Number(raw)
     const [min, max] = BOUNDS[key]
-    if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${flag} must be a number from ${min} to ${max}, got ${raw}`)
+    if (!Number.isFinite(value) || value < min || value > max)
+      throw new Error(`--${flag} must be a number from ${min} to ${max}, got ${raw}`)
     o[key] = key === 'connections' ? Math.round(value) : value
   }
   // The daemon runs its default guard of 50 messages/s per connection; the soak stays well under it.
-  if (o.rate / o.connections > MAX_RATE_PER_CONNECTION) throw new Error(`--rate ${o.rate} over ${o.connections} connections is ${(o.rate / o.connections).toFixed(1)} requests/s each; keep it at most ${MAX_RATE_PER_CONNECTION} (the daemon's default guard answers 429 past 50)`)
+  if (o.rate / o.connections > MAX_RATE_PER_CONNECTION)
+    throw new Error(
+      `--rate ${o.rate} over ${o.connections} connections is ${(o.rate / o.connections).toFixed(1)} requests/s each; keep it at most ${MAX_RATE_PER_CONNECTION} (the daemon's default guard answers 429 past 50)`,
+    )
   // A warm-up that leaves fewer than two judged samples judges nothing.
   if (o.warmup + 2 * o.sampleInterval > o.duration) o.warmup = Math.max(0, o.duration - 2 * o.sampleInterval)
   return o

@@ -28,13 +28,14 @@ export class Reloader {
     this.#loop = (async () => {
       for (let i = 1; this.#running; i++) {
         const wait = t0 + i * intervalSeconds * 1000 - performance.now()
-        if (wait > 0) await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait)
-          this.#wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
+        if (wait > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait)
+            this.#wake = () => {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
         this.#wake = null
         if (!this.#running) break
         const startedAt = at()

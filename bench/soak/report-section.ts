@@ -27,8 +27,15 @@ function sensitivity(r: SoakResults): string {
   // The events of the judged window, taken as the run's totals in proportion to its length.
   const share = (v.toT - v.fromT) / r.loadSeconds
   const per = (n: number, what: string) => (n * share < 1 ? [] : [`${int.format(v.boundBytes / (n * share))} B per ${what}`])
-  const parts = [...per(r.client.churned, 'reconnect'), ...per(r.client.requests, 'request'), ...per(r.broadcasts.answered, 'broadcast'), ...per(r.reloads.done, 'reload')]
-  return parts.length === 0 ? '' : `Over the judged ${Math.round(v.toT - v.fromT)} s, a leak of about ${parts.join(', or ')} would have crossed it. `
+  const parts = [
+    ...per(r.client.churned, 'reconnect'),
+    ...per(r.client.requests, 'request'),
+    ...per(r.broadcasts.answered, 'broadcast'),
+    ...per(r.reloads.done, 'reload'),
+  ]
+  return parts.length === 0
+    ? ''
+    : `Over the judged ${Math.round(v.toT - v.fromT)} s, a leak of about ${parts.join(', or ')} would have crossed it. `
 }
 
 export function soakSection(file: string, r: SoakResults): string[] {
@@ -71,19 +78,27 @@ export function soakSection(file: string, r: SoakResults): string[] {
     `| reloads done / failed | ${r.reloads.done} / ${r.reloads.failed}${reloadMs === null ? '' : ` (${reloadMs.min}–${reloadMs.max} ms, median ${Math.round(reloadMs.median)} ms)`} |`,
     `| worker deaths: in the log / by the metrics (\`mswoole_worker_restarts_total\`) | ${r.crashes.log.workerExits + r.crashes.log.watchdogKills} / ${r.crashes.workerDeathsByMetrics ?? '—'} |`,
     `| daemon pid unchanged and alive | ${!r.crashes.pidChanged && r.crashes.daemonAliveAtEnd ? 'yes' : '**no**'} (${r.crashes.daemonPid}) |`,
-    `| error lines in the log | ${Object.entries(r.crashes.log.errors).map(([msg, n]) => `${n} × ${msg}`).join('; ') || 'none'} |`,
+    `| error lines in the log | ${
+      Object.entries(r.crashes.log.errors)
+        .map(([msg, n]) => `${n} × ${msg}`)
+        .join('; ') || 'none'
+    } |`,
     `| daemon CPU | ${r.daemonCores === null ? '—' : `${r.daemonCores} cores`} |`,
     ...(v === null
       ? []
       : [
           `| master heap after GC, t ${v.fromT}–${v.toT} s | ${mib(v.heap.first)} → ${mib(v.heap.last)} (min ${mib(v.heap.min)}, max ${mib(v.heap.max)}, slope ${(v.heap.slopePerMinute / 1024).toFixed(1)} KiB/min) |`,
-          ...(v.rss === null ? [] : [`| RSS, all threads | ${mib(v.rss.first)} → ${mib(v.rss.last)} (min ${mib(v.rss.min)}, max ${mib(v.rss.max)}, slope ${(v.rss.slopePerMinute / 1024).toFixed(1)} KiB/min) |`]),
+          ...(v.rss === null
+            ? []
+            : [
+                `| RSS, all threads | ${mib(v.rss.first)} → ${mib(v.rss.last)} (min ${mib(v.rss.min)}, max ${mib(v.rss.max)}, slope ${(v.rss.slopePerMinute / 1024).toFixed(1)} KiB/min) |`,
+              ]),
           `| workers' heaps summed (as reported, not collected) | ${mib(v.workerHeap.first)} → ${mib(v.workerHeap.last)} |`,
         ]),
     '',
     'Memory samples ("before": no connection yet; "after": every connection closed; heap after forced collections unless marked):',
     '',
-    '| t s | phase | connections | generation | master heap | RSS | workers\' heaps |',
+    "| t s | phase | connections | generation | master heap | RSS | workers' heaps |",
     '| ---: | --- | ---: | ---: | ---: | ---: | --- |',
     ...samples.map(
       (s) =>
@@ -93,13 +108,13 @@ export function soakSection(file: string, r: SoakResults): string[] {
     `- **Lost** counts requests never answered (${int.format(r.lost.requests)}), replies without their ack (${int.format(r.lost.acks)}), broadcast deliveries missing (${int.format(r.lost.broadcasts)}) and connections the server closed or dropped (${int.format(r.lost.connections)}).`,
     '- **Broadcast accounting.** Connections come and go while broadcasts flow, so a socket is owed broadcast n only when it provably spanned it: ' +
       'the reply to its first request arrived before n was sent (the daemon had it in the room before reading n), and a request sent after the daemon answered n ' +
-      '(it answers once n is written to its sockets) was answered on the same socket (one socket\'s frames arrive in the order they were written). Sockets that opened or closed in between are neither owed nor blamed.',
-    '- **Crashes** are a change of the daemon\'s pid (checked at every sample and at the end), workers that died or were ended by the watchdog ' +
-      '(`worker exited; replacing it` or the watchdog\'s line in the log; or `mswoole_worker_restarts_total`), and fatal log lines.',
+      "(it answers once n is written to its sockets) was answered on the same socket (one socket's frames arrive in the order they were written). Sockets that opened or closed in between are neither owed nor blamed.",
+    "- **Crashes** are a change of the daemon's pid (checked at every sample and at the end), workers that died or were ended by the watchdog " +
+      "(`worker exited; replacing it` or the watchdog's line in the log; or `mswoole_worker_restarts_total`), and fatal log lines.",
     `- **Leak bound.** Samples in the first ${o.warmup} s (JIT, first reloads, pools) are shown, not judged. The master's heap after forced collections may grow at most ${o.leakBoundMib} MiB from the first judged sample to the last. ` +
       `The connections open at each sample differ by the churn in flight, and traffic is in flight at each collection, so even a flat heap wanders${v === null ? '' : ` (by ${mib(v.heap.max - v.heap.min)} between the lowest and the highest judged sample here)`}. ` +
       sensitivity(r) +
-      'RSS and the workers\' heaps are reported, not judged: RSS moves with the worker threads each reload starts and ends, and a worker\'s heap is a new isolate at every reload.',
+      "RSS and the workers' heaps are reported, not judged: RSS moves with the worker threads each reload starts and ends, and a worker's heap is a new isolate at every reload.",
     `- mswoole runs its defaults (the 50 messages/s per connection guard included), with ${'`'}manager.key${'`'} empty on loopback. Its config/app.json: \`${JSON.stringify(r.appJson)}\`.`,
     '',
   ]

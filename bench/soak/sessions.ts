@@ -27,5 +27,15 @@ export interface Session {
 }
 
 export function newSession(id: number, slot: number, openedAt: number): Session {
-  return { id, slot, openedAt, firstReplyAt: null, lastProofSentAt: null, closedAt: null, closeKind: null, received: new Set(), duplicates: 0 }
+  return {
+    id,
+    slot,
+    openedAt,
+    firstReplyAt: null,
+    lastProofSentAt: null,
+    closedAt: null,
+    closeKind: null,
+    received: new Set(),
+    duplicates: 0,
+  }
 }

@@ -34,13 +34,26 @@ export function judge(r: Figures): Pick<SoakResults, 'lost' | 'checks' | 'passed
     zero('failed connects', c.connectFailures, `of ${int.format(c.opened + c.connectFailures)} tried`),
     zero('stray frames', c.otherFrames, `of all received`),
     zero('failed broadcasts', b.failed, `of ${int.format(b.sent)} sent`),
-    { metric: 'failed reloads', value: r.reloads.failed, unit: `of ${int.format(r.reloads.done + r.reloads.failed)}`, target: '= 0, at least 1 done', met: r.reloads.failed === 0 && r.reloads.done > 0 },
+    {
+      metric: 'failed reloads',
+      value: r.reloads.failed,
+      unit: `of ${int.format(r.reloads.done + r.reloads.failed)}`,
+      target: '= 0, at least 1 done',
+      met: r.reloads.failed === 0 && r.reloads.done > 0,
+    },
     zero('crashes', r.crashes.total, 'daemon restarts, worker deaths, fatal lines'),
-    zero('samples the daemon did not answer', r.memory.sampleFailures, `of ${int.format(r.memory.samples.length + r.memory.sampleFailures)}`),
+    zero(
+      'samples the daemon did not answer',
+      r.memory.sampleFailures,
+      `of ${int.format(r.memory.samples.length + r.memory.sampleFailures)}`,
+    ),
     {
       metric: 'master heap growth after GC',
       value: v === null ? Number.NaN : Math.round(v.heap.growth / 1024),
-      unit: v === null ? 'KiB (not judged: too few samples after the warm-up)' : `KiB (${mib(v.heap.first)} → ${mib(v.heap.last)}, t ${v.fromT}–${v.toT} s)`,
+      unit:
+        v === null
+          ? 'KiB (not judged: too few samples after the warm-up)'
+          : `KiB (${mib(v.heap.first)} → ${mib(v.heap.last)}, t ${v.fromT}–${v.toT} s)`,
       target: `≤ ${r.options.leakBoundMib} MiB`,
       met: v !== null && v.met,
     },

@@ -6,10 +6,29 @@ import type { KeyValueStore } from './types.js'
  * interface so a new method cannot be forgotten here.
  */
 export const STORE_METHODS = [
-  'get', 'set', 'del', 'expire', 'ttl', 'incr',
-  'hget', 'hset', 'hdel', 'hgetall', 'hlen',
-  'sadd', 'srem', 'smembers', 'sismember', 'scard',
-  'lpush', 'rpush', 'lpop', 'rpop', 'lrange', 'llen', 'ltrim',
+  'get',
+  'set',
+  'del',
+  'expire',
+  'ttl',
+  'incr',
+  'hget',
+  'hset',
+  'hdel',
+  'hgetall',
+  'hlen',
+  'sadd',
+  'srem',
+  'smembers',
+  'sismember',
+  'scard',
+  'lpush',
+  'rpush',
+  'lpop',
+  'rpop',
+  'lrange',
+  'llen',
+  'ltrim',
 ] as const satisfies ReadonlyArray<keyof KeyValueStore>
 
 type MissingStoreMethod = Exclude<keyof KeyValueStore, (typeof STORE_METHODS)[number]>

@@ -38,7 +38,8 @@ export async function encodeToken(codec: AuthCodecName, payload: object, key: st
 
 export async function decodeToken(codec: AuthCodecName, token: string, key: string, opts: DecodeTokenOptions = {}): Promise<AuthPayload> {
   const { maxAge = 0, now = Math.floor(Date.now() / 1000) } = opts
-  if (!Number.isFinite(maxAge) || maxAge < 0) throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'maxAge must be a non-negative number of seconds')
+  if (!Number.isFinite(maxAge) || maxAge < 0)
+    throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'maxAge must be a non-negative number of seconds')
   let payload: AuthPayload
   switch (codec) {
     case 'mswoole':
@@ -64,6 +65,8 @@ function checkAge(payload: AuthPayload, maxAge: number, now: number): void {
   // A ctime in the future would never age out (legacy ECB blocks can be spliced to make one,
   // and a backend minting milliseconds makes one by mistake): refused, beyond a clock skew.
   if (payload.ctime - now > MAX_CLOCK_SKEW_SECONDS) {
-    throw new MswError('MSW_ERR_AUTH_INVALID', `token ctime is ${payload.ctime - now}s in the future`, { details: { ctime: payload.ctime } })
+    throw new MswError('MSW_ERR_AUTH_INVALID', `token ctime is ${payload.ctime - now}s in the future`, {
+      details: { ctime: payload.ctime },
+    })
   }
 }

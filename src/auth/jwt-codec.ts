@@ -29,7 +29,8 @@ export async function signJwtToken(payload: object, key: string, opts: JwtSignOp
   const parsed = SignPayloadSchema.safeParse(payload)
   if (!parsed.success) throw new MswError('MSW_ERR_INVALID_ARGUMENT', `invalid auth payload: ${describeIssues(parsed.error)}`)
   const { ttlSeconds = 0, now = Math.floor(Date.now() / 1000) } = opts
-  if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0) throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'ttlSeconds must be a non-negative number')
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0)
+    throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'ttlSeconds must be a non-negative number')
   const jwt = new SignJWT(parsed.data as JWTPayload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now)
   if (ttlSeconds > 0) jwt.setExpirationTime(now + ttlSeconds)
   return jwt.sign(k)

@@ -38,7 +38,16 @@ export const LegacyPayloadSchema = z.looseObject({
   nickname: phpString,
   // time() written as a string ("1764000000") still counts; a missing ctime stays missing.
   ctime: z
-    .union([z.number(), z.string().regex(/^\d{1,15}$/).transform(Number)], { error: 'expected Unix seconds, as a number or a string of digits' })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .regex(/^\d{1,15}$/)
+          .transform(Number),
+      ],
+      { error: 'expected Unix seconds, as a number or a string of digits' },
+    )
     .nullish()
     .transform((v) => v ?? undefined),
 })

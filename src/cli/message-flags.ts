@@ -24,7 +24,10 @@ export const messageArgs = {
 }
 
 /** Builds the envelope from the flags and the message; needs at least one of the message and `--param`. */
-export function envelopeFields(flags: { event: string; status: number; param?: string | undefined }, message: string | undefined): EnvelopeFields {
+export function envelopeFields(
+  flags: { event: string; status: number; param?: string | undefined },
+  message: string | undefined,
+): EnvelopeFields {
   if (message === undefined && flags.param === undefined) {
     throw new MswError('MSW_ERR_INVALID_ARGUMENT', 'give a message, --param <json>, or both')
   }

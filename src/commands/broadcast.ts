@@ -8,7 +8,7 @@ import type { DeliveryResult } from '../ipc/methods.js'
 export default class Broadcast extends BaseCommand {
   static override summary = 'Send a message to every connection in a room, or to all'
   static override description =
-    'Sends the envelope {status, event, info, param} to each connection in the room (everyone who connected with that token code, or a room a controller made), or with --all to every connection; in a cluster, on every node. The message argument is the envelope\'s info; --param adds any JSON value as its param. Prints how many connections it was written to.'
+    "Sends the envelope {status, event, info, param} to each connection in the room (everyone who connected with that token code, or a room a controller made), or with --all to every connection; in a cluster, on every node. The message argument is the envelope's info; --param adds any JSON value as its param. Prints how many connections it was written to."
 
   static override examples = [
     '<%= config.bin %> broadcast --room room1 "The show starts in 5 minutes"',

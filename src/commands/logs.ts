@@ -12,7 +12,11 @@ export default class Logs extends BaseCommand {
   static override description =
     'Prints the last lines of runtime/logs/mswoole.log, pretty-printed (raw JSON lines with --json). With -f, keeps streaming new lines from the running daemon.'
 
-  static override examples = ['<%= config.bin %> logs -n 100', '<%= config.bin %> logs -f --level warn', '<%= config.bin %> logs --json | jq .msg']
+  static override examples = [
+    '<%= config.bin %> logs -n 100',
+    '<%= config.bin %> logs -f --level warn',
+    '<%= config.bin %> logs --json | jq .msg',
+  ]
 
   static override flags = {
     lines: Flags.integer({ char: 'n', description: 'how many lines to show', default: 50, min: 0, max: MAX_TAIL_LINES }),
@@ -42,7 +46,11 @@ export default class Logs extends BaseCommand {
       else print(line)
     })
     try {
-      const tail = await client.call('logs.tail', { lines: flags.lines, follow: flags.follow, ...(flags.level ? { level: flags.level } : {}) })
+      const tail = await client.call('logs.tail', {
+        lines: flags.lines,
+        follow: flags.follow,
+        ...(flags.level ? { level: flags.level } : {}),
+      })
       for (const line of tail.lines) print(line)
       for (const line of held) print(line)
       held = undefined

@@ -18,7 +18,10 @@ export default class Push extends BaseCommand {
   static override args = messageArgs
 
   static override flags = {
-    fd: Flags.string({ description: 'the connection to send to: an fd, or a connection id <node>:<fd> (or --uid)', exactlyOne: ['fd', 'uid'] }),
+    fd: Flags.string({
+      description: 'the connection to send to: an fd, or a connection id <node>:<fd> (or --uid)',
+      exactlyOne: ['fd', 'uid'],
+    }),
     uid: Flags.string({ description: "every connection of this uid, the token's id (or --fd)", exactlyOne: ['fd', 'uid'] }),
     ...messageFlags('serverPush'),
   }

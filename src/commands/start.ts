@@ -31,7 +31,10 @@ export default class Start extends BaseCommand {
     if (flags.foreground) {
       // The flag adds node's --expose-gc to the daemon it spawns; in this process only node itself can.
       if (flags['expose-gc'] && typeof globalThis.gc !== 'function') {
-        throw new MswError('MSW_ERR_INVALID_ARGUMENT', '--expose-gc applies to a background start; in the foreground run node --expose-gc bin/run.js start --foreground')
+        throw new MswError(
+          'MSW_ERR_INVALID_ARGUMENT',
+          '--expose-gc applies to a background start; in the foreground run node --expose-gc bin/run.js start --foreground',
+        )
       }
       const { Daemon } = await import('../daemon/daemon.js')
       const { installProcessHandlers } = await import('../daemon/process-handlers.js')
@@ -41,7 +44,9 @@ export default class Start extends BaseCommand {
       return
     }
     const { launchDaemon } = await import('../lifecycle/launch.js')
-    const status = await withProgress(!flags.json, 'Starting mswoole', () => launchDaemon(config, { timeoutMs: flags.timeout * 1000, exposeGc: flags['expose-gc'] }))
+    const status = await withProgress(!flags.json, 'Starting mswoole', () =>
+      launchDaemon(config, { timeoutMs: flags.timeout * 1000, exposeGc: flags['expose-gc'] }),
+    )
     this.log(
       keyValueTable([
         ['pid', status.pid],

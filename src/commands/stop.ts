@@ -19,7 +19,9 @@ export default class Stop extends BaseCommand {
     const config = await this.loadSettings(flags.config)
     const outcome = await withProgress(!flags.json, 'Stopping mswoole', () => stopDaemon(config, flags.timeout))
     if (!outcome.wasRunning) {
-      this.log(outcome.staleRemoved ? 'mswoole is not running (removed the pid file and socket of a daemon that died)' : 'mswoole is not running')
+      this.log(
+        outcome.staleRemoved ? 'mswoole is not running (removed the pid file and socket of a daemon that died)' : 'mswoole is not running',
+      )
     } else if (outcome.killed) {
       this.log(`mswoole (pid ${outcome.pid}) did not stop within ${flags.timeout}s and was killed`)
     } else {

@@ -49,7 +49,11 @@ function coerce(raw: string, schema: z.core.$ZodType): unknown {
     return raw.trim() !== '' && Number.isFinite(n) ? n : raw
   }
   // Lists are comma-separated: MSWOOLE_OUTSIDE_TRUSTED_PROXIES=127.0.0.1,10.0.0.2
-  if (type === 'array') return raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  if (type === 'array')
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
   if (type === 'boolean') {
     const v = raw.trim().toLowerCase()
     return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : raw

@@ -98,9 +98,13 @@ async function checkFolder(dir: string, show: (file: string) => string): Promise
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new MswError('MSW_ERR_CONFIG_NOT_FOUND', `configuration folder not found: ${show(dir)}`, { cause: err, details: { dir } })
     }
-    throw new MswError('MSW_ERR_CONFIG_INVALID', `cannot read configuration folder ${show(dir)}: ${code ?? String(err)}`, { cause: err, details: { dir } })
+    throw new MswError('MSW_ERR_CONFIG_INVALID', `cannot read configuration folder ${show(dir)}: ${code ?? String(err)}`, {
+      cause: err,
+      details: { dir },
+    })
   }
-  if (!isDir) throw new MswError('MSW_ERR_CONFIG_NOT_FOUND', `configuration folder not found: ${show(dir)} is not a folder`, { details: { dir } })
+  if (!isDir)
+    throw new MswError('MSW_ERR_CONFIG_NOT_FOUND', `configuration folder not found: ${show(dir)} is not a folder`, { details: { dir } })
 }
 
 /** Parses a JSON file; a missing optional file gives undefined. */

@@ -52,7 +52,9 @@ export function createAppCalls({ registry, index, presence, store }: AppCallDeps
     },
     controllerAdd: (fd, controller) => {
       const connection = open(fd)
-      if (connection) (connection.controllers ??= new Set()).add(controller)
+      if (!connection) return
+      connection.controllers ??= new Set()
+      connection.controllers.add(controller)
     },
     controllerRemove: (fd, controller) => void open(fd)?.controllers?.delete(controller),
     sessionGet: (fd) => ({ ...registry.get(fd)?.session }),

@@ -113,7 +113,14 @@ export class Daemon {
       await daemon.#listen()
       daemon.state = 'running'
       daemon.logger.info(
-        { pid: process.pid, version: VERSION, outside: daemon.#outside?.address, manager: daemon.#manager?.address, managerKeyFile: daemon.#managerKeyFile, config: config.dir },
+        {
+          pid: process.pid,
+          version: VERSION,
+          outside: daemon.#outside?.address,
+          manager: daemon.#manager?.address,
+          managerKeyFile: daemon.#managerKeyFile,
+          config: config.dir,
+        },
         'mswoole started',
       )
       return daemon
@@ -132,7 +139,8 @@ export class Daemon {
     const api = createControlApi(this)
     this.#ipc = await listenIpc({ socketPath: paths.socket, handlers: api, logger: this.logger })
     await writePidFile(paths.pidFile, process.pid)
-    const store = (this.#store = await openStore(this.config.cache))
+    const store = await openStore(this.config.cache)
+    this.#store = store
     const delivery = new Delivery({
       registry: this.registry,
       index: this.index,
@@ -140,7 +148,8 @@ export class Daemon {
       stats: this.stats,
       logger: this.logger,
     })
-    const router = (this.#router = new Router({ node: this.nodeId, registry: this.registry, delivery, stats: this.stats, logger: this.logger }))
+    const router = new Router({ node: this.nodeId, registry: this.registry, delivery, stats: this.stats, logger: this.logger })
+    this.#router = router
     if (this.config.cache.driver === 'redis') {
       // Loaded with the store (see openStore): only a Redis node needs the cluster's modules.
       const { RedisCluster } = await import('./cluster/redis-cluster.js')
@@ -218,7 +227,10 @@ export class Daemon {
       allowedOrigins: app.manager.allowed_origins,
       maxKeyFailures: app.manager.max_key_failures,
       // Forced GC is for the benchmarks, on the control socket only: no key holder needs it.
-      handlers: { ...api, 'debug.gc': async () => Promise.reject(new MswError('MSW_ERR_DEBUG_DISABLED', 'debug.gc is served on the control socket only')) },
+      handlers: {
+        ...api,
+        'debug.gc': async () => Promise.reject(new MswError('MSW_ERR_DEBUG_DISABLED', 'debug.gc is served on the control socket only')),
+      },
       store,
       ...(cluster === undefined ? {} : { clusterState: () => cluster.state }),
       connections: () => this.registry.size,
@@ -369,11 +381,17 @@ async function claimRuntime(socketPath: string, pidFile: string): Promise<ProbeR
   const probe = await probeDaemon(socketPath, pidFile)
   switch (probe.state) {
     case 'live':
-      throw new MswError('MSW_ERR_ALREADY_RUNNING', `mswoole is already running (pid ${probe.status.pid})`, { details: { pid: probe.status.pid } })
-    case 'unresponsive':
-      throw new MswError('MSW_ERR_ALREADY_RUNNING', `a daemon${probe.pid ? ` (pid ${probe.pid})` : ''} holds ${socketPath} but does not answer`, {
-        details: { pid: probe.pid },
+      throw new MswError('MSW_ERR_ALREADY_RUNNING', `mswoole is already running (pid ${probe.status.pid})`, {
+        details: { pid: probe.status.pid },
       })
+    case 'unresponsive':
+      throw new MswError(
+        'MSW_ERR_ALREADY_RUNNING',
+        `a daemon${probe.pid ? ` (pid ${probe.pid})` : ''} holds ${socketPath} but does not answer`,
+        {
+          details: { pid: probe.pid },
+        },
+      )
     case 'stale':
       await removeFiles(socketPath, pidFile)
       return probe
@@ -386,6 +404,9 @@ async function claimRuntime(socketPath: string, pidFile: string): Promise<ProbeR
 function warnOfPublicAuthKey(config: Config, logger: Logger): void {
   const { auth, outside } = config.app
   if (auth.enabled && auth.key === SEED_AUTH_KEY && !isLoopbackHost(outside.host)) {
-    logger.warn({ key: 'auth.key', host: outside.host }, 'auth.key is the public default: anyone can mint client tokens; set a long random key of your own')
+    logger.warn(
+      { key: 'auth.key', host: outside.host },
+      'auth.key is the public default: anyone can mint client tokens; set a long random key of your own',
+    )
   }
 }

@@ -11,9 +11,16 @@ export function listen(server: Server, host: string, port: number, what: string)
       const code = systemCode(err)
       const where = `${host}:${port}`
       if (code === 'EADDRINUSE') {
-        reject(new MswError('MSW_ERR_PORT_IN_USE', `${what} port ${where} is already in use`, { cause: err, details: { host, port, what } }))
+        reject(
+          new MswError('MSW_ERR_PORT_IN_USE', `${what} port ${where} is already in use`, { cause: err, details: { host, port, what } }),
+        )
       } else {
-        reject(new MswError('MSW_ERR_LISTEN', `cannot listen on ${what} port ${where}: ${err.message}`, { cause: err, details: { host, port, what } }))
+        reject(
+          new MswError('MSW_ERR_LISTEN', `cannot listen on ${what} port ${where}: ${err.message}`, {
+            cause: err,
+            details: { host, port, what },
+          }),
+        )
       }
     }
     server.once('error', onError)

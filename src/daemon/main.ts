@@ -30,7 +30,8 @@ try {
   installProcessHandlers(daemon)
   await report({ type: 'ready', status: daemon.status() })
 } catch (err) {
-  const error = err instanceof MswError ? err.toJSON() : { code: 'MSW_ERR_START_FAILED' as const, message: String((err as Error)?.stack ?? err) }
+  const error =
+    err instanceof MswError ? err.toJSON() : { code: 'MSW_ERR_START_FAILED' as const, message: String((err as Error)?.stack ?? err) }
   await report({ type: 'error', error })
   process.exit(1)
 }

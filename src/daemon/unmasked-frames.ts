@@ -131,7 +131,9 @@ class MaskingSocket extends Duplex {
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
     this.#socket.cork()
-    chunks.forEach(({ chunk }, i) => (i === chunks.length - 1 ? this.#socket.write(chunk, callback) : this.#socket.write(chunk)))
+    const last = chunks.length - 1
+    for (let i = 0; i < last; i++) this.#socket.write(chunks[i]!.chunk)
+    this.#socket.write(chunks[last]!.chunk, callback)
     this.#socket.uncork()
   }
 

@@ -33,7 +33,8 @@ export function createWorkerBridge(deps: AppCallDeps & { delivery: Delivery; rou
         Promise.resolve(result).then(
           (value) => id !== undefined && pool.answer(worker, id, { value }),
           (err: unknown) => {
-            const error = err instanceof MswError ? { code: err.code, message: err.message } : { code: 'MSW_ERR_INTERNAL', message: 'internal error' }
+            const error =
+              err instanceof MswError ? { code: err.code, message: err.message } : { code: 'MSW_ERR_INTERNAL', message: 'internal error' }
             if (!(err instanceof MswError)) logger.error({ err, call: name }, 'app call failed')
             if (id !== undefined) pool.answer(worker, id, { error })
           },

@@ -46,7 +46,8 @@ export async function findMigrationFiles(appDir: string): Promise<MigrationFile[
       const file = path.join(dir, entry)
       const name = `${module}/${path.basename(entry, ext)}`
       const clash = seen.get(name)
-      if (clash !== undefined) throw new MigrationError(`two files define migration ${name}: ${clash} and ${file}`, { migration: name, file })
+      if (clash !== undefined)
+        throw new MigrationError(`two files define migration ${name}: ${clash} and ${file}`, { migration: name, file })
       seen.set(name, file)
       found.push({ name, module, file })
     }

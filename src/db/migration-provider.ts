@@ -53,15 +53,25 @@ export class AppMigrationProvider implements MigrationProvider {
       const where = await locateLoadError(err, file, this.appDir)
       const at = where.line === undefined ? where.file : `${where.file}:${where.line}`
       const via = where.file === file ? '' : ` (imported by ${file})`
-      throw new MigrationError(`cannot load migration ${name}: ${at}${via}: ${where.text}`, { migration: name, file: where.file, line: where.line }, err)
+      throw new MigrationError(
+        `cannot load migration ${name}: ${at}${via}: ${where.text}`,
+        { migration: name, file: where.file, line: where.line },
+        err,
+      )
     }
     const exports = migrationExports(mod)
     const { up, down } = exports
     if (typeof up !== 'function') {
-      throw new MigrationError(`migration ${name}: ${file} must export a function up(db), found ${up === undefined ? 'none' : typeof up}`, { migration: name, file })
+      throw new MigrationError(`migration ${name}: ${file} must export a function up(db), found ${up === undefined ? 'none' : typeof up}`, {
+        migration: name,
+        file,
+      })
     }
     if (down !== undefined && typeof down !== 'function') {
-      throw new MigrationError(`migration ${name}: ${file} exports down, but it is ${typeof down}, not a function`, { migration: name, file })
+      throw new MigrationError(`migration ${name}: ${file} exports down, but it is ${typeof down}, not a function`, {
+        migration: name,
+        file,
+      })
     }
     const migration: KyselyMigration = { up: (db) => Reflect.apply(up, exports, [db]) as Promise<void> }
     if (typeof down === 'function') migration.down = (db) => Reflect.apply(down, exports, [db]) as Promise<void>

@@ -20,5 +20,7 @@ export function openDatabase(config: DbConfig, options: OpenDatabaseOptions): Ky
   }
   const { url } = config
   const size = config.pool_size ?? DEFAULT_POOL_SIZE
-  return new Kysely<unknown>({ dialect: new MswPostgresDialect({ pool: () => openPostgresPool({ url, size, onIdleError: options.onIdleError }) }) })
+  return new Kysely<unknown>({
+    dialect: new MswPostgresDialect({ pool: () => openPostgresPool({ url, size, onIdleError: options.onIdleError }) }),
+  })
 }

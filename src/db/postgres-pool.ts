@@ -44,7 +44,9 @@ export async function openPostgresPool(options: PostgresPoolOptions): Promise<Po
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
         if (format !== 'binary' && oid === INT8_OID) return (value: string) => Number(value)
         if (format !== 'binary' && oid === INT8_ARRAY_OID) {
-          const parseArray = defaults.getTypeParser(INT8_ARRAY_OID as Parameters<typeof defaults.getTypeParser>[0], 'text') as (value: string) => unknown
+          const parseArray = defaults.getTypeParser(INT8_ARRAY_OID as Parameters<typeof defaults.getTypeParser>[0], 'text') as (
+            value: string,
+          ) => unknown
           return (value: string) => numbersIn(parseArray(value))
         }
         return defaults.getTypeParser(oid, format)
@@ -58,7 +60,10 @@ export async function openPostgresPool(options: PostgresPoolOptions): Promise<Po
       try {
         return await pool.connect()
       } catch (err) {
-        throw new MswError('MSW_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL at ${where}: ${describeError(err)}`, { cause: err, details: { driver: 'postgres', url: where } })
+        throw new MswError('MSW_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL at ${where}: ${describeError(err)}`, {
+          cause: err,
+          details: { driver: 'postgres', url: where },
+        })
       }
     },
     end: () => pool.end(),

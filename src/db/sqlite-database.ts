@@ -28,7 +28,10 @@ export async function openSqlite(file: string): Promise<Database> {
     return db
   } catch (err) {
     db?.close()
-    throw new MswError('MSW_ERR_DB_UNAVAILABLE', `cannot open the SQLite database ${file}: ${describeError(err)}`, { cause: err, details: { driver: 'sqlite', file } })
+    throw new MswError('MSW_ERR_DB_UNAVAILABLE', `cannot open the SQLite database ${file}: ${describeError(err)}`, {
+      cause: err,
+      details: { driver: 'sqlite', file },
+    })
   }
 }
 
@@ -46,9 +49,13 @@ function refuseLinks(file: string): void {
       // Not there yet: SQLite creates it.
     }
     if (link) {
-      throw new MswError('MSW_ERR_UNSAFE_FILE', `refused to open the SQLite database ${file}: ${name === file ? 'it' : name} is a symbolic link (remove it, or point db.json's file at the real path)`, {
-        details: { driver: 'sqlite', file, link: name },
-      })
+      throw new MswError(
+        'MSW_ERR_UNSAFE_FILE',
+        `refused to open the SQLite database ${file}: ${name === file ? 'it' : name} is a symbolic link (remove it, or point db.json's file at the real path)`,
+        {
+          details: { driver: 'sqlite', file, link: name },
+        },
+      )
     }
   }
 }

@@ -26,10 +26,14 @@ export class IpcClient extends EventEmitter<{ notification: [method: keyof Notif
 
   private constructor(private readonly socket: net.Socket) {
     super()
-    const reader = new LineReader(MAX_RESPONSE_LINE, (line) => this.#receive(line), () => {
-      this.#failAll(new MswError('MSW_ERR_IPC_CLOSED', 'daemon sent an oversized line'))
-      socket.destroy()
-    })
+    const reader = new LineReader(
+      MAX_RESPONSE_LINE,
+      (line) => this.#receive(line),
+      () => {
+        this.#failAll(new MswError('MSW_ERR_IPC_CLOSED', 'daemon sent an oversized line'))
+        socket.destroy()
+      },
+    )
     socket.on('data', (chunk: Buffer) => reader.push(chunk))
     socket.on('error', () => undefined)
     socket.on('close', () => {
@@ -111,9 +115,15 @@ export class IpcClient extends EventEmitter<{ notification: [method: keyof Notif
 function connectError(err: Error, socketPath: string): MswError {
   const code = systemCode(err)
   if (code === 'ENOENT' || code === 'ECONNREFUSED') {
-    return new MswError('MSW_ERR_NOT_RUNNING', `mswoole is not running (no daemon at ${socketPath})`, { cause: err, details: { socket: socketPath } })
+    return new MswError('MSW_ERR_NOT_RUNNING', `mswoole is not running (no daemon at ${socketPath})`, {
+      cause: err,
+      details: { socket: socketPath },
+    })
   }
-  return new MswError('MSW_ERR_IPC_CONNECT', `cannot connect to ${socketPath}: ${err.message}`, { cause: err, details: { socket: socketPath } })
+  return new MswError('MSW_ERR_IPC_CONNECT', `cannot connect to ${socketPath}: ${err.message}`, {
+    cause: err,
+    details: { socket: socketPath },
+  })
 }
 
 /** Connects, runs `fn`, and always closes the connection. */

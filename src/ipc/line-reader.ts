@@ -17,7 +17,10 @@ export class LineReader {
     let newline = chunk.indexOf(0x0a, start)
     while (newline !== -1) {
       const piece = chunk.subarray(start, newline)
-      if (this.#buffered + piece.length > this.maxBytes) return this.#overflow()
+      if (this.#buffered + piece.length > this.maxBytes) {
+        this.#overflow()
+        return
+      }
       const line = this.#buffered === 0 ? piece : Buffer.concat([...this.#chunks, piece])
       this.#chunks = []
       this.#buffered = 0
@@ -28,7 +31,10 @@ export class LineReader {
     }
     const rest = chunk.subarray(start)
     if (rest.length === 0) return
-    if (this.#buffered + rest.length > this.maxBytes) return this.#overflow()
+    if (this.#buffered + rest.length > this.maxBytes) {
+      this.#overflow()
+      return
+    }
     this.#chunks.push(rest)
     this.#buffered += rest.length
   }

@@ -18,7 +18,10 @@ export interface LaunchOptions {
   exposeGc?: boolean
 }
 
-type Outcome = { kind: 'message'; message: ReadyMessage } | { kind: 'exit'; exitCode: number | undefined; signal: string | undefined } | { kind: 'timeout' }
+type Outcome =
+  | { kind: 'message'; message: ReadyMessage }
+  | { kind: 'exit'; exitCode: number | undefined; signal: string | undefined }
+  | { kind: 'timeout' }
 
 /**
  * Spawns the daemon detached and waits for its one report. On any failure the
@@ -70,6 +73,9 @@ export async function launchDaemon(config: Config, options: LaunchOptions): Prom
     throw new MswError('MSW_ERR_START_TIMEOUT', `the daemon did not report ready within ${options.timeoutMs} ms; see ${outFile}`)
   }
   const last = await readTail(outFile, 1).catch(() => [])
-  const how = outcome.kind === 'exit' && outcome.signal ? `was killed by ${outcome.signal}` : `exited${outcome.kind === 'exit' && outcome.exitCode !== undefined ? ` with code ${outcome.exitCode}` : ''}`
+  const how =
+    outcome.kind === 'exit' && outcome.signal
+      ? `was killed by ${outcome.signal}`
+      : `exited${outcome.kind === 'exit' && outcome.exitCode !== undefined ? ` with code ${outcome.exitCode}` : ''}`
   throw new MswError('MSW_ERR_START_FAILED', `the daemon ${how} before it was ready${last[0] ? `: ${last[0]}` : ''} (see ${outFile})`)
 }

@@ -8,7 +8,12 @@ import { readTail } from './read-tail.js'
  * the current file (what it held at a given moment). Fails with ENOENT when
  * there is no current file.
  */
-export async function readLogTail(file: string, count: number, keep: (line: string) => boolean = () => true, end?: number): Promise<string[]> {
+export async function readLogTail(
+  file: string,
+  count: number,
+  keep: (line: string) => boolean = () => true,
+  end?: number,
+): Promise<string[]> {
   const lines = await readTail(file, count, keep, end)
   for (let n = 1; lines.length < count; n++) {
     let older: string[]

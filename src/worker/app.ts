@@ -89,7 +89,11 @@ export class WorkerApp implements App {
       return
     }
     const except = options?.except
-    this.#post(except && except.length > 0 ? { t: 'send', to: 'room', target: String(target), frame, except: [...except] } : { t: 'send', to: 'room', target: String(target), frame })
+    this.#post(
+      except && except.length > 0
+        ? { t: 'send', to: 'room', target: String(target), frame, except: [...except] }
+        : { t: 'send', to: 'room', target: String(target), frame },
+    )
   }
 
   sendSuccessMessage(target: Target, event: string, info: string, param?: unknown, options?: SendOptions): void {
@@ -179,7 +183,9 @@ export class WorkerApp implements App {
 
   #call<K extends AppCallName>(name: K, args: AppCalls[K]): Promise<unknown> {
     if (this.#pending.size >= this.#maxPending) {
-      return Promise.reject(new AppCallError('MSW_ERR_INTERNAL', `${name}: ${this.#pending.size} app calls already wait for the master`, name))
+      return Promise.reject(
+        new AppCallError('MSW_ERR_INTERNAL', `${name}: ${this.#pending.size} app calls already wait for the master`, name),
+      )
     }
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
@@ -198,7 +204,13 @@ export class WorkerApp implements App {
         // postMessage throws DataCloneError for values it cannot copy (functions, class instances with private state…).
         this.#pending.delete(id)
         if (pending.timer !== undefined) clearTimeout(pending.timer)
-        reject(new AppCallError('MSW_ERR_INVALID_ARGUMENT', `${name}: its arguments cannot be sent to the master (${(err as Error).message})`, name))
+        reject(
+          new AppCallError(
+            'MSW_ERR_INVALID_ARGUMENT',
+            `${name}: its arguments cannot be sent to the master (${(err as Error).message})`,
+            name,
+          ),
+        )
       }
     })
   }

@@ -64,7 +64,8 @@ export async function loadControllers(appDir: string): Promise<ControllerIndex> 
   const { files, skipped } = await findControllerFiles(root)
   const importer = await makeImporter(
     files.map((f) => f.file),
-    (reason, file, cause) => new ControllerLoadError(`TypeScript controllers need the tsx package, which cannot be loaded: ${reason}`, { file }, cause),
+    (reason, file, cause) =>
+      new ControllerLoadError(`TypeScript controllers need the tsx package, which cannot be loaded: ${reason}`, { file }, cause),
   )
   const controllers: LoadedController[] = []
   for (const { name, file } of files) controllers.push(await loadOne(name, file, root, importer))
@@ -161,7 +162,11 @@ function hooksOf(instance: object): Set<HookName> {
 
 /** Descriptors, so getters are never run while indexing; stops before Object.prototype. */
 function* prototypeMembers(instance: object): Generator<[string, PropertyDescriptor]> {
-  for (let proto: object | null = Object.getPrototypeOf(instance); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: object | null = Object.getPrototypeOf(instance);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name === 'constructor') continue
       const descriptor = Object.getOwnPropertyDescriptor(proto, name)

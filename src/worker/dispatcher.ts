@@ -18,7 +18,6 @@ export interface DispatcherOptions {
   post: PostToMaster
 }
 
-
 export class Dispatcher {
   readonly #controllers: ControllerIndex
   readonly #app: WorkerApp
@@ -77,14 +76,21 @@ export class Dispatcher {
         return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
       }
       const controller = this.#controllers.find(route.module, route.controller)
-      if (controller === undefined) return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
+      if (controller === undefined)
+        return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
 
       const method = controller.actions.get(route.action) ?? (controller.hooks.has('onMessage') ? 'onMessage' : undefined)
       if (method === undefined) return this.#reply(data.fd, STATUS.methodNotFound, 'methodNotFound', wireTexts().methodNotFound)
       where = `${controller.name}.${method}`
       await callMethod(controller, method, [this.#app, data])
     } catch (err) {
-      this.#app.log.error('controller error', { ...(where ? { controller: where } : {}), method: data.method, fd: data.fd, seq, ...errorFields(err) })
+      this.#app.log.error('controller error', {
+        ...(where ? { controller: where } : {}),
+        method: data.method,
+        fd: data.fd,
+        seq,
+        ...errorFields(err),
+      })
       // What the client hears; the details go to the log only.
       this.#reply(data.fd, STATUS.controllerError, 'controllerError', wireTexts().controllerError)
     } finally {

@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WorkerApp, type PostToMaster } from './app.js'
 import { batcher, unbatch } from './batch.js'
-import { loadControllers } from './controller-loader.js'
+import { loadControllers, type ControllerIndex } from './controller-loader.js'
 import { Dispatcher, errorFields } from './dispatcher.js'
 import { MswError } from '../errors.js'
 import { ControllerLoadError } from './load-error.js'
@@ -25,7 +25,7 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
   // A controller's stray promise must not take the worker, and its other fds, down with it.
   process.on('unhandledRejection', (reason) => app.log.error('unhandled rejection in the application', errorFields(reason)))
 
-  let controllers
+  let controllers: ControllerIndex
   try {
     if (typeof data?.appDir !== 'string') throw new Error('workerData.appDir must be the application folder')
     controllers = await loadControllers(data.appDir)

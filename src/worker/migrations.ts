@@ -15,7 +15,8 @@ export async function runMigrations(appDir: string, app: WorkerApp): Promise<str
   if (files.length === 0) return []
   const importModule = await makeImporter(
     files.map((found) => found.file),
-    (reason, file, cause) => new MigrationError(`TypeScript migrations need the tsx package, which cannot be loaded: ${reason}`, { file }, cause),
+    (reason, file, cause) =>
+      new MigrationError(`TypeScript migrations need the tsx package, which cannot be loaded: ${reason}`, { file }, cause),
   )
   const applied = await migrateToLatest(app.db(), new AppMigrationProvider(appDir, { importModule, files }))
   for (const migration of applied) app.log.info('migration applied', { migration })

@@ -22,7 +22,10 @@ let threadHooks: Promise<void> | undefined
  * package the application imports a copy of its own, each module passing
  * through the hooks, which costs a worker twice the CPU to start.
  */
-export async function makeImporter(files: readonly string[], unavailable: (reason: string, file: string, cause: unknown) => Error): Promise<Importer> {
+export async function makeImporter(
+  files: readonly string[],
+  unavailable: (reason: string, file: string, cause: unknown) => Error,
+): Promise<Importer> {
   const plain: Importer = (file) => import(pathToFileURL(file).href)
   const firstTs = files.find((f) => f.endsWith('.ts'))
   if (firstTs === undefined) return plain

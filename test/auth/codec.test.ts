@@ -8,7 +8,11 @@ const { key } = fixture
 const vector = fixture.vectors[0]!
 const CTIME = 1764000000 // every fixture vector's ctime
 
-const code = (p: Promise<unknown>) => p.then(() => 'resolved', (err: { code?: string }) => err.code)
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (err: { code?: string }) => err.code,
+  )
 
 describe('auth codec entry point', () => {
   it('decodes a legacy fixture token', async () => {
@@ -40,7 +44,12 @@ describe('auth codec entry point', () => {
       code: 'MSW_ERR_AUTH_INVALID',
       message: 'token has no ctime and auth.max_age is set',
     })
-    expect(await decodeToken('mswoole', noCtime, key, { now: CTIME })).toEqual({ id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom' })
+    expect(await decodeToken('mswoole', noCtime, key, { now: CTIME })).toEqual({
+      id: 1,
+      type: 'wechatUser',
+      code: 'room1',
+      nickname: 'Tom',
+    })
     // A ctime written as a string of digits is aged like a number.
     const textCtime = legacyEncrypt(`{"id":1,"code":"room1","ctime":"${CTIME}"}`, key)
     expect(await code(decodeToken('mswoole', textCtime, key, { maxAge: 60, now: CTIME + 60 }))).toBe('resolved')
@@ -50,7 +59,9 @@ describe('auth codec entry point', () => {
   it('refuses a ctime further in the future than the clock skew while maxAge applies', async () => {
     // now is the token's ctime minus the skew: just accepted; one second less: refused.
     expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME - MAX_CLOCK_SKEW_SECONDS }))).toBe('resolved')
-    expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME - MAX_CLOCK_SKEW_SECONDS - 1 }))).toBe('MSW_ERR_AUTH_INVALID')
+    expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 60, now: CTIME - MAX_CLOCK_SKEW_SECONDS - 1 }))).toBe(
+      'MSW_ERR_AUTH_INVALID',
+    )
     // Without maxAge ctime is not judged at all, as before.
     expect(await code(decodeToken('mswoole', vector.token, key, { maxAge: 0, now: CTIME - 10 ** 6 }))).toBe('resolved')
   })

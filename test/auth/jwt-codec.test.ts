@@ -7,7 +7,11 @@ const key = 'marico-websocket'
 const payload = { id: 1, type: 'wechatUser', code: 'room1', nickname: 'Tom', ctime: 1764000000 }
 const NOW = 1764000000
 
-const code = (p: Promise<unknown>) => p.then(() => 'resolved', (err: { code?: string }) => err.code)
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (err: { code?: string }) => err.code,
+  )
 
 describe('jwt codec', () => {
   it('round-trips a payload, extra fields included', async () => {
@@ -52,7 +56,12 @@ describe('jwt codec', () => {
   })
 
   it('refuses garbage, a legacy token and a payload failing the schema', async () => {
-    for (const t of ['', 'not-a-token', 'a.b.c', 'RECyRsY27VZgEAcq4XWuUTsEwi5oC0KeHkjEy1Uw2TVTHBC83oAraeUfVKbtdDBacL9OjRIGu2b4*Da*onAO6LlmZ2W5CTX6dlBMGZmAS1w_'])
+    for (const t of [
+      '',
+      'not-a-token',
+      'a.b.c',
+      'RECyRsY27VZgEAcq4XWuUTsEwi5oC0KeHkjEy1Uw2TVTHBC83oAraeUfVKbtdDBacL9OjRIGu2b4*Da*onAO6LlmZ2W5CTX6dlBMGZmAS1w_',
+    ])
       expect(await code(verifyJwtToken(t, key))).toBe('MSW_ERR_AUTH_INVALID')
     const partial = await new SignJWT({ id: 1 }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(NOW).sign(new TextEncoder().encode(key))
     expect(await code(verifyJwtToken(partial, key, { now: NOW }))).toBe('MSW_ERR_AUTH_INVALID')
@@ -63,7 +72,13 @@ describe('jwt codec', () => {
       new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(NOW).sign(new TextEncoder().encode(key))
     const { nickname: _n, ...noNickname } = payload
     const { type: _t, ...noType } = payload
-    for (const claims of [noNickname, noType, { ...payload, code: 1001 }, { ...payload, nickname: null }, { ...payload, ctime: String(NOW) }])
+    for (const claims of [
+      noNickname,
+      noType,
+      { ...payload, code: 1001 },
+      { ...payload, nickname: null },
+      { ...payload, ctime: String(NOW) },
+    ])
       expect(await code(verifyJwtToken(await sign(claims), key, { now: NOW })), JSON.stringify(claims)).toBe('MSW_ERR_AUTH_INVALID')
   })
 

@@ -98,7 +98,15 @@ describe('mswoole codec: refusals', () => {
   })
 
   it('refuses bad base64 and truncated blocks', () => {
-    for (const t of ['abc!', 'RECy RsY2', 'RECyRsY27VZgEAcq4XWuUTsE+i5o', 'RECyRsY2', 'RECyRsY27VZ_', 'A___', 'RECyRsY27VZgEAcq4XWuUTsEwi5oC0Ke_'])
+    for (const t of [
+      'abc!',
+      'RECy RsY2',
+      'RECyRsY27VZgEAcq4XWuUTsE+i5o',
+      'RECyRsY2',
+      'RECyRsY27VZ_',
+      'A___',
+      'RECyRsY27VZgEAcq4XWuUTsEwi5oC0Ke_',
+    ])
       expectAuthInvalid(() => decodeMswooleToken(t, key))
   })
 
@@ -142,7 +150,7 @@ describe('mswoole codec: keys', () => {
     expect(decodeMswooleToken(token, long.slice(0, 24) + 'zzz')).toEqual(payload)
   })
 
-  it('refuses an empty key instead of using PHP\'s built-in default', () => {
+  it("refuses an empty key instead of using PHP's built-in default", () => {
     expect(() => encodeMswooleToken(payload, '')).toThrow(expect.objectContaining({ code: 'MSW_ERR_INVALID_ARGUMENT' }))
     expect(() => decodeMswooleToken(fixture.vectors[0]!.token, '')).toThrow(expect.objectContaining({ code: 'MSW_ERR_INVALID_ARGUMENT' }))
   })
@@ -163,21 +171,31 @@ describe('mswoole codec: lenient like MSwoole-ws checkAtuh', () => {
 
   it('turns a numeric code and a null nickname or type into strings, as PHP printed them', () => {
     expect(decodePlain('{"id":5,"type":"wall","code":1001,"nickname":null,"ctime":1764000000}')).toEqual({
-      id: 5, type: 'wall', code: '1001', nickname: '', ctime: 1764000000,
+      id: 5,
+      type: 'wall',
+      code: '1001',
+      nickname: '',
+      ctime: 1764000000,
     })
     expect(decodePlain('{"id":"5","type":null,"code":0,"nickname":42}')).toEqual({ id: '5', type: '', code: '0', nickname: '42' })
   })
 
   it('keeps a numeric id as a number, and reads a ctime written as a string of digits', () => {
     expect(decodePlain('{"id":7,"type":"wechatUser","code":"r","nickname":"Tom","ctime":"1764000000"}')).toEqual({
-      id: 7, type: 'wechatUser', code: 'r', nickname: 'Tom', ctime: 1764000000,
+      id: 7,
+      type: 'wechatUser',
+      code: 'r',
+      nickname: 'Tom',
+      ctime: 1764000000,
     })
     expect(decodePlain('{"id":7,"code":"r","ctime":null}')).toEqual({ id: 7, code: 'r', type: '', nickname: '' })
   })
 
   it('passes unknown fields through untouched', () => {
     expect(decodePlain('{"id":7,"code":"r","avatar":"a.png","tags":[1,"x"],"vip":{"level":2}}')).toMatchObject({
-      avatar: 'a.png', tags: [1, 'x'], vip: { level: 2 },
+      avatar: 'a.png',
+      tags: [1, 'x'],
+      vip: { level: 2 },
     })
   })
 

@@ -206,7 +206,9 @@ describe('the /wall page in Chromium', () => {
     const { outside } = daemon().status
     const { page, errors } = await openWall(outside.port, await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Main' }))
     await page.locator('#status[data-state="connected"]').waitFor()
-    const other = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 'screen-2', type: 'wall', code: CODE, nickname: 'Side' })}`)
+    const other = await TestClient.connect(
+      `ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 'screen-2', type: 'wall', code: CODE, nickname: 'Side' })}`,
+    )
     // With extras, as the page joins: the other screen hears of the clean it asks for.
     await other.ask({ method: 'live.wall.join', extras: true }, 'wallJoinSuccess')
     const dave = await phone(outside.port, 8, 'Dave')
@@ -247,7 +249,10 @@ describe('the /wall page in Chromium', () => {
   })
 
   it('sends the keepalive every 25 s and reconnects after the server closes it', async () => {
-    const { project: p, status: { outside } } = daemon()
+    const {
+      project: p,
+      status: { outside },
+    } = daemon()
     const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Host' })
     const page = await browser.newPage()
     // The page's timers run on a clock the test moves, so nothing here waits on real time.

@@ -9,7 +9,10 @@ describe('parseConnectionRef', () => {
 
   it.each(['abc', '0', '1.5', '12x', 'node:0', ':3', 'a b:3', '', '-1', '1e3'])('refuses %j with MSW_ERR_INVALID_ARGUMENT', (text) => {
     expect(() => parseConnectionRef(text)).toThrow(
-      expect.objectContaining({ code: 'MSW_ERR_INVALID_ARGUMENT', message: `expected an fd or a connection id "<node>:<fd>", got "${text}"` }),
+      expect.objectContaining({
+        code: 'MSW_ERR_INVALID_ARGUMENT',
+        message: `expected an fd or a connection id "<node>:<fd>", got "${text}"`,
+      }),
     )
   })
 })

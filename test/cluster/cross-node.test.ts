@@ -92,7 +92,14 @@ function useCluster(nodes: number): { harness: ClusterHarness; cluster: () => Ru
     if (redis === undefined) throw new Error('redis-server did not start')
     const started = await harness.start({ redisUrl: redis.url, nodes, app: APP })
     // Every node has had a heartbeat that saw all the others before the first test.
-    await Promise.all(started.nodes.map((node) => poll(() => nodeStatus(node), (s) => s.cluster.nodes.length === nodes)))
+    await Promise.all(
+      started.nodes.map((node) =>
+        poll(
+          () => nodeStatus(node),
+          (s) => s.cluster.nodes.length === nodes,
+        ),
+      ),
+    )
     cluster = started
   }, CLUSTER_START_MS)
   afterEach(async () => {
@@ -118,7 +125,10 @@ describe('a cluster of two nodes', () => {
 
   it('lists both nodes in status', async () => {
     for (const node of nodes()) {
-      const status = await poll(() => nodeStatus(node), (s) => s.cluster.nodes.length === 2)
+      const status = await poll(
+        () => nodeStatus(node),
+        (s) => s.cluster.nodes.length === 2,
+      )
       expect(status.nodeId).toBe(node.nodeId)
       expect(status.cluster).toEqual({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2'] })
     }
@@ -167,11 +177,17 @@ describe('a cluster of two nodes', () => {
     ])
 
     const except = `${await fdOf(a1)},${b1Cid as string}`
-    expect(await broadcast(n1, ['--room', wall, '--except', except, '--event', 'notAll', 'not for a1 and b1'])).toEqual({ delivered: 1, nodes: 1 })
+    expect(await broadcast(n1, ['--room', wall, '--except', except, '--event', 'notAll', 'not for a1 and b1'])).toEqual({
+      delivered: 1,
+      nodes: 1,
+    })
     await expectDelivery(n1, 'notAll', 'not for a1 and b1', [a2, b2], [a1, b1])
 
     // --all honours a remote id too.
-    expect(await broadcast(n1, ['--all', '--except', b1Cid as string, '--event', 'allBut', 'all but b1'])).toEqual({ delivered: 2, nodes: 1 })
+    expect(await broadcast(n1, ['--all', '--except', b1Cid as string, '--event', 'allBut', 'all but b1'])).toEqual({
+      delivered: 2,
+      nodes: 1,
+    })
     await expectDelivery(n1, 'allBut', 'all but b1', [a1, a2, b2], [b1])
   })
 
@@ -183,7 +199,8 @@ describe('a cluster of two nodes', () => {
     const b1 = await harness.connect(n2, { id: uid(), code: room('code') })
     const b2 = await harness.connect(n2, { id: uid(), code: room('code') })
     // app.count is the room's size across the cluster.
-    const join = async (client: TestClient) => (await within(client.ask({ method: 'probe.probe.join', room: talk }, 'joined'), EVENT_MS, 'join')).param
+    const join = async (client: TestClient) =>
+      (await within(client.ask({ method: 'probe.probe.join', room: talk }, 'joined'), EVENT_MS, 'join')).param
     expect(await join(a1)).toEqual({ count: 1 })
     expect(await join(b1)).toEqual({ count: 2 })
     expect(await join(b2)).toEqual({ count: 3 })
@@ -300,11 +317,23 @@ describe('a cluster of two nodes', () => {
     }
 
     await closeClient(b1)
-    for (const node of nodes()) expect(await poll(() => roomCounts(node), (r) => r[wall] === 2)).toEqual({ [wall]: 2, [side]: 1 })
+    for (const node of nodes())
+      expect(
+        await poll(
+          () => roomCounts(node),
+          (r) => r[wall] === 2,
+        ),
+      ).toEqual({ [wall]: 2, [side]: 1 })
     await waitForListing(nodes(), [cids[0], cids[1], cids[3]] as string[])
 
     await closeClient(a2)
-    for (const node of nodes()) expect(await poll(() => roomCounts(node), (r) => !(side in r))).toEqual({ [wall]: 2 })
+    for (const node of nodes())
+      expect(
+        await poll(
+          () => roomCounts(node),
+          (r) => !(side in r),
+        ),
+      ).toEqual({ [wall]: 2 })
   })
 })
 
@@ -314,7 +343,10 @@ describe('a cluster of three nodes', () => {
 
   it('lists all three nodes in status', async () => {
     for (const node of nodes()) {
-      const status = await poll(() => nodeStatus(node), (s) => s.cluster.nodes.length === 3)
+      const status = await poll(
+        () => nodeStatus(node),
+        (s) => s.cluster.nodes.length === 3,
+      )
       expect(status.cluster).toEqual({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2', 'node-3'] })
     }
   })
@@ -350,14 +382,20 @@ describe('a cluster of three nodes', () => {
     await expectDelivery(n2, 'allBut', 'not c1', [a1, b1, b2, c2], [c1])
 
     // A controller on node-3 sends to the room: members on node-1 and node-2 get it, its sender does not.
-    for (const client of [a1, b1, c1, c2]) await within(client.ask({ method: 'probe.probe.join', room: `${wall}-talk` }, 'joined'), EVENT_MS, 'join')
+    for (const client of [a1, b1, c1, c2])
+      await within(client.ask({ method: 'probe.probe.join', room: `${wall}-talk` }, 'joined'), EVENT_MS, 'join')
     await within(c1.ask({ method: 'probe.probe.say', room: `${wall}-talk`, text: 'from node-3' }, 'sent'), EVENT_MS, 'say')
     await expectDelivery(n3, 'said', 'from node-3', [a1, b1, c2], [c1, b2])
     for (const node of nodes()) expect((await roomCounts(node))[`${wall}-talk`]).toBe(4)
 
     await Promise.all([closeClient(c1), closeClient(b2)])
     for (const node of nodes()) {
-      expect(await poll(() => roomCounts(node), (r) => r[wall] === 3 && !(other in r))).toEqual({ [wall]: 3, [`${wall}-talk`]: 3 })
+      expect(
+        await poll(
+          () => roomCounts(node),
+          (r) => r[wall] === 3 && !(other in r),
+        ),
+      ).toEqual({ [wall]: 3, [`${wall}-talk`]: 3 })
     }
   })
 })

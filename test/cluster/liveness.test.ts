@@ -46,7 +46,8 @@ let nextUid = 5000
 const uid = () => nextUid++
 
 /** A log line that names this node in one of its fields (the removed node, not the one that logged it). */
-const names = (node: string) => (line: Record<string, unknown>) => Object.entries(line).some(([key, value]) => key !== 'msg' && value === node)
+const names = (node: string) => (line: Record<string, unknown>) =>
+  Object.entries(line).some(([key, value]) => key !== 'msg' && value === node)
 
 async function join(client: TestClient, room: string): Promise<void> {
   await within(client.ask({ method: 'probe.probe.join', room }, 'joined'), EVENT_MS, `join ${room}`)
@@ -73,7 +74,13 @@ describe('a node killed with SIGKILL', () => {
       const c2 = await harness.connect(n3, { id: dyingUid, code: 'side' })
       for (const client of [a1, c1]) await join(client, 'stage')
       for (const client of [a1, c2]) await bind(client, fan)
-      const [a1Cid, b1Cid, b2Cid, c1Cid, c2Cid] = await Promise.all([cidOf(n1, a1), cidOf(n2, b1), cidOf(n2, b2), cidOf(n3, c1), cidOf(n3, c2)])
+      const [a1Cid, b1Cid, b2Cid, c1Cid, c2Cid] = await Promise.all([
+        cidOf(n1, a1),
+        cidOf(n2, b1),
+        cidOf(n2, b2),
+        cidOf(n3, c1),
+        cidOf(n3, c2),
+      ])
       await waitForListing(cluster.nodes, [a1Cid, b1Cid, b2Cid, c1Cid, c2Cid])
       // What the survivors will have to remove is there.
       expect(await view.members('wall')).toEqual([a1Cid, b1Cid, c1Cid].sort())
@@ -85,7 +92,12 @@ describe('a node killed with SIGKILL', () => {
       await killNode(n3, [c1, c2])
 
       // The last step of a removal takes the node off the list: then every other step is done.
-      expect(await poll(() => view.members('@nodes'), (nodes) => !nodes.includes('node-3'))).toEqual(['node-1', 'node-2'])
+      expect(
+        await poll(
+          () => view.members('@nodes'),
+          (nodes) => !nodes.includes('node-3'),
+        ),
+      ).toEqual(['node-1', 'node-2'])
       expect(await view.members('wall')).toEqual([a1Cid, b1Cid].sort())
       expect(await view.members('side')).toEqual([b2Cid])
       expect(await view.members('stage')).toEqual([a1Cid])
@@ -98,7 +110,10 @@ describe('a node killed with SIGKILL', () => {
       for (const node of [n1, n2]) {
         expect(await listedCids(node)).toEqual([a1Cid, b1Cid, b2Cid])
         expect(await roomCounts(node)).toEqual({ wall: 2, side: 1, stage: 1 })
-        const status = await poll(() => nodeStatus(node), (s) => !s.cluster.nodes.includes('node-3'))
+        const status = await poll(
+          () => nodeStatus(node),
+          (s) => !s.cluster.nodes.includes('node-3'),
+        )
         expect(status.cluster).toEqual({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2'] })
       }
 
@@ -109,7 +124,14 @@ describe('a node killed with SIGKILL', () => {
       expect(logged[0]).toMatchObject({ connections: 2 })
 
       // The survivors carry on: a room send from one reaches the other.
-      const sent = await cliJson<{ delivered: number; nodes: number }>(n2, ['broadcast', '--room', 'wall', '--event', 'after', 'still here'])
+      const sent = await cliJson<{ delivered: number; nodes: number }>(n2, [
+        'broadcast',
+        '--room',
+        'wall',
+        '--event',
+        'after',
+        'still here',
+      ])
       expect(sent.json).toEqual({ delivered: 1, nodes: 1 })
       expect((await within(a1.next('after'), EVENT_MS, 'broadcast after the kill')).info).toBe('still here')
     })

@@ -42,7 +42,10 @@ async function clusterState(node: RunningNode): Promise<{ state: string; health:
 }
 
 async function waitForState(node: RunningNode, state: 'ok' | 'degraded'): Promise<void> {
-  const seen = await poll(() => clusterState(node), (s) => s.state === state && s.health === (state === 'ok' ? 200 : 503))
+  const seen = await poll(
+    () => clusterState(node),
+    (s) => s.state === state && s.health === (state === 'ok' ? 200 : 503),
+  )
   if (state === 'ok') expect(seen).toMatchObject({ state: 'ok', health: 200, body: { status: 'ok', cluster: 'ok' } })
   else expect(seen).toMatchObject({ state: 'degraded', health: 503, body: { status: 'degraded', cluster: 'degraded' } })
 }
@@ -147,7 +150,14 @@ describe('a cluster while Redis is away', () => {
     const b2 = await harness.connect(n2, { id: 4, code: 'wall' })
     // Clients that only talk to their workers, all through the outage.
     const talkers = [await harness.connect(n1, { id: 5, code: 'talk' }), await harness.connect(n2, { id: 6, code: 'talk' })]
-    const cids = await Promise.all([cidOf(n1, a1), cidOf(n1, a2), cidOf(n2, b1), cidOf(n2, b2), cidOf(n1, talkers[0] as TestClient), cidOf(n2, talkers[1] as TestClient)])
+    const cids = await Promise.all([
+      cidOf(n1, a1),
+      cidOf(n1, a2),
+      cidOf(n2, b1),
+      cidOf(n2, b2),
+      cidOf(n1, talkers[0] as TestClient),
+      cidOf(n2, talkers[1] as TestClient),
+    ])
     await waitForListing(cluster.nodes, cids)
     for (const node of cluster.nodes) await waitForState(node, 'ok')
 

@@ -10,7 +10,6 @@ import { poll, within } from '../helpers/poll.js'
 import { makeProject } from '../helpers/project.js'
 import { startRedisCluster, startRedisSentinel, useTopology } from '../helpers/redis-topologies.js'
 
-
 /** What cache.json says besides the driver and the prefix: where Redis is. */
 type RedisTarget = { cluster: string[] } | { options: { sentinels: Array<{ host: string; port: number }>; name: string } }
 
@@ -110,7 +109,9 @@ async function twoNodes(target: RedisTarget): Promise<void> {
 describe('two nodes through Sentinel', () => {
   const topology = useTopology(() => startRedisSentinel())
 
-  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', { timeout: TWO_NODES_MS }, async () => {
+  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', {
+    timeout: TWO_NODES_MS,
+  }, async () => {
     const { sentinels, name } = topology()
     await twoNodes({ options: { sentinels, name } })
   })
@@ -119,7 +120,9 @@ describe('two nodes through Sentinel', () => {
 describe('two nodes on a Redis Cluster', () => {
   const topology = useTopology(() => startRedisCluster(3))
 
-  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', { timeout: TWO_NODES_MS }, async () => {
-    await twoNodes({ cluster: (topology()).nodes })
+  it('a broadcast from node-1 reaches both nodes’ clients; node-2 lists both; status shows both nodes; push and kick cross', {
+    timeout: TWO_NODES_MS,
+  }, async () => {
+    await twoNodes({ cluster: topology().nodes })
   })
 })

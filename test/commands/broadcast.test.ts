@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
-import { TestClient, type Envelope } from '../helpers/client.js'
+import type { TestClient, Envelope } from '../helpers/client.js'
 import { useOpenedClients } from '../helpers/opened-clients.js'
 import { poll } from '../helpers/poll.js'
 import type { Project } from '../helpers/project.js'
@@ -34,7 +34,8 @@ describe('mswoole broadcast', () => {
     const result = await cli(p, ['broadcast', '--room', 'bc1-roomA', 'hello room A'])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe('broadcast to 2 connections (room bc1-roomA)')
-    for (const member of [a1, a2]) expect(await member.next('serverBroadcast')).toEqual({ status: 200, event: 'serverBroadcast', info: 'hello room A' })
+    for (const member of [a1, a2])
+      expect(await member.next('serverBroadcast')).toEqual({ status: 200, event: 'serverBroadcast', info: 'hello room A' })
     await sawNothingBefore(p, [b])
   })
 
@@ -61,7 +62,14 @@ describe('mswoole broadcast', () => {
     const listed = (await cliJson<ConnectionsListResult>(p, ['conn', 'ls', '--room', 'bc3-roomA'])).json.connections
     expect(listed).toHaveLength(3)
     const fdOf = (uid: number) => String(listed.find((c) => c.id === uid)?.fd)
-    const result = await cliJson<DeliveryResult>(p, ['broadcast', '--room', 'bc3-roomA', '--except', `${fdOf(301)},${fdOf(303)}`, 'not for 1 and 3'])
+    const result = await cliJson<DeliveryResult>(p, [
+      'broadcast',
+      '--room',
+      'bc3-roomA',
+      '--except',
+      `${fdOf(301)},${fdOf(303)}`,
+      'not for 1 and 3',
+    ])
     expect(result.json).toEqual({ delivered: 1, nodes: 0 })
     expect((await a2.next('serverBroadcast')).info).toBe('not for 1 and 3')
     await sawNothingBefore(p, [a1, a3])
@@ -71,7 +79,18 @@ describe('mswoole broadcast', () => {
     const { project: p } = daemon()
     const a = await join(401, 'bc4-roomA')
     const param = { winner: 42, names: ['Ann', 'Bob'], nested: { ok: true } }
-    const result = await cli(p, ['broadcast', '--room', 'bc4-roomA', '--event', 'lottery', '--status', '201', '--param', JSON.stringify(param), 'we have a winner'])
+    const result = await cli(p, [
+      'broadcast',
+      '--room',
+      'bc4-roomA',
+      '--event',
+      'lottery',
+      '--status',
+      '201',
+      '--param',
+      JSON.stringify(param),
+      'we have a winner',
+    ])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(await a.next('lottery')).toEqual({ status: 201, event: 'lottery', info: 'we have a winner', param })
     // --param alone is enough: info is then empty.
@@ -98,7 +117,9 @@ describe('mswoole broadcast', () => {
       const result = await cli(p, ['broadcast', ...args])
       expect(result.exitCode).toBe(2)
       expect(result.stderr.trim().split('\n')).toHaveLength(1)
-      expect(result.stderr.trim()).toMatch(/^Error: (Exactly one of the following must be provided: --all, --room|--room cannot also be provided when using --all|--all cannot also be provided when using --room)/)
+      expect(result.stderr.trim()).toMatch(
+        /^Error: (Exactly one of the following must be provided: --all, --room|--room cannot also be provided when using --all|--all cannot also be provided when using --room)/,
+      )
     }
   })
 })

@@ -44,7 +44,12 @@ describe('mswoole conn ls', () => {
 
   it('shows a table for people, and says so when there is nobody', async () => {
     const { project: p } = daemon()
-    expect(await poll(async () => (await list(p)).total, (total) => total === 0)).toBe(0)
+    expect(
+      await poll(
+        async () => (await list(p)).total,
+        (total) => total === 0,
+      ),
+    ).toBe(0)
     const empty = await cli(p, ['conn', 'ls'])
     expect(empty.exitCode).toBe(0)
     expect(empty.stdout.trim()).toBe('no connections')
@@ -53,7 +58,8 @@ describe('mswoole conn ls', () => {
     const fd = (await list(p, ['--uid', '207'])).connections[0]?.fd
     const table = await cli(p, ['conn', 'ls'])
     expect(table.exitCode).toBe(0)
-    for (const head of ['fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out']) expect(table.stdout).toContain(head)
+    for (const head of ['fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out'])
+      expect(table.stdout).toContain(head)
     const row = table.stdout.split('\n').find((line) => line.includes('Ann'))
     expect(row).toBeDefined()
     for (const cell of [String(fd), '207', 'wechatUser', 'ls2-roomA', '127.0.0.1', 'ago']) expect(row).toContain(cell)

@@ -99,7 +99,10 @@ describe('mswoole logs, each with a daemon of its own', () => {
   it('-f --json streams new lines after the tail and exits 0 when the daemon goes away', async () => {
     const p = await project()
     const status = await startDaemon(p)
-    const follower = execa(process.execPath, [BIN, 'logs', '-f', '--json', '-n', '1', '-c', p.configDir], { reject: false, stdin: 'ignore' })
+    const follower = execa(process.execPath, [BIN, 'logs', '-f', '--json', '-n', '1', '-c', p.configDir], {
+      reject: false,
+      stdin: 'ignore',
+    })
     const out = new LineCollector(follower.stdout, 'mswoole logs -f')
     await out.waitForJson<{ msg: string }>((line) => line.msg === 'mswoole started')
 
@@ -149,8 +152,11 @@ describe('mswoole logs, each with a daemon of its own', () => {
     // holds fewer than 40 lines (about 31 fit in 4096 bytes) and file.1 and file.2 are full.
     for (let i = 0; i < 60; i++) await touch(status)
     const logDir = path.dirname(p.logFile)
-    const allFiles = async () =>
-      [...(await fileLines(`${p.logFile}.2`)), ...(await fileLines(`${p.logFile}.1`)), ...(await fileLines(p.logFile))]
+    const allFiles = async () => [
+      ...(await fileLines(`${p.logFile}.2`)),
+      ...(await fileLines(`${p.logFile}.1`)),
+      ...(await fileLines(p.logFile)),
+    ]
 
     const daemonTail = await cli(p, ['logs', '-n', '40', '--json'])
     expect(daemonTail.exitCode).toBe(0)

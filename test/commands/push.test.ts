@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
-import { TestClient } from '../helpers/client.js'
+import type { TestClient } from '../helpers/client.js'
 import { useOpenedClients } from '../helpers/opened-clients.js'
 
 describe('mswoole push', () => {
@@ -34,19 +34,34 @@ describe('mswoole push', () => {
   it('sends to every connection of a uid, with --event, --status and --param', async () => {
     const { project: p } = daemon()
     const [phone, laptop, other] = await Promise.all([connectAs('u-42'), connectAs('u-42'), connectAs('u-43')])
-    const { exitCode, json } = await cliJson<DeliveryResult>(p, ['push', '--uid', 'u-42', '--event', 'prize', '--status', '201', '--param', '{"prize":"mug"}', 'you won'])
+    const { exitCode, json } = await cliJson<DeliveryResult>(p, [
+      'push',
+      '--uid',
+      'u-42',
+      '--event',
+      'prize',
+      '--status',
+      '201',
+      '--param',
+      '{"prize":"mug"}',
+      'you won',
+    ])
     expect(exitCode).toBe(0)
     expect(json).toEqual({ delivered: 2, nodes: 0 })
-    for (const c of [phone, laptop]) expect(await c.next('prize')).toEqual({ status: 201, event: 'prize', info: 'you won', param: { prize: 'mug' } })
+    for (const c of [phone, laptop])
+      expect(await c.next('prize')).toEqual({ status: 201, event: 'prize', info: 'you won', param: { prize: 'mug' } })
     const human = await cli(p, ['push', '--uid', 'u-43', 'hi'])
     expect(human.stdout.trim()).toBe('pushed to 1 connection')
     // The first envelope u-43 sees is its own: the prize went only to u-42.
     expect(JSON.parse(await firstEnvelope(other))).toMatchObject({ event: 'serverPush', info: 'hi' })
   })
 
-  it('fails with the daemon\'s error for an unknown fd or uid', async () => {
+  it("fails with the daemon's error for an unknown fd or uid", async () => {
     const { project: p } = daemon()
-    for (const target of [['--fd', '9999'], ['--uid', 'nobody']]) {
+    for (const target of [
+      ['--fd', '9999'],
+      ['--uid', 'nobody'],
+    ]) {
       const human = await cli(p, ['push', ...target, 'hello?'])
       expect(human.exitCode).toBe(1)
       expect(human.stderr).toMatch(/^Error: .*\[MSW_ERR_CONN_NOT_FOUND\]$/)
@@ -61,7 +76,9 @@ describe('mswoole push', () => {
     for (const args of [['hi'], ['--fd', '1', '--uid', '1', 'hi']]) {
       const result = await cli(p, ['push', ...args])
       expect(result.exitCode).toBe(2)
-      expect(result.stderr.trim()).toMatch(/^Error: (Exactly one of the following must be provided: --fd, --uid|--fd cannot also be provided when using --uid)/)
+      expect(result.stderr.trim()).toMatch(
+        /^Error: (Exactly one of the following must be provided: --fd, --uid|--fd cannot also be provided when using --uid)/,
+      )
     }
     const bad = await cli(p, ['push', '--fd', '1', '--param', 'not json'])
     expect(bad.exitCode).toBe(1)

@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, RoomsListResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
-import { TestClient } from '../helpers/client.js'
+import type { TestClient } from '../helpers/client.js'
 import { useOpenedClients } from '../helpers/opened-clients.js'
 import { poll } from '../helpers/poll.js'
 
@@ -21,7 +21,10 @@ describe('mswoole rooms', () => {
   }
 
   async function noRooms(): Promise<void> {
-    const result = await poll(() => rooms(), (r) => r.total === 0)
+    const result = await poll(
+      () => rooms(),
+      (r) => r.total === 0,
+    )
     expect(result).toMatchObject({ total: 0, offset: 0, rooms: [] })
   }
 

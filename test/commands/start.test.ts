@@ -54,7 +54,7 @@ describe('mswoole start', () => {
     expect(await processesMentioning(p.root)).toEqual([first.pid])
   })
 
-  it('fails on a port already in use with the daemon\'s error and leaves nothing behind', async () => {
+  it("fails on a port already in use with the daemon's error and leaves nothing behind", async () => {
     const blocker: Server = createServer()
     blocker.listen(0, '127.0.0.1')
     await once(blocker, 'listening')

@@ -16,7 +16,14 @@ describe('mswoole status, with a daemon running', () => {
     const ws = await connect(await clientUrl(started.outside.port))
     const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])
     expect(exitCode).toBe(0)
-    expect(json).toMatchObject({ running: true, pid: started.pid, nodeId: 'node-a', connections: 1, outside: started.outside, manager: started.manager })
+    expect(json).toMatchObject({
+      running: true,
+      pid: started.pid,
+      nodeId: 'node-a',
+      connections: 1,
+      outside: started.outside,
+      manager: started.manager,
+    })
     expect(json.uptime).toBeGreaterThanOrEqual(0)
     expect(json.version).toMatch(/^\d+\.\d+\.\d+/)
     expect(json.memory.rss).toBeGreaterThan(0)

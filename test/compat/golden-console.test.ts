@@ -114,13 +114,19 @@ function token(id: string): Promise<string> {
 
 /** Exactly `count` clients on the outside port, once the daemon has dropped those of the step before. */
 async function connectClients(socket: string, status: StatusResult, count: number): Promise<TestClient[]> {
-  const idle = await poll(() => withDaemon(socket, (c) => c.call('status', {})), (s) => s.connections === 0)
+  const idle = await poll(
+    () => withDaemon(socket, (c) => c.call('status', {})),
+    (s) => s.connections === 0,
+  )
   expect(idle.connections).toBe(0)
   const clients: TestClient[] = []
   for (let i = 0; i < count; i++) {
     clients.push(await TestClient.connect(`ws://127.0.0.1:${status.outside.port}/?auth=${await token(`u${i}`)}`))
   }
-  const ready = await poll(() => withDaemon(socket, (c) => c.call('status', {})), (s) => s.connections === count)
+  const ready = await poll(
+    () => withDaemon(socket, (c) => c.call('status', {})),
+    (s) => s.connections === count,
+  )
   expect(ready.connections).toBe(count)
   return clients
 }

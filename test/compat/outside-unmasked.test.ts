@@ -13,7 +13,8 @@ import { SwooleClient } from './swoole-client.js'
 // json_encode(['method' => 'index.index.index', 'name' => 'hello']), as the README's client pushes it.
 const README_MESSAGE = '{"method":"index.index.index","name":"hello"}'
 // App::sendMessage's receiveMessage ack, then the sample Index controller's answer, as json_encode wrote them.
-const ACK = '{"status":200,"event":"receiveMessage","info":"\\u670d\\u52a1\\u7aef\\u5df2\\u6536\\u5230\\u60a8\\u7684\\u8bf7\\u6c42\\u5185\\u5bb9"}'
+const ACK =
+  '{"status":200,"event":"receiveMessage","info":"\\u670d\\u52a1\\u7aef\\u5df2\\u6536\\u5230\\u60a8\\u7684\\u8bf7\\u6c42\\u5185\\u5bb9"}'
 const DONE = '{"status":200,"event":"success","info":"\\u6267\\u884c\\u5b8c\\u6210"}'
 
 async function readmeClient(status: StatusResult, id: string): Promise<SwooleClient> {
@@ -42,7 +43,11 @@ describe('outside port with outside.accept_unmasked_frames', () => {
     client.push(README_MESSAGE)
     for (const expected of [ACK, DONE]) {
       const frame = await client.nextFrame()
-      expect({ opcode: frame.opcode, masked: frame.masked, payload: frame.payload.toString('latin1') }).toEqual({ opcode: 0x1, masked: false, payload: expected })
+      expect({ opcode: frame.opcode, masked: frame.masked, payload: frame.payload.toString('latin1') }).toEqual({
+        opcode: 0x1,
+        masked: false,
+        payload: expected,
+      })
     }
     // A 16-bit length, and a ping, both unmasked.
     const pad = 'x'.repeat(300)

@@ -58,10 +58,16 @@ describe("the seed's console on the manager port, byte for byte", () => {
   // First in the file: on a fresh daemon the manager has no other socket than the console's.
   it('status: connections (both ports, the console too), master pid and memory, one per line', async () => {
     const { project, status } = daemon()
-    const idle = await poll(() => withDaemon(project.socket, (c) => c.call('status', {})), (s) => s.connections === 0)
+    const idle = await poll(
+      () => withDaemon(project.socket, (c) => c.call('status', {})),
+      (s) => s.connections === 0,
+    )
     expect(idle.connections).toBe(0)
     const guest = await outsideClient(status, 'u1')
-    const one = await poll(() => withDaemon(project.socket, (c) => c.call('status', {})), (s) => s.connections === 1)
+    const one = await poll(
+      () => withDaemon(project.socket, (c) => c.call('status', {})),
+      (s) => s.connections === 1,
+    )
     expect(one.connections).toBe(1)
     const { client, reply } = await consoleSays(status, '{"method":"status"}')
     // round(memory_get_usage()/1024/1024, 2).'MB': digits, at most two decimals, no trailing zero.
@@ -98,7 +104,10 @@ describe("the seed's console on the manager port, byte for byte", () => {
     const { client, reply } = await consoleSays(status, '{"method":"reload"}')
     expectText(reply, Buffer.from(PHP.reload, 'utf8'))
     await expectClosed(client)
-    await nextJson(follower, (m: { method?: string; params?: { line: string } }) => m.method === 'logs.line' && m.params!.line.includes('reload: done'))
+    await nextJson(
+      follower,
+      (m: { method?: string; params?: { line: string } }) => m.method === 'logs.line' && m.params!.line.includes('reload: done'),
+    )
     follower.send({ jsonrpc: '2.0', id: 2, method: 'status' })
     const { result } = await nextJson<{ id?: number; result: StatusResult }>(follower, (m) => m.id === 2)
     expect(result.generation).toBeGreaterThan(status.generation)
@@ -108,7 +117,14 @@ describe("the seed's console on the manager port, byte for byte", () => {
   it('an unknown method, or one that is no string: 指令无效, then closed', async () => {
     const { status } = daemon()
     // PHP's loose switch ran reload for 0 and true: a bug, not kept.
-    for (const message of ['{"method":"restart"}', '{"method":"Status"}', '{"method":5}', '{"method":0}', '{"method":true}', '{"method":["stop"]}']) {
+    for (const message of [
+      '{"method":"restart"}',
+      '{"method":"Status"}',
+      '{"method":5}',
+      '{"method":0}',
+      '{"method":true}',
+      '{"method":["stop"]}',
+    ]) {
       const { client, reply } = await consoleSays(status, message)
       expectText(reply, Buffer.from(PHP.invalid, 'utf8'))
       await expectClosed(client)

@@ -59,7 +59,9 @@ describe('acceptUnmaskedFrames', () => {
 
   it('masks 7-, 16- and 64-bit length frames with a zero key and leaves masked ones as they are', async () => {
     const stream = Buffer.concat([small, masked, medium, close, large])
-    expect((await rewrite([stream])).equals(Buffer.concat([zeroKeyed(small), masked, zeroKeyed(medium), zeroKeyed(close), zeroKeyed(large)]))).toBe(true)
+    expect(
+      (await rewrite([stream])).equals(Buffer.concat([zeroKeyed(small), masked, zeroKeyed(medium), zeroKeyed(close), zeroKeyed(large)])),
+    ).toBe(true)
   })
 
   it('finds every header wherever the reads split it, one byte at a time too', async () => {

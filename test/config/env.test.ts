@@ -93,7 +93,10 @@ describe('applyEnv', () => {
     const cases: [Record<string, string>, string][] = [
       [{ MSWOOLE_OUTSIDE_PORT: '70000' }, 'MSWOOLE_OUTSIDE_PORT: outside.port: expected an integer from 0 to 65535, got "70000"'],
       [{ MSWOOLE_OUTSIDE_PORT: '' }, 'MSWOOLE_OUTSIDE_PORT: outside.port: expected an integer from 0 to 65535, got ""'],
-      [{ MSWOOLE_SETTING_WORKER_NUM: '1.5' }, 'MSWOOLE_SETTING_WORKER_NUM: setting.worker_num: expected an integer from 1 to 64, got "1.5"'],
+      [
+        { MSWOOLE_SETTING_WORKER_NUM: '1.5' },
+        'MSWOOLE_SETTING_WORKER_NUM: setting.worker_num: expected an integer from 1 to 64, got "1.5"',
+      ],
       [{ MSWOOLE_AUTH_ENABLED: 'yes' }, 'MSWOOLE_AUTH_ENABLED: auth.enabled: expected true or false, got "yes"'],
       [{ MSWOOLE_LOG_LEVEL: 'loud' }, 'MSWOOLE_LOG_LEVEL: log.level: expected one of'],
       [{ MSWOOLE_NODE_ID: 'a b' }, 'MSWOOLE_NODE_ID: node_id: expected a non-empty name'],
@@ -127,7 +130,9 @@ describe('loadConfig with env', () => {
     const root = await makeRoot()
     await expect(loadConfig({ cwd: root, env: { MSWOOLE_SETTINGS_WORKER_NUM: '4' } })).rejects.toMatchObject({
       code: 'MSW_ERR_CONFIG_INVALID',
-      message: expect.stringContaining('MSWOOLE_SETTINGS_WORKER_NUM: unknown configuration variable; did you mean MSWOOLE_SETTING_WORKER_NUM?'),
+      message: expect.stringContaining(
+        'MSWOOLE_SETTINGS_WORKER_NUM: unknown configuration variable; did you mean MSWOOLE_SETTING_WORKER_NUM?',
+      ),
     })
     await expect(loadConfig({ cwd: root, env: { MSWOOLE_AUTH_MAX_AGE: '-1' } })).rejects.toMatchObject({
       code: 'MSW_ERR_CONFIG_INVALID',

@@ -127,8 +127,14 @@ describe('loadConfig: schema failures', () => {
   it('refuses a nested typo like outside.prot and lists the keys that exist', async () => {
     const root = await makeRoot({ 'app.json': { outside: { prot: 20010 } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
-    expect(err.message).toBe('config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout, accept_unmasked_frames')
-    expect(err.details).toMatchObject({ key: 'outside.prot', problem: 'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout, accept_unmasked_frames' })
+    expect(err.message).toBe(
+      'config/app.json: outside.prot: unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout, accept_unmasked_frames',
+    )
+    expect(err.details).toMatchObject({
+      key: 'outside.prot',
+      problem:
+        'unknown key; expected one of host, port, trusted_proxies, allowed_origins, max_connections_per_ip, connections_per_second_per_ip, max_header_size, max_url_length, header_timeout, accept_unmasked_frames',
+    })
   })
 
   it('refuses a wrong type', async () => {
@@ -150,7 +156,12 @@ describe('loadConfig: schema failures', () => {
   })
 
   it('refuses a port out of range or not an integer', async () => {
-    for (const [port, shown] of [[70000, '70000'], [-1, '-1'], [80.5, '80.5'], ['abc', '"abc"']] as const) {
+    for (const [port, shown] of [
+      [70000, '70000'],
+      [-1, '-1'],
+      [80.5, '80.5'],
+      ['abc', '"abc"'],
+    ] as const) {
       const root = await makeRoot({ 'app.json': { outside: { port } } })
       const err = await failure(loadConfig({ cwd: root, env: {} }))
       expect(err.message).toBe(`config/app.json: outside.port: expected an integer from 0 to 65535, got ${shown}`)
@@ -186,7 +197,13 @@ describe('loadConfig: schema failures', () => {
 
   it('shows the absolute file path when it is shorter than the relative one', async () => {
     const root = await makeRoot({ 'app.json': { outside: { port: -5 } } })
-    const err = await failure(loadConfig({ cwd: path.join(root, 'config', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n'), dir: path.join(root, 'config'), env: {} }))
+    const err = await failure(
+      loadConfig({
+        cwd: path.join(root, 'config', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n'),
+        dir: path.join(root, 'config'),
+        env: {},
+      }),
+    )
     expect(err.message.startsWith(`${path.join(root, 'config', 'app.json')}: outside.port:`)).toBe(true)
   })
 })
@@ -330,7 +347,9 @@ describe('loadConfig: manager.key', () => {
     const root = await makeRoot({ 'app.json': { manager: { host: '0.0.0.0', key: '' } } })
     const err = await failure(loadConfig({ cwd: root, env: {} }))
     expect(err.code).toBe('MSW_ERR_CONFIG_INVALID')
-    expect(err.message).toMatch(/^config\/app\.json: manager\.key: must be set when manager\.host \("0\.0\.0\.0"\) is not a loopback address/)
+    expect(err.message).toMatch(
+      /^config\/app\.json: manager\.key: must be set when manager\.host \("0\.0\.0\.0"\) is not a loopback address/,
+    )
     expect(err.message).not.toContain('\n')
     expect(err.details).toMatchObject({ key: 'manager.key' })
   })

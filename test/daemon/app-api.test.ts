@@ -22,7 +22,11 @@ describe('the App API', () => {
   it('sends to a room except the sender, and joins each client to its token code room', async () => {
     const { outside } = shared().status
     // A room and token codes of this test's own, so the counts are its clients only.
-    const [a, b, c] = await Promise.all([connect(outside.port, 1, 'say-code'), connect(outside.port, 2, 'say-code'), connect(outside.port, 3, 'say-other')])
+    const [a, b, c] = await Promise.all([
+      connect(outside.port, 1, 'say-code'),
+      connect(outside.port, 2, 'say-code'),
+      connect(outside.port, 3, 'say-other'),
+    ])
     expect((await a.ask({ method: 'probe.probe.join', room: 'say-room' }, 'joined')).param).toEqual({ count: 1 })
     expect((await b.ask({ method: 'probe.probe.join', room: 'say-room' }, 'joined')).param).toEqual({ count: 2 })
     await a.ask({ method: 'probe.probe.say', room: 'say-room', text: 'hi' }, 'sent')
@@ -52,7 +56,8 @@ describe('the App API', () => {
     // onClose increments closed:<fd>; wait for it through the store rather than a timer.
     // A null value leaves param out (the seed's empty() rule).
     let value: unknown
-    for (let i = 0; i < 200 && value === undefined; i++) value = (await staying.ask({ method: 'probe.probe.get', key: `closed:${fd}` }, 'value')).param
+    for (let i = 0; i < 200 && value === undefined; i++)
+      value = (await staying.ask({ method: 'probe.probe.get', key: `closed:${fd}` }, 'value')).param
     expect(value).toBe('1')
     expect((await staying.ask({ method: 'probe.probe.get', key: `closedStillMember:${fd}` }, 'value')).param).toBe('false')
     expect((await staying.ask({ method: 'probe.probe.setMembers', key: 'seed-set' }, 'setMembers')).param).toEqual([await fdOf(staying)])
@@ -87,7 +92,13 @@ describe('the App API', () => {
     expect((await a.ask({ method: 'probe.probe.session', set: { row: 3 } }, 'session')).param).toEqual({ seat: 'A1', row: 3 })
     // An empty session: param is left out, as the seed's empty($param) did.
     expect((await b.ask({ method: 'probe.probe.session' }, 'session')).param).toBeUndefined()
-    expect((await a.ask({ method: 'probe.probe.storeTypes' }, 'storeTypes')).param).toEqual({ s: 'v', ttl: true, h: { f: '1' }, l: ['a', 'b'], set: ['x'] })
+    expect((await a.ask({ method: 'probe.probe.storeTypes' }, 'storeTypes')).param).toEqual({
+      s: 'v',
+      ttl: true,
+      h: { f: '1' },
+      l: ['a', 'b'],
+      set: ['x'],
+    })
     a.close()
     b.close()
   })

@@ -46,7 +46,11 @@ describe('delivery', () => {
     const count = 300
     // All in flight at once on one control connection, so the daemon handles many in one turn.
     const results = await withDaemon(project.socket, (c) =>
-      Promise.all(Array.from({ length: count }, (_, i) => c.call('broadcast', { room: 'delivery-burst', event: 'tick', info: String(i), param: { i } }))),
+      Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          c.call('broadcast', { room: 'delivery-burst', event: 'tick', info: String(i), param: { i } }),
+        ),
+      ),
     )
     expect(results.every((r) => r.delivered === 3)).toBe(true)
     for (const member of members) {

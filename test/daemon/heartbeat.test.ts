@@ -11,7 +11,9 @@ const project = useProjects()
 
 describe('heartbeat', () => {
   it('closes a silent connection that does not answer pings, and keeps one whose pongs arrive', async () => {
-    const { outside } = await startDaemon(await project({ app: FIXTURE_APP, setting: { heartbeat_idle_time: 2, heartbeat_check_interval: 1, ack: false } }))
+    const { outside } = await startDaemon(
+      await project({ app: FIXTURE_APP, setting: { heartbeat_idle_time: 2, heartbeat_check_interval: 1, ack: false } }),
+    )
     const url = `ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 1, type: 'wall', code: 'r' })}`
     const alive = await TestClient.connect(url)
     const pinged = once(alive.ws, 'ping')

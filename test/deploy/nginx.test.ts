@@ -47,7 +47,11 @@ afterAll(async () => {
 async function open(room: string): Promise<TestClient> {
   if (nginx === undefined) throw new Error('nginx is not running')
   const token = await mintToken({ id: nextUid++, type: 'wechatUser', code: room })
-  const client = await within(TestClient.connect(`${nginx.url}/?auth=${token}`, { localAddress: CLIENT_ADDRESS }), WAIT_MS, 'connect through nginx')
+  const client = await within(
+    TestClient.connect(`${nginx.url}/?auth=${token}`, { localAddress: CLIENT_ADDRESS }),
+    WAIT_MS,
+    'connect through nginx',
+  )
   clients.push(client)
   return client
 }
@@ -110,7 +114,10 @@ describe('mswoole behind nginx (deploy/nginx.conf)', () => {
 
   it('carries messages and keepalives both ways', async () => {
     const client = await open('roundtrip')
-    expect(await within(client.ask({ method: 'index.index.index' }, 'success'), WAIT_MS, 'reply')).toMatchObject({ status: 200, event: 'success' })
+    expect(await within(client.ask({ method: 'index.index.index' }, 'success'), WAIT_MS, 'reply')).toMatchObject({
+      status: 200,
+      event: 'success',
+    })
     // Everything before the reply has been read: the next frame is the keepalive's answer.
     client.send('2')
     expect(await within(client.nextFrame(), WAIT_MS, 'keepalive answer')).toBe('3')
@@ -132,7 +139,9 @@ describe('mswoole behind nginx (deploy/nginx.conf)', () => {
     await nginx?.reload()
 
     const after = await open('reload')
-    expect(await within(after.ask({ method: 'index.index.index' }, 'success'), WAIT_MS, 'reply after reload')).toMatchObject({ status: 200 })
+    expect(await within(after.ask({ method: 'index.index.index' }, 'success'), WAIT_MS, 'reply after reload')).toMatchObject({
+      status: 200,
+    })
 
     // nginx's old worker keeps the upgraded connections it holds until they close (no
     // worker_shutdown_timeout here), so the sockets opened before the reload still work.

@@ -23,7 +23,10 @@ describe('kill -9 while clients exchange messages, then start again', () => {
     const old = await Promise.all([1, 2, 3].map((id) => open(first.outside.port, id)))
     const loops = old.map((client) => closedLoop(client, INDEX, 'success'))
     // Every loop has had answers before the kill, so the kill lands mid-exchange.
-    await poll(async () => loops.map((loop) => loop.answered), (answered) => answered.every((n) => n >= 5))
+    await poll(
+      async () => loops.map((loop) => loop.answered),
+      (answered) => answered.every((n) => n >= 5),
+    )
     expect(loops.every((loop) => loop.answered >= 5)).toBe(true)
 
     process.kill(first.pid, 'SIGKILL')

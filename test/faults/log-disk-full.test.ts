@@ -26,7 +26,9 @@ describe('a log file that cannot be written (a full disk)', () => {
 
     // Many log lines: connections opening and closing, each answered.
     for (let round = 0; round < 20; round++) {
-      const client = await TestClient.connect(`ws://127.0.0.1:${started.outside.port}/?auth=${await mintToken({ id: round, type: 'wechatUser', code: 'room1' })}`)
+      const client = await TestClient.connect(
+        `ws://127.0.0.1:${started.outside.port}/?auth=${await mintToken({ id: round, type: 'wechatUser', code: 'room1' })}`,
+      )
       expect(await client.ask({ method: 'index.index.index' }, 'success')).toMatchObject({ status: 200 })
       client.close()
       await client.closed()

@@ -71,7 +71,9 @@ describe('a flood on the manager port', () => {
     // Closed-loop clients outrun the default per-connection message rate (50/s): lift it.
     const p = await project({ manager: { key: KEY }, setting: { max_messages_per_second: 1_000_000 } })
     const { outside, manager } = await startDaemon(p)
-    const client = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 1, type: 'wechatUser', code: 'room1' })}`)
+    const client = await TestClient.connect(
+      `ws://127.0.0.1:${outside.port}/?auth=${await mintToken({ id: 1, type: 'wechatUser', code: 'room1' })}`,
+    )
     const loop = closedLoop(client, { method: 'index.index.index' }, 'success')
 
     const held: Socket[] = []

@@ -19,7 +19,31 @@ export const hugeString: fc.Arbitrary<string> = fc
   .map(([unit, count]) => unit.repeat(count))
 
 export const oddScalar: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -0, -1, 1.5, 1e308, -1e308, 5e-324, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, '', ' ', '2', '3', '<b>&"\'</b>', '\ud800', '\udfff\ud800', '{}', '[]', 'null'),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -0,
+    -1,
+    1.5,
+    1e308,
+    -1e308,
+    5e-324,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+    2 ** 53 + 2,
+    '',
+    ' ',
+    '2',
+    '3',
+    '<b>&"\'</b>',
+    '\ud800',
+    '\udfff\ud800',
+    '{}',
+    '[]',
+    'null',
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   oddString(),
@@ -29,7 +53,28 @@ export const oddScalar: fc.Arbitrary<unknown> = fc.oneof(
 export const oddKey: fc.Arbitrary<string> = fc
   .oneof(
     oddString(12),
-    fc.constantFrom('', ' ', 'fd', 'auth', 'code', 'Constructor', 'PROTOTYPE', '__proto', '__proto__ ', ' constructor', 'toString', 'valueOf', 'hasOwnProperty', 'length', '0', '-1', 'then', 'param', 'status', 'event'),
+    fc.constantFrom(
+      '',
+      ' ',
+      'fd',
+      'auth',
+      'code',
+      'Constructor',
+      'PROTOTYPE',
+      '__proto',
+      '__proto__ ',
+      ' constructor',
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      'length',
+      '0',
+      '-1',
+      'then',
+      'param',
+      'status',
+      'event',
+    ),
   )
   .filter((key) => key !== 'method' && key !== '__proto__' && key !== 'constructor' && key !== 'prototype')
 
@@ -60,7 +105,17 @@ const RESERVED = ['__proto__', 'constructor', 'prototype']
 
 /** Method strings built from reserved names, Object.prototype members and hooks, in any case. */
 export const prototypeMethod: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('__proto__.constructor.x', 'constructor', 'prototype', '__proto__', 'index.index.constructor', 'index.__proto__.index', 'Index.Index.__PROTO__', 'index.index.toString', 'index.index.onClose'),
+  fc.constantFrom(
+    '__proto__.constructor.x',
+    'constructor',
+    'prototype',
+    '__proto__',
+    'index.index.constructor',
+    'index.__proto__.index',
+    'Index.Index.__PROTO__',
+    'index.index.toString',
+    'index.index.onClose',
+  ),
   fc
     .array(fc.mixedCase(fc.constantFrom(...RESERVED, ...OBJECT_MEMBERS, 'index', 'echo')), { minLength: 1, maxLength: 3 })
     .filter((segments) => segments.some((s) => s.toLowerCase() !== 'index' && s.toLowerCase() !== 'echo'))
@@ -98,7 +153,12 @@ const methodString: fc.Arbitrary<string> = fc
     ),
     prototypeMethod,
     oddString(30),
-    fc.array(fc.oneof(fc.constantFrom('index', 'echo', 'Index', 'ECHO', 'nope', '_x', ''), fc.stringMatching(/^[A-Za-z0-9_]{1,8}$/)), { minLength: 1, maxLength: 4 }).map((s) => s.join('.')),
+    fc
+      .array(fc.oneof(fc.constantFrom('index', 'echo', 'Index', 'ECHO', 'nope', '_x', ''), fc.stringMatching(/^[A-Za-z0-9_]{1,8}$/)), {
+        minLength: 1,
+        maxLength: 4,
+      })
+      .map((s) => s.join('.')),
   )
   .filter((method) => !SIDE_EFFECT_ACTIONS.test(method))
 
@@ -106,7 +166,14 @@ const methodString: fc.Arbitrary<string> = fc
 export const oddMethod: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: methodString, weight: 5 },
   { arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)), weight: 1 },
-  { arbitrary: fc.oneof(fc.array(methodString, { maxLength: 3 }), fc.dictionary(oddKey, methodString, { maxKeys: 2 }), fc.constantFrom([], {}, ['index', 'index', 'echo'])), weight: 1 },
+  {
+    arbitrary: fc.oneof(
+      fc.array(methodString, { maxLength: 3 }),
+      fc.dictionary(oddKey, methodString, { maxKeys: 2 }),
+      fc.constantFrom([], {}, ['index', 'index', 'echo']),
+    ),
+    weight: 1,
+  },
 )
 
 /** A JSON object's members in order, as a client writes them (so a key like __proto__ stays an own key). */
@@ -140,7 +207,12 @@ export const oddMessage: fc.Arbitrary<Members> = fc
 export const prototypeKeyed: fc.Arbitrary<unknown> = fc
   .record({
     key: fc.constantFrom(...RESERVED),
-    payload: fc.oneof(fc.constant(objectOf([['polluted', 1]])), fc.constant(objectOf([['toString', 1]])), oddScalar, fc.constant(objectOf([['__proto__', objectOf([['polluted', 1]])]]))),
+    payload: fc.oneof(
+      fc.constant(objectOf([['polluted', 1]])),
+      fc.constant(objectOf([['toString', 1]])),
+      oddScalar,
+      fc.constant(objectOf([['__proto__', objectOf([['polluted', 1]])]])),
+    ),
     path: fc.array(fc.oneof(oddKey, fc.nat({ max: 2 })), { maxLength: 4 }),
   })
   .map(({ key, payload, path }) => {

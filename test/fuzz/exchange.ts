@@ -25,7 +25,7 @@ export function split(bytes: Uint8Array, count: number): Uint8Array[] {
 /** Writes a message the way the `ws` client frames it, fragmented when asked. */
 export function sendFramed(client: TestClient, message: Framed): void {
   const parts = split(message.bytes, message.fragments)
-  parts.forEach((part, i) => client.ws.send(Buffer.from(part), { binary: message.binary, fin: i === parts.length - 1 }))
+  for (const [i, part] of parts.entries()) client.ws.send(Buffer.from(part), { binary: message.binary, fin: i === parts.length - 1 })
 }
 
 /**
@@ -68,7 +68,12 @@ export async function exchange(daemon: FuzzDaemon, send: (client: TestClient) =>
 }
 
 /** Sends, observes, and checks against the model. */
-export async function fuzzOnce(daemon: FuzzDaemon, send: (client: TestClient) => void, expectation: Expectation, input: string): Promise<void> {
+export async function fuzzOnce(
+  daemon: FuzzDaemon,
+  send: (client: TestClient) => void,
+  expectation: Expectation,
+  input: string,
+): Promise<void> {
   const observed = await exchange(daemon, send, expectation)
   checkObserved(expectation, observed, input, [daemon.project.root])
 }

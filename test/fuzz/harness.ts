@@ -90,7 +90,11 @@ let nextId = 1
 /** One JSON-RPC call on the long-lived control connection; fails unless it answers with a result. */
 export async function controlCall<T>(daemon: FuzzDaemon, method: string, params: unknown = {}): Promise<T> {
   const id = nextId++
-  const answer = (await within(daemon.control.send(JSON.stringify({ jsonrpc: '2.0', id, method, params })), HANG_MS, `control ${method}`)) as RpcAnswer<T>
+  const answer = (await within(
+    daemon.control.send(JSON.stringify({ jsonrpc: '2.0', id, method, params })),
+    HANG_MS,
+    `control ${method}`,
+  )) as RpcAnswer<T>
   expect(answer, `control ${method}`).toMatchObject({ jsonrpc: '2.0', id })
   if (answer.result === undefined) throw new Error(`control ${method} failed: ${JSON.stringify(answer.error)}`)
   return answer.result
@@ -123,7 +127,11 @@ export function parseEnvelope(frame: string): Envelope | undefined {
 export async function echoRoundTrip(client: TestClient): Promise<void> {
   const nonce = randomUUID()
   client.send({ method: 'index.index.echo', nonce })
-  const frame = await frameMatching(client, (f) => (parseEnvelope(f)?.param as { nonce?: unknown } | undefined)?.nonce === nonce, 'echo round trip')
+  const frame = await frameMatching(
+    client,
+    (f) => (parseEnvelope(f)?.param as { nonce?: unknown } | undefined)?.nonce === nonce,
+    'echo round trip',
+  )
   expect(parseEnvelope(frame)).toMatchObject({ status: 200, event: 'echo' })
 }
 
@@ -177,7 +185,9 @@ export async function afterFuzz(daemon: FuzzDaemon): Promise<void> {
     () => controlCall<StatusResult>(daemon, 'status'),
     (s) => s.memory.heapUsed <= heapBound && s.memory.rss <= rssBound,
   )
-  expect(memory.memory.heapUsed, `heap ${memory.memory.heapUsed} vs baseline ${daemon.baseline.memory.heapUsed}`).toBeLessThanOrEqual(heapBound)
+  expect(memory.memory.heapUsed, `heap ${memory.memory.heapUsed} vs baseline ${daemon.baseline.memory.heapUsed}`).toBeLessThanOrEqual(
+    heapBound,
+  )
   expect(memory.memory.rss, `rss ${memory.memory.rss} vs baseline ${daemon.baseline.memory.rss}`).toBeLessThanOrEqual(rssBound)
 
   for (const n of daemon.neighbours) await echoRoundTrip(n)

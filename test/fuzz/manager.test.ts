@@ -45,7 +45,11 @@ const safeFd: fc.Arbitrary<unknown> = fc.oneof(
   oddString(10).filter((s) => !/^\s*-?\d+(\.\d+)?\s*$/.test(s) && !/:\s*\d{1,6}\s*$/.test(s)),
 )
 
-const text = fc.oneof(oddString(40), fc.constantFrom('', 'room1', 'serverBroadcast', '<script>alert(1)</script>', '\u0000', 'a'.repeat(257)), hugeString.map((s) => s.slice(0, 2000)))
+const text = fc.oneof(
+  oddString(40),
+  fc.constantFrom('', 'room1', 'serverBroadcast', '<script>alert(1)</script>', '\u0000', 'a'.repeat(257)),
+  hugeString.map((s) => s.slice(0, 2000)),
+)
 const status = fc.oneof(fc.integer({ min: 100, max: 599 }), fc.constantFrom(0, 99, 600, 200.5, -200, 1e9), oddScalar)
 const param = fc.oneof(fc.jsonValue({ maxDepth: 4 }), oddValue)
 const except = fc.oneof(fc.array(fc.oneof(fc.integer(), oddString(8), safeFd), { maxLength: 6 }), oddScalar)
@@ -57,9 +61,18 @@ const fieldsFor: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     { room: fc.oneof(text, oddScalar), all: fc.oneof(fc.constant(true), oddScalar), event: text, info: text, status, param, except },
     { requiredKeys: [] },
   ),
-  '/api/push': fc.record({ fd: safeFd, uid: fc.oneof(text, fc.integer(), oddScalar), event: text, info: text, status, param }, { requiredKeys: [] }),
-  '/api/kick': fc.record({ fd: safeFd, code: fc.oneof(fc.constantFrom(1000, 3000, 4000, 4999, 999, 1006, 5000), oddScalar), reason: fc.oneof(text, oddScalar) }, { requiredKeys: [] }),
-  '/api/connections': fc.record({ room: text, type: text, uid: fc.oneof(text, fc.integer()), ip: text, node: text, offset: limit, limit }, { requiredKeys: [] }),
+  '/api/push': fc.record(
+    { fd: safeFd, uid: fc.oneof(text, fc.integer(), oddScalar), event: text, info: text, status, param },
+    { requiredKeys: [] },
+  ),
+  '/api/kick': fc.record(
+    { fd: safeFd, code: fc.oneof(fc.constantFrom(1000, 3000, 4000, 4999, 999, 1006, 5000), oddScalar), reason: fc.oneof(text, oddScalar) },
+    { requiredKeys: [] },
+  ),
+  '/api/connections': fc.record(
+    { room: text, type: text, uid: fc.oneof(text, fc.integer()), ip: text, node: text, offset: limit, limit },
+    { requiredKeys: [] },
+  ),
   '/api/rooms': fc.record({ prefix: text, offset: limit, limit }, { requiredKeys: [] }),
   '/api/status': fc.record({ x: oddScalar }, { requiredKeys: [] }),
   '/healthz': fc.record({ x: oddScalar }, { requiredKeys: [] }),
@@ -87,7 +100,9 @@ function formText(members: Members, paramAsJson: boolean): string {
   const pairs: Array<[string, string]> = []
   const add = (name: string, value: unknown, depth: number): void => {
     if (value === null || value === undefined) pairs.push([name, ''])
-    else if (Array.isArray(value) && depth < 6) value.forEach((item, i) => add(typeof item === 'object' && item !== null ? `${name}[${i}]` : `${name}[]`, item, depth + 1))
+    else if (Array.isArray(value) && depth < 6)
+      for (const [i, item] of value.entries())
+        add(typeof item === 'object' && item !== null ? `${name}[${i}]` : `${name}[]`, item, depth + 1)
     else if (typeof value === 'object' && depth < 6) for (const [k, v] of Object.entries(value)) add(`${name}[${k}]`, v, depth + 1)
     else pairs.push([name, typeof value === 'string' ? value : JSON.stringify(value)])
   }
@@ -99,7 +114,14 @@ function formText(members: Members, paramAsJson: boolean): string {
 }
 
 const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json'] as const
-const OTHER_TYPES = ['text/plain', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream', 'json', 'application/jsonx'] as const
+const OTHER_TYPES = [
+  'text/plain',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/octet-stream',
+  'json',
+  'application/jsonx',
+] as const
 const FORM = 'application/x-www-form-urlencoded'
 
 type BodyKind = 'json' | 'form' | 'odd-json' | 'bytes' | 'empty' | 'oversize'
@@ -136,7 +158,10 @@ function familyOf(type: string | undefined): Input['typeFamily'] {
 const restInput: fc.Arbitrary<Input> = fc
   .record({
     route: fc.constantFrom(...ROUTES),
-    method: fc.oneof({ arbitrary: fc.constantFrom('GET', 'POST'), weight: 4 }, { arbitrary: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), weight: 1 }),
+    method: fc.oneof(
+      { arbitrary: fc.constantFrom('GET', 'POST'), weight: 4 },
+      { arbitrary: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), weight: 1 },
+    ),
     kind: bodyKind,
     type: contentType,
     paramAsJson: fc.boolean(),
@@ -162,14 +187,35 @@ const restInput: fc.Arbitrary<Input> = fc
     else if (kind === 'oversize') body = Buffer.alloc(MAX_BODY_BYTES + 1 + bytes.length, 0x20)
     const headers: Record<string, string> = { authorization: `Bearer ${KEY}` }
     if (type !== undefined && body !== undefined) headers['content-type'] = type
-    return { request: { method, path, headers, body }, typeFamily: body === undefined ? 'none' : familyOf(type), kind, route } satisfies Input
+    return {
+      request: { method, path, headers, body },
+      typeFamily: body === undefined ? 'none' : familyOf(type),
+      kind,
+      route,
+    } satisfies Input
   })
 
 /** Paths that are not routes, or are routes spelled oddly. */
 const strayInput: fc.Arbitrary<Input> = fc
   .record({
     path: fc.oneof(
-      fc.constantFrom('/', '/api', '/api/', '/API/PUSH', '/api/push/', '//api/push', '/api/%70ush', '/api/../rpc', '/rpc/', '/.env', '/metrics/x', '/healthz/', '/api/push?fd=1000000', '/%00', '/api/connections;x'),
+      fc.constantFrom(
+        '/',
+        '/api',
+        '/api/',
+        '/API/PUSH',
+        '/api/push/',
+        '//api/push',
+        '/api/%70ush',
+        '/api/../rpc',
+        '/rpc/',
+        '/.env',
+        '/metrics/x',
+        '/healthz/',
+        '/api/push?fd=1000000',
+        '/%00',
+        '/api/connections;x',
+      ),
       fc.webPath().map((p) => (p.startsWith('/') ? p : `/${p}`)),
     ),
     method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'),
@@ -247,7 +293,20 @@ async function send(d: FuzzDaemon, input: Input): Promise<RawResponse> {
 /** JSON-RPC requests of every shape; never `stop`, `reload` or `connections.kick`, which would act on the daemon under test. */
 const rpcMethod = fc.oneof(
   fc.constantFrom('status', 'rooms.list', 'connections.list', 'broadcast', 'push', 'logs.tail'),
-  fc.constantFrom('nope', '', 'Status', 'STOP', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'rpc.discover', 'logs.line', 'stop ', ' reload'),
+  fc.constantFrom(
+    'nope',
+    '',
+    'Status',
+    'STOP',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'rpc.discover',
+    'logs.line',
+    'stop ',
+    ' reload',
+  ),
   oddString(12),
 )
 const rpcParams: Record<string, fc.Arbitrary<unknown>> = {
@@ -255,17 +314,33 @@ const rpcParams: Record<string, fc.Arbitrary<unknown>> = {
   push: fieldsFor['/api/push']!,
   'connections.list': fieldsFor['/api/connections']!,
   'rooms.list': fieldsFor['/api/rooms']!,
-  'logs.tail': fc.record({ lines: fc.oneof(fc.integer({ min: -1, max: 10_001 }), oddScalar), follow: fc.oneof(fc.boolean(), oddScalar), level: fc.oneof(fc.constantFrom('warn', 'fatal', 'WARN'), oddScalar) }, { requiredKeys: [] }),
+  'logs.tail': fc.record(
+    {
+      lines: fc.oneof(fc.integer({ min: -1, max: 10_001 }), oddScalar),
+      follow: fc.oneof(fc.boolean(), oddScalar),
+      level: fc.oneof(fc.constantFrom('warn', 'fatal', 'WARN'), oddScalar),
+    },
+    { requiredKeys: [] },
+  ),
 }
 const rpcRequest: fc.Arbitrary<unknown> = rpcMethod
   .filter((m) => m !== 'stop' && m !== 'reload' && m !== 'connections.kick')
   .chain((method) =>
     fc.record(
       {
-        jsonrpc: fc.oneof({ arbitrary: fc.constant('2.0'), weight: 6 }, { arbitrary: fc.oneof(fc.constantFrom('1.0', 2, '2', null), oddScalar), weight: 1 }),
+        jsonrpc: fc.oneof(
+          { arbitrary: fc.constant('2.0'), weight: 6 },
+          { arbitrary: fc.oneof(fc.constantFrom('1.0', 2, '2', null), oddScalar), weight: 1 },
+        ),
         id: fc.oneof(fc.integer(), oddString(8), fc.constant(null), fc.constantFrom([], {}, true, 1.5)),
-        method: fc.oneof({ arbitrary: fc.constant(method), weight: 6 }, { arbitrary: fc.oneof(oddScalar, fc.constant([method])), weight: 1 }),
-        params: fc.oneof({ arbitrary: (Object.hasOwn(rpcParams, method) ? rpcParams[method] : undefined) ?? fc.constant({}), weight: 4 }, { arbitrary: fc.oneof(oddValue, fc.constant(null)), weight: 1 }),
+        method: fc.oneof(
+          { arbitrary: fc.constant(method), weight: 6 },
+          { arbitrary: fc.oneof(oddScalar, fc.constant([method])), weight: 1 },
+        ),
+        params: fc.oneof(
+          { arbitrary: (Object.hasOwn(rpcParams, method) ? rpcParams[method] : undefined) ?? fc.constant({}), weight: 4 },
+          { arbitrary: fc.oneof(oddValue, fc.constant(null)), weight: 1 },
+        ),
       },
       { requiredKeys: ['method'] },
     ),
@@ -346,7 +421,13 @@ describe('the manager port under fuzzed requests', () => {
 
   const transports = ['rest-json', 'rest-form', 'rest-push', 'rpc-http', 'control-socket'] as const
 
-  it.prop([fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 30, max: 34 }), fc.integer({ min: 1, max: 20_000 })), fc.constantFrom(...transports)], { numRuns: 60 })(
+  it.prop(
+    [
+      fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 30, max: 34 }), fc.integer({ min: 1, max: 20_000 })),
+      fc.constantFrom(...transports),
+    ],
+    { numRuns: 60 },
+  )(
     'refuses a backend param nested deeper than 32 levels with 400 (JSON-RPC -32602) and sends one within it, on every transport',
     async (depth, transport) => {
       const d = daemon()
@@ -371,7 +452,12 @@ describe('the manager port under fuzzed requests', () => {
       } else {
         const request: RawRequest =
           transport === 'rest-form'
-            ? { method: 'POST', path: '/api/broadcast', headers: { ...headers, 'content-type': FORM }, body: Buffer.from(`room=fuzz-nobody&param=${encodeURIComponent(param)}`) }
+            ? {
+                method: 'POST',
+                path: '/api/broadcast',
+                headers: { ...headers, 'content-type': FORM },
+                body: Buffer.from(`room=fuzz-nobody&param=${encodeURIComponent(param)}`),
+              }
             : transport === 'rest-push'
               ? { method: 'POST', path: '/api/push', headers, body: Buffer.from(`{"uid":"fuzz-nobody","param":${param}}`) }
               : { method: 'POST', path: '/api/broadcast', headers, body: Buffer.from(broadcast) }
@@ -399,7 +485,12 @@ describe('the manager port under fuzzed requests', () => {
     .record(
       {
         method: rpcMethod.filter((m) => m !== 'stop' && m !== 'reload' && m !== 'connections.kick' && m !== 'logs.tail'),
-        params: fc.oneof(fc.dictionary(oddKey, oddScalar, { maxKeys: 3 }), fc.array(oddScalar, { maxLength: 3 }), fieldsFor['/api/broadcast']!, fieldsFor['/api/push']!),
+        params: fc.oneof(
+          fc.dictionary(oddKey, oddScalar, { maxKeys: 3 }),
+          fc.array(oddScalar, { maxLength: 3 }),
+          fieldsFor['/api/broadcast']!,
+          fieldsFor['/api/push']!,
+        ),
       },
       { requiredKeys: ['method'] },
     )
@@ -411,7 +502,12 @@ describe('the manager port under fuzzed requests', () => {
       const d = daemon()
       const text = JSON.stringify(note)
       if (transport === 'rpc-http') {
-        const answer = await rawHttp(d.started.manager.port, { method: 'POST', path: '/rpc', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: Buffer.from(text) })
+        const answer = await rawHttp(d.started.manager.port, {
+          method: 'POST',
+          path: '/rpc',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: Buffer.from(text),
+        })
         expect({ status: answer.status, text: answer.text }).toEqual({ status: 204, text: '' })
       } else {
         // The notification, then a request: the next answer must be the request's, as a client pairing answers in order expects.
@@ -421,7 +517,13 @@ describe('the manager port under fuzzed requests', () => {
           const c = await RawControl.connect(d.project.socket)
           try {
             c.socket.write(`${text}\n${request}\n`)
-            next = JSON.parse(await within(c.lines.waitFor((line) => !isNotificationText(line)), HANG_MS, 'control answer')) as RpcResponse
+            next = JSON.parse(
+              await within(
+                c.lines.waitFor((line) => !isNotificationText(line)),
+                HANG_MS,
+                'control answer',
+              ),
+            ) as RpcResponse
           } finally {
             c.close()
           }
@@ -448,8 +550,14 @@ describe('the manager port under fuzzed requests', () => {
       arbitrary: fc
         .record(
           {
-            method: fc.oneof(fc.constantFrom('status', 'say', 'nope', 'Status', 'SAY', 'stop ', ' reload', '', '__proto__', 'toString', 'constructor'), oddString(12)),
-            say: fc.oneof(oddValue, fc.integer({ min: 30, max: 40 }).map((depth) => JSON.parse(nestedParam(depth)) as unknown)),
+            method: fc.oneof(
+              fc.constantFrom('status', 'say', 'nope', 'Status', 'SAY', 'stop ', ' reload', '', '__proto__', 'toString', 'constructor'),
+              oddString(12),
+            ),
+            say: fc.oneof(
+              oddValue,
+              fc.integer({ min: 30, max: 40 }).map((depth) => JSON.parse(nestedParam(depth)) as unknown),
+            ),
             extra: oddScalar,
           },
           { requiredKeys: ['method'] },
@@ -458,7 +566,17 @@ describe('the manager port under fuzzed requests', () => {
         .map((fields) => JSON.stringify(fields)),
       weight: 3,
     },
-    { arbitrary: fc.oneof(oddString(30), fc.jsonValue({ maxDepth: 2 }).filter((v) => !Array.isArray(v)).map((v) => JSON.stringify(v)), fc.constant('{"method":5}')), weight: 1 },
+    {
+      arbitrary: fc.oneof(
+        oddString(30),
+        fc
+          .jsonValue({ maxDepth: 2 })
+          .filter((v) => !Array.isArray(v))
+          .map((v) => JSON.stringify(v)),
+        fc.constant('{"method":5}'),
+      ),
+      weight: 1,
+    },
   )
 
   it.prop([consoleMessage], { numRuns: 60 })(
@@ -484,7 +602,13 @@ describe('the manager port under fuzzed requests', () => {
         } else if (fields.method === 'say') {
           // The same limit as a broadcast's param.
           if (levels(fields.say) > 32) expect(reply).toMatch(/^error \[MSW_ERR_RPC_INVALID_PARAMS\]: /)
-          else expect(JSON.parse(reply)).toEqual({ status: 200, event: 'serverBroadcast', info: '收到服务广播内容', param: fields.say ?? null })
+          else
+            expect(JSON.parse(reply)).toEqual({
+              status: 200,
+              event: 'serverBroadcast',
+              info: '收到服务广播内容',
+              param: fields.say ?? null,
+            })
         } else {
           expect(reply).toBe('指令无效')
         }
@@ -518,7 +642,9 @@ describe('a backend param nested far too deep', () => {
       body: Buffer.from(`{"all":true,"param":${nestedParam(10_000)}}`),
     })
     expect(answer.status, answer.text.slice(0, 300)).toBe(400)
-    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'MSW_ERR_RPC_INVALID_PARAMS', message: expect.stringContaining('param') } })
+    expect(JSON.parse(answer.text)).toMatchObject({
+      error: { code: 'MSW_ERR_RPC_INVALID_PARAMS', message: expect.stringContaining('param') },
+    })
     const status = await rawHttp(started.manager.port, { method: 'GET', path: '/api/status', headers: { authorization: `Bearer ${KEY}` } })
     expect(status.status).toBe(200)
     expect(JSON.parse(status.text)).toMatchObject({ running: true, pid: started.pid })

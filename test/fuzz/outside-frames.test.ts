@@ -22,7 +22,22 @@ const PROPERTY_TIMEOUT = 120_000
 const fragments = fc.integer({ min: 1, max: 4 })
 
 /** Byte sequences that are never valid UTF-8: stray continuation, overlong, surrogate, past U+10FFFF, cut short. */
-const invalidUtf8 = fc.constantFrom([0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xfe], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x98])
+const invalidUtf8 = fc.constantFrom(
+  [0x80],
+  [0xbf],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf5, 0x80, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xfe],
+  [0xff],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+)
 
 const textBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ maxLength: 200 }),
@@ -35,11 +50,25 @@ const textBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
 )
 
 describe('the outside port under fuzzed frames', () => {
-  it.prop([fc.oneof(fc.uint8Array({ maxLength: 300 }), oddMessage.map((m) => new Uint8Array(Buffer.from(objectText(m))))), fragments], { numRuns: 80 })(
+  it.prop(
+    [
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        oddMessage.map((m) => new Uint8Array(Buffer.from(objectText(m)))),
+      ),
+      fragments,
+    ],
+    { numRuns: 80 },
+  )(
     'refuses a binary frame with 400 and keeps the connection, even when it holds a valid JSON message',
     async (bytes, count) => {
       const d = daemon()
-      await fuzzOnce(d, (c) => sendFramed(c, { bytes, binary: true, fragments: count }), expectBinary(bytes.length), Buffer.from(bytes).toString('latin1'))
+      await fuzzOnce(
+        d,
+        (c) => sendFramed(c, { bytes, binary: true, fragments: count }),
+        expectBinary(bytes.length),
+        Buffer.from(bytes).toString('latin1'),
+      )
       await checkpoint(d)
     },
     PROPERTY_TIMEOUT,
@@ -49,7 +78,12 @@ describe('the outside port under fuzzed frames', () => {
     'answers a text frame of invalid UTF-8 with 400 then closes it with 1007; valid text is read as a message',
     async (bytes, count) => {
       const d = daemon()
-      await fuzzOnce(d, (c) => sendFramed(c, { bytes, binary: false, fragments: count }), expectText(bytes), Buffer.from(bytes).toString('latin1'))
+      await fuzzOnce(
+        d,
+        (c) => sendFramed(c, { bytes, binary: false, fragments: count }),
+        expectText(bytes),
+        Buffer.from(bytes).toString('latin1'),
+      )
       await checkpoint(d)
     },
     PROPERTY_TIMEOUT,
@@ -58,7 +92,10 @@ describe('the outside port under fuzzed frames', () => {
   it.prop(
     [
       fc.record({
-        size: fc.oneof(fc.integer({ min: MAX_MESSAGE_SIZE - 3, max: MAX_MESSAGE_SIZE + 3 }), fc.integer({ min: MAX_MESSAGE_SIZE + 1, max: 8 * MAX_MESSAGE_SIZE })),
+        size: fc.oneof(
+          fc.integer({ min: MAX_MESSAGE_SIZE - 3, max: MAX_MESSAGE_SIZE + 3 }),
+          fc.integer({ min: MAX_MESSAGE_SIZE + 1, max: 8 * MAX_MESSAGE_SIZE }),
+        ),
         binary: fc.boolean(),
         fragments,
       }),
@@ -98,37 +135,63 @@ const junk = fc.uint8Array({ maxLength: 64 })
 /** Framing a server must refuse, each with the close code RFC 6455 gives it. */
 const violation: fc.Arbitrary<{ bytes: Uint8Array; code: 1002 | 1007 | 1009; what: string }> = fc.oneof(
   validFrame.map((f) => ({ bytes: encodeFrame({ ...f, masked: false }), code: 1002 as const, what: 'unmasked client frame' })),
-  fc.tuple(validFrame, fc.integer({ min: 1, max: 7 })).map(([f, rsv]) => ({ bytes: encodeFrame({ ...f, rsv }), code: 1002 as const, what: `RSV bits ${rsv}` })),
-  fc.tuple(fc.constantFrom(3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf), fc.uint8Array({ maxLength: 50 })).map(([opcode, payload]) => ({ bytes: encodeFrame({ opcode, payload }), code: 1002 as const, what: `reserved opcode ${opcode}` })),
+  fc
+    .tuple(validFrame, fc.integer({ min: 1, max: 7 }))
+    .map(([f, rsv]) => ({ bytes: encodeFrame({ ...f, rsv }), code: 1002 as const, what: `RSV bits ${rsv}` })),
+  fc
+    .tuple(fc.constantFrom(3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf), fc.uint8Array({ maxLength: 50 }))
+    .map(([opcode, payload]) => ({ bytes: encodeFrame({ opcode, payload }), code: 1002 as const, what: `reserved opcode ${opcode}` })),
   fc.tuple(fc.constantFrom(0x8, 0x9, 0xa), fc.uint8Array({ maxLength: 20 })).map(([opcode, payload]) => ({
     bytes: encodeFrame({ opcode, payload: opcode === 0x8 ? closePayload(1000) : payload, fin: false }),
     code: 1002 as const,
     what: 'fragmented control frame',
   })),
-  fc.tuple(fc.constantFrom(0x9, 0xa), fc.integer({ min: 126, max: 400 })).map(([opcode, n]) => ({ bytes: encodeFrame({ opcode, payload: new Uint8Array(n) }), code: 1002 as const, what: 'control frame over 125 bytes' })),
-  fc.uint8Array({ maxLength: 50 }).map((payload) => ({ bytes: encodeFrame({ opcode: 0x0, payload }), code: 1002 as const, what: 'continuation with nothing to continue' })),
+  fc.tuple(fc.constantFrom(0x9, 0xa), fc.integer({ min: 126, max: 400 })).map(([opcode, n]) => ({
+    bytes: encodeFrame({ opcode, payload: new Uint8Array(n) }),
+    code: 1002 as const,
+    what: 'control frame over 125 bytes',
+  })),
+  fc.uint8Array({ maxLength: 50 }).map((payload) => ({
+    bytes: encodeFrame({ opcode: 0x0, payload }),
+    code: 1002 as const,
+    what: 'continuation with nothing to continue',
+  })),
   fc.tuple(fc.constantFrom(0x1, 0x2), fc.constantFrom(0x1, 0x2)).map(([first, second]) => ({
-    bytes: Buffer.concat([encodeFrame({ opcode: first, payload: Buffer.from('{"a":'), fin: false }), encodeFrame({ opcode: second, payload: Buffer.from('1}') })]),
+    bytes: Buffer.concat([
+      encodeFrame({ opcode: first, payload: Buffer.from('{"a":'), fin: false }),
+      encodeFrame({ opcode: second, payload: Buffer.from('1}') }),
+    ]),
     code: 1002 as const,
     what: 'a new message inside a fragmented one',
   })),
-  fc.integer({ min: 0, max: 255 }).map((byte) => ({ bytes: encodeFrame({ opcode: 0x8, payload: Uint8Array.of(byte) }), code: 1002 as const, what: 'one-byte close payload' })),
+  fc.integer({ min: 0, max: 255 }).map((byte) => ({
+    bytes: encodeFrame({ opcode: 0x8, payload: Uint8Array.of(byte) }),
+    code: 1002 as const,
+    what: 'one-byte close payload',
+  })),
   fc
-    .oneof(fc.integer({ min: 0, max: 999 }), fc.constantFrom(1004, 1005, 1006, 1015), fc.integer({ min: 1016, max: 2999 }), fc.integer({ min: 5000, max: 65535 }))
+    .oneof(
+      fc.integer({ min: 0, max: 999 }),
+      fc.constantFrom(1004, 1005, 1006, 1015),
+      fc.integer({ min: 1016, max: 2999 }),
+      fc.integer({ min: 5000, max: 65535 }),
+    )
     .map((code) => ({ bytes: encodeFrame({ opcode: 0x8, payload: closePayload(code) }), code: 1002 as const, what: `close code ${code}` })),
   fc.tuple(fc.constantFrom(1000, 1001, 3000, 4999), invalidUtf8).map(([code, bad]) => ({
     bytes: encodeFrame({ opcode: 0x8, payload: closePayload(code, Uint8Array.from(bad)) }),
     code: 1007 as const,
     what: 'close reason not UTF-8',
   })),
-  fc.tuple(fc.constantFrom(0x1, 0x2), fc.oneof(fc.integer({ min: MAX_MESSAGE_SIZE + 1, max: 2 ** 31 }), fc.constant(2 ** 53 + 10))).map(([opcode, declared]) => {
-    // Only the header: a length past the limit is refused before any payload arrives.
-    const head = Buffer.alloc(14)
-    head[0] = 0x80 | opcode
-    head[1] = 0x80 | 127
-    head.writeBigUInt64BE(BigInt(declared), 2)
-    return { bytes: new Uint8Array(head), code: 1009 as const, what: `declared length ${declared}` }
-  }),
+  fc
+    .tuple(fc.constantFrom(0x1, 0x2), fc.oneof(fc.integer({ min: MAX_MESSAGE_SIZE + 1, max: 2 ** 31 }), fc.constant(2 ** 53 + 10)))
+    .map(([opcode, declared]) => {
+      // Only the header: a length past the limit is refused before any payload arrives.
+      const head = Buffer.alloc(14)
+      head[0] = 0x80 | opcode
+      head[1] = 0x80 | 127
+      head.writeBigUInt64BE(BigInt(declared), 2)
+      return { bytes: new Uint8Array(head), code: 1009 as const, what: `declared length ${declared}` }
+    }),
 )
 
 /**
@@ -154,12 +217,25 @@ function checkRawAnswer(raw: RawWsClient, codes: readonly number[] | 'any', inpu
   expect(close, 'the server sends a close frame before it closes').toBeDefined()
   if (codes !== 'any') expect(codes).toContain(close!.code)
   // Echoing the client's own close: any code a client may send, or none.
-  else if (close!.code !== undefined) expect(close!.code === 1000 || (close!.code >= 1001 && close!.code <= 1014) || (close!.code >= 3000 && close!.code <= 4999)).toBe(true)
+  else if (close!.code !== undefined)
+    expect(close!.code === 1000 || (close!.code >= 1001 && close!.code <= 1014) || (close!.code >= 3000 && close!.code <= 4999)).toBe(true)
   expect(leakedInternals(close!.reason, '', [d.project.root])).toEqual([])
 }
 
 describe('the outside port under broken WebSocket framing', () => {
-  it.prop([fc.array(validFrame.filter((f) => f.payload.length <= MAX_MESSAGE_SIZE), { maxLength: 2 }), violation, mask, junk, fc.boolean()], { numRuns: 120 })(
+  it.prop(
+    [
+      fc.array(
+        validFrame.filter((f) => f.payload.length <= MAX_MESSAGE_SIZE),
+        { maxLength: 2 },
+      ),
+      violation,
+      mask,
+      junk,
+      fc.boolean(),
+    ],
+    { numRuns: 120 },
+  )(
     'closes a connection that breaks the framing with the close code RFC 6455 gives (1002, 1007, 1009)',
     async (before, bad, m, tail, pipelined) => {
       const d = daemon()
@@ -179,11 +255,13 @@ describe('the outside port under broken WebSocket framing', () => {
       fc.oneof(
         fc.uint8Array({ minLength: 1, maxLength: 300 }),
         // A valid frame with a few bytes overwritten: mostly almost-valid framing.
-        fc.tuple(validFrame, mask, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })).map(([f, m, flips]) => {
-          const bytes = encodeFrame({ ...f, mask: m })
-          for (const [at, value] of flips) bytes[at % bytes.length] = value
-          return new Uint8Array(bytes)
-        }),
+        fc
+          .tuple(validFrame, mask, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }))
+          .map(([f, m, flips]) => {
+            const bytes = encodeFrame({ ...f, mask: m })
+            for (const [at, value] of flips) bytes[at % bytes.length] = value
+            return new Uint8Array(bytes)
+          }),
       ),
       fc.boolean(),
     ],
@@ -205,7 +283,10 @@ describe('the outside port under broken WebSocket framing', () => {
 
   it.prop(
     [
-      fc.oneof(validFrame, fc.constantFrom(1000, 1001, 3000, 4000, 4999).map((code) => ({ opcode: 0x8, payload: closePayload(code) }))),
+      fc.oneof(
+        validFrame,
+        fc.constantFrom(1000, 1001, 3000, 4000, 4999).map((code) => ({ opcode: 0x8, payload: closePayload(code) })),
+      ),
       mask,
       fc.nat(),
       fc.constantFrom('end', 'destroy'),
@@ -263,7 +344,21 @@ const upgradeRequest = fc.record({
   target: fc.oneof(
     { arbitrary: fc.constant(`/?auth=${TOKEN}`), weight: 6 },
     {
-      arbitrary: fc.constantFrom('/', '/?auth=', '/?auth=%', '/?auth=%zz', `/?auth=${TOKEN}&auth=x`, `/?auth=x&auth=${TOKEN}`, '*', `http://x/?auth=${TOKEN}`, `//?auth=${TOKEN}`, `/?auth=${'A'.repeat(5000)}`, `/${'a'.repeat(20_000)}`, '/?auth=W10=', '/?auth=***'),
+      arbitrary: fc.constantFrom(
+        '/',
+        '/?auth=',
+        '/?auth=%',
+        '/?auth=%zz',
+        `/?auth=${TOKEN}&auth=x`,
+        `/?auth=x&auth=${TOKEN}`,
+        '*',
+        `http://x/?auth=${TOKEN}`,
+        `//?auth=${TOKEN}`,
+        `/?auth=${'A'.repeat(5000)}`,
+        `/${'a'.repeat(20_000)}`,
+        '/?auth=W10=',
+        '/?auth=***',
+      ),
       weight: 2,
     },
     { arbitrary: oddString(30).map((s) => `/?auth=${percentEncoded(s)}`), weight: 1 },
@@ -275,7 +370,9 @@ const upgradeRequest = fc.record({
   key: mostly<string | undefined>('valid', '', 'short', 'dGhlIHNhbXBsZSBub25jZQ', '!!!!!!!!!!!!!!!!!!!!!!==', undefined),
   wsVersion: mostly<string | undefined>('13', '8', '0', '13, 8', 'x', undefined),
   origin: mostly<string | undefined>(undefined, 'null', 'https://evil.example', 'not a url'),
-  extra: fc.array(fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z-]{0,11}$/), fc.string({ unit: 'grapheme-ascii', maxLength: 40 })), { maxLength: 3 }),
+  extra: fc.array(fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z-]{0,11}$/), fc.string({ unit: 'grapheme-ascii', maxLength: 40 })), {
+    maxLength: 3,
+  }),
   hugeHeader: mostly(0, 8_000, 20_000),
   newline: mostly('\r\n', '\n'),
   tail: fc.oneof({ arbitrary: fc.constant(new Uint8Array()), weight: 3 }, { arbitrary: fc.uint8Array({ maxLength: 40 }), weight: 1 }),
@@ -342,7 +439,8 @@ describe('the outside port under fuzzed upgrade requests', () => {
         expect(status, `status line of ${JSON.stringify(head.slice(0, 200))}`).not.toBeNull()
         expect(Number(status![1]), head.slice(0, 300)).toBeLessThan(500)
         // A 101 is followed by WebSocket frames and a 200 is the port's page; any other answer is a small refusal that says nothing internal.
-        if (status![1] !== '101' && status![1] !== '200') expect(leakedInternals(answer.toString('latin1'), '', [d.project.root])).toEqual([])
+        if (status![1] !== '101' && status![1] !== '200')
+          expect(leakedInternals(answer.toString('latin1'), '', [d.project.root])).toEqual([])
       }
       await checkpoint(d)
     },

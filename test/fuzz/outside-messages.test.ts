@@ -1,6 +1,17 @@
 import { fc, it } from '@fast-check/vitest'
 import { describe, expect } from 'vitest'
-import { nesting, nestedText, objectOf, objectText, oddMessage, oddString, oddValue, prototypeKeyed, prototypeMethod, type Members } from './arbitraries.js'
+import {
+  nesting,
+  nestedText,
+  objectOf,
+  objectText,
+  oddMessage,
+  oddString,
+  oddValue,
+  prototypeKeyed,
+  prototypeMethod,
+  type Members,
+} from './arbitraries.js'
 import { fuzzOnce, sendFramed } from './exchange.js'
 import { afterFuzz, checkpoint, controlCall, useFuzzDaemon } from './harness.js'
 import { expectMessage, expectText, levels, MAX_MESSAGE_SIZE } from './outside-model.js'
@@ -39,9 +50,21 @@ describe('the outside port under fuzzed JSON messages', () => {
     PROPERTY_TIMEOUT,
   )
 
-  it.prop([fc.oneof(fc.jsonValue({ maxDepth: 2 }).filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)).map((v) => JSON.stringify(v)), oddString(40), fc.constantFrom('', ' ', '2', ' 2', '"2"', '{', '}', '{"method":', 'null', '[{"method":"index"}]', '\ufeff{}', '{}\u0000'))], {
-    numRuns: 80,
-  })(
+  it.prop(
+    [
+      fc.oneof(
+        fc
+          .jsonValue({ maxDepth: 2 })
+          .filter((v) => v === null || typeof v !== 'object' || Array.isArray(v))
+          .map((v) => JSON.stringify(v)),
+        oddString(40),
+        fc.constantFrom('', ' ', '2', ' 2', '"2"', '{', '}', '{"method":', 'null', '[{"method":"index"}]', '\ufeff{}', '{}\u0000'),
+      ),
+    ],
+    {
+      numRuns: 80,
+    },
+  )(
     'refuses a text frame that is not a JSON object with 400 (and answers exactly "2" with "3")',
     async (text) => {
       await sendText(text)
@@ -55,7 +78,13 @@ describe('the outside port under fuzzed JSON messages', () => {
         value: prototypeKeyed,
         top: fc.boolean(),
         method: fc.option(fc.constantFrom('index.index.echo', 'index.index.index', 'echo'), { nil: undefined }),
-        extra: fc.uniqueArray(fc.tuple(fc.constantFrom('a', 'b', 'data'), oddValue.filter((v) => JSON.stringify(v).length < 200)), { maxLength: 2, selector: ([k]) => k }),
+        extra: fc.uniqueArray(
+          fc.tuple(
+            fc.constantFrom('a', 'b', 'data'),
+            oddValue.filter((v) => JSON.stringify(v).length < 200),
+          ),
+          { maxLength: 2, selector: ([k]) => k },
+        ),
       }),
     ],
     { numRuns: 120 },
@@ -74,9 +103,18 @@ describe('the outside port under fuzzed JSON messages', () => {
     PROPERTY_TIMEOUT,
   )
 
-  it.prop([prototypeMethod, fc.uniqueArray(fc.tuple(fc.constantFrom('a', 'x', 'Constructor', '__proto__ '), fc.jsonValue({ maxDepth: 2 })), { maxLength: 2, selector: ([k]) => k })], {
-    numRuns: 100,
-  })(
+  it.prop(
+    [
+      prototypeMethod,
+      fc.uniqueArray(fc.tuple(fc.constantFrom('a', 'x', 'Constructor', '__proto__ '), fc.jsonValue({ maxDepth: 2 })), {
+        maxLength: 2,
+        selector: ([k]) => k,
+      }),
+    ],
+    {
+      numRuns: 100,
+    },
+  )(
     'never runs a prototype member or a hook named as a method: 400, 404 or 405 only',
     async (method, extra) => {
       const members: Members = [['method', method], ...extra]

@@ -132,7 +132,8 @@ function escapeDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(escapeDeep)
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) Object.defineProperty(out, key, { value: escapeDeep(item), enumerable: true, writable: true, configurable: true })
+    for (const [key, item] of Object.entries(value))
+      Object.defineProperty(out, key, { value: escapeDeep(item), enumerable: true, writable: true, configurable: true })
     return out
   }
   return value

@@ -9,9 +9,12 @@ import { readLogLines, type Project } from './project.js'
 export async function authRefusalReasons(project: Project, count: number): Promise<unknown[]> {
   const reasons = (lines: Array<Record<string, unknown>>): unknown[] =>
     lines.filter((line) => line.msg === 'upgrade refused: auth').map((line) => line.reason)
-  const log = await poll(async () => {
-    await control(project, 'logs.tail', { lines: 1 })
-    return readLogLines(project)
-  }, (lines) => reasons(lines).length >= count)
+  const log = await poll(
+    async () => {
+      await control(project, 'logs.tail', { lines: 1 })
+      return readLogLines(project)
+    },
+    (lines) => reasons(lines).length >= count,
+  )
   return reasons(log)
 }

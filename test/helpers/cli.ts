@@ -29,7 +29,11 @@ export async function cli(project: Project, args: string[], options: Options = {
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }
 }
 
-export async function cliJson<T>(project: Project, args: string[], options: Options = {}): Promise<{ exitCode: number; json: T; stderr: string }> {
+export async function cliJson<T>(
+  project: Project,
+  args: string[],
+  options: Options = {},
+): Promise<{ exitCode: number; json: T; stderr: string }> {
   const result = await cli(project, [...args, '--json'], options)
   let json: T
   try {

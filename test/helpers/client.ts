@@ -36,10 +36,12 @@ export class TestClient {
       this.frames.push(data.toString())
       for (const wake of this.#waiters.splice(0)) wake()
     })
-    this.#closed = new Promise((resolve) => ws.once('close', (code, reason) => {
-      resolve({ code, reason: reason.toString() })
-      for (const wake of this.#waiters.splice(0)) wake()
-    }))
+    this.#closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() })
+        for (const wake of this.#waiters.splice(0)) wake()
+      }),
+    )
   }
 
   static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {

@@ -196,9 +196,17 @@ export async function listedCids(project: Project, filters: ConnectionFilters = 
 /** Waits until every node lists exactly these connection ids (their entries reach Redis just after the open). */
 export async function waitForListing(nodes: readonly Project[], cids: readonly string[]): Promise<void> {
   const expected = [...cids].sort()
-  const seen = await Promise.all(nodes.map((node) => poll(() => listedCids(node), (listed) => sameList(listed, expected))))
+  const seen = await Promise.all(
+    nodes.map((node) =>
+      poll(
+        () => listedCids(node),
+        (listed) => sameList(listed, expected),
+      ),
+    ),
+  )
   for (const [i, listed] of seen.entries()) {
-    if (!sameList(listed, expected)) throw new Error(`${nodes[i]?.configDir} lists ${JSON.stringify(listed)}, expected ${JSON.stringify(expected)}`)
+    if (!sameList(listed, expected))
+      throw new Error(`${nodes[i]?.configDir} lists ${JSON.stringify(listed)}, expected ${JSON.stringify(expected)}`)
   }
 }
 
@@ -315,4 +323,3 @@ export function useClusterSuite(): ClusterSuite {
     },
   }
 }
-

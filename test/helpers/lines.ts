@@ -19,7 +19,10 @@ export class LineCollector {
   #ended = false
   #waiters: Waiter[] = []
 
-  constructor(stream: Readable, readonly what = 'stream') {
+  constructor(
+    stream: Readable,
+    readonly what = 'stream',
+  ) {
     const reader = createInterface({ input: stream, crlfDelay: Infinity })
     reader.on('line', (line) => {
       this.lines.push(line)

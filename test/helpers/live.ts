@@ -132,7 +132,13 @@ export class LiveEvent {
 
   /** Starts the daemon; with `nodes` > 1 (Redis + PostgreSQL only), a cluster of that many on one prefix and one database. */
   /** `env` reaches the daemons and so the app's workers (LIVE_MAX_PENDING, say). */
-  static async start(servers: LiveServers, mode: LiveMode, app: AppJson = {}, nodes = 1, env: Record<string, string> = {}): Promise<LiveEvent> {
+  static async start(
+    servers: LiveServers,
+    mode: LiveMode,
+    app: AppJson = {},
+    nodes = 1,
+    env: Record<string, string> = {},
+  ): Promise<LiveEvent> {
     if (nodes > 1 && !mode.external) throw new Error('a cluster needs the Redis store')
     const projects: Project[] = []
     try {

@@ -142,7 +142,11 @@ async function launch(program: string, dir: string, conf: string, port: number):
   try {
     await once(child, 'spawn')
     // The master binds before it forks workers, so a started worker means the port is bound (or a bind failed first).
-    const line = await within(log.waitFor((l) => workerStarted(l) !== undefined || l.includes('[emerg]')), START_TIMEOUT_MS, 'nginx start')
+    const line = await within(
+      log.waitFor((l) => workerStarted(l) !== undefined || l.includes('[emerg]')),
+      START_TIMEOUT_MS,
+      'nginx start',
+    )
     if (line.includes('Address already in use')) throw new PortInUseError(`port ${port} is in use`)
     if (line.includes('[emerg]')) throw new Error(line)
     await accepts(port)
@@ -176,7 +180,11 @@ function handle(running: Running, port: number): NginxServer {
         return pid !== undefined && !before.has(pid)
       }
       const failed = (l: string) => l.includes('[emerg]') && !seen.has(l)
-      const line = await within(log.waitFor((l) => newWorker(l) || failed(l)), START_TIMEOUT_MS, 'nginx reload')
+      const line = await within(
+        log.waitFor((l) => newWorker(l) || failed(l)),
+        START_TIMEOUT_MS,
+        'nginx reload',
+      )
       if (line.includes('[emerg]')) throw new Error(`nginx reload failed: ${line}`)
       await accepts(port)
     },

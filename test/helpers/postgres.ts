@@ -53,11 +53,23 @@ export async function startPostgres(): Promise<PostgresServer> {
       const { uid, gid } = await systemUser(SYSTEM_USER)
       await chown(dir, uid, gid)
     }
-    const initdb = await execa(...asUser(asRoot, path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']), {
-      cwd: dir,
-      reject: false,
-      stdin: 'ignore',
-    })
+    const initdb = await execa(
+      ...asUser(asRoot, path.join(bin, 'initdb'), [
+        '-D',
+        data,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+      ]),
+      {
+        cwd: dir,
+        reject: false,
+        stdin: 'ignore',
+      },
+    )
     if (initdb.exitCode !== 0) throw new Error(`initdb failed (${initdb.exitCode}):\n${initdb.stdout}\n${initdb.stderr}`)
     for (let attempt = 1; ; attempt++) {
       const port = await freePort()
@@ -95,7 +107,8 @@ export function usePostgres(): () => PostgresServer {
 async function findPostgresBin(): Promise<string> {
   const found = await installedBin()
   if (found !== undefined) return found
-  if (process.getuid?.() !== 0) throw new Error(`no ${VERSIONS_DIR}/*/bin/postgres: install it with \`apt-get install -y ${DEBIAN_PACKAGE}\``)
+  if (process.getuid?.() !== 0)
+    throw new Error(`no ${VERSIONS_DIR}/*/bin/postgres: install it with \`apt-get install -y ${DEBIAN_PACKAGE}\``)
   await execa('apt-get', ['update', '-qq'])
   await execa('apt-get', ['install', '-y', '-qq', DEBIAN_PACKAGE], { env: { DEBIAN_FRONTEND: 'noninteractive' } })
   const installed = await installedBin()
@@ -130,15 +143,23 @@ function asUser(asRoot: boolean, program: string, args: string[]): [string, stri
 /** Starts the server on `port` and resolves once it logs that it accepts connections. */
 async function launch(asRoot: boolean, program: string, data: string, dir: string, port: number): Promise<ChildProcess> {
   const [command, args] = asUser(asRoot, program, [
-    '-D', data,
-    '-p', String(port),
-    '-k', dir,
-    '-c', `listen_addresses=${HOST}`,
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    `listen_addresses=${HOST}`,
     // A throwaway server: nothing needs to survive a crash of the machine.
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
-    '-c', 'max_connections=200',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
   ])
   const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   // The server logs to stderr.
@@ -146,7 +167,11 @@ async function launch(asRoot: boolean, program: string, data: string, dir: strin
   const output = new LineCollector(child.stdout, 'postgres stdout')
   try {
     await once(child, 'spawn')
-    await within(log.waitFor((line) => line.includes(READY_LINE)), START_TIMEOUT_MS, `postgres on port ${port} starting`)
+    await within(
+      log.waitFor((line) => line.includes(READY_LINE)),
+      START_TIMEOUT_MS,
+      `postgres on port ${port} starting`,
+    )
     return child
   } catch (err) {
     await terminate(child)

@@ -102,10 +102,13 @@ export async function startRedisSentinel(options: SentinelOptions = {}): Promise
     const primaryAddress = async (): Promise<{ host: string; port: number } | undefined> => {
       const { stdout, exitCode } = await redisCli(cli, sentinel.port, ['sentinel', 'get-master-addr-by-name', MASTER_NAME])
       const [host, port] = stdout.split('\n').map((line) => line.trim())
-      return exitCode === 0 && host !== undefined && host !== '' && port !== undefined && /^\d+$/.test(port) ? { host, port: Number(port) } : undefined
+      return exitCode === 0 && host !== undefined && host !== '' && port !== undefined && /^\d+$/.test(port)
+        ? { host, port: Number(port) }
+        : undefined
     }
     const known = await poll(primaryAddress, (address) => address?.port === primary.port, SETTLE_MS)
-    if (known?.port !== primary.port) throw new Error(`the sentinel on port ${sentinel.port} names ${JSON.stringify(known)} as ${MASTER_NAME}, not port ${primary.port}`)
+    if (known?.port !== primary.port)
+      throw new Error(`the sentinel on port ${sentinel.port} names ${JSON.stringify(known)} as ${MASTER_NAME}, not port ${primary.port}`)
     if (replica !== undefined) {
       const port = replica.port
       const replicas = await poll(
@@ -182,7 +185,8 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterTopolo
       stdin: 'ignore',
       timeout: SETTLE_MS,
     })
-    if (create.exitCode !== 0) throw new Error(`redis-cli --cluster create failed (${create.exitCode ?? 'timeout'}):\n${create.stdout}\n${create.stderr}`)
+    if (create.exitCode !== 0)
+      throw new Error(`redis-cli --cluster create failed (${create.exitCode ?? 'timeout'}):\n${create.stdout}\n${create.stderr}`)
 
     // Every node, since a client may ask any of them for the slots.
     for (const running of started) {
@@ -240,7 +244,11 @@ function sentinelConfig(port: number, primaryPort: number, dir: string): string 
   ].join('\n')
 }
 
-async function launchOnFreePort(what: string, launch: (port: number) => Launch, pickPort: () => Promise<number> = freePort): Promise<Running> {
+async function launchOnFreePort(
+  what: string,
+  launch: (port: number) => Launch,
+  pickPort: () => Promise<number> = freePort,
+): Promise<Running> {
   for (let attempt = 1; ; attempt++) {
     const port = await pickPort()
     try {

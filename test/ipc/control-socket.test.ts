@@ -11,7 +11,6 @@ interface RpcAnswer {
   error?: { code: number; message: string; data?: { code: string } }
 }
 
-
 // One daemon for the whole file: every bad request below goes to the same
 // process, and the last test checks that it survived them all.
 let p: Project
@@ -64,7 +63,9 @@ describe('control socket (JSON-RPC 2.0 over a Unix socket)', () => {
 
   it('answers a batch with an array holding one answer per request, in order', async () => {
     const c = await control()
-    const answer = (await c.send('[{"jsonrpc":"2.0","id":"a","method":"status"},{"jsonrpc":"2.0","id":"b","method":"nope"}]')) as RpcAnswer[]
+    const answer = (await c.send(
+      '[{"jsonrpc":"2.0","id":"a","method":"status"},{"jsonrpc":"2.0","id":"b","method":"nope"}]',
+    )) as RpcAnswer[]
     expect(Array.isArray(answer)).toBe(true)
     expect(answer).toHaveLength(2)
     expect(answer[0]).toMatchObject({ id: 'a', result: { pid: started.pid } })
@@ -84,10 +85,12 @@ describe('control socket (JSON-RPC 2.0 over a Unix socket)', () => {
 
   it('refuses a line over 1 MiB with MSW_ERR_RPC_TOO_LARGE and closes the connection', async () => {
     const c = await control()
-    const answer = JSON.parse(await new Promise<string>((resolve, reject) => {
-      c.lines.next().then(resolve, reject)
-      c.socket.write(Buffer.alloc(1024 * 1024 + 1, 'a'))
-    })) as RpcAnswer
+    const answer = JSON.parse(
+      await new Promise<string>((resolve, reject) => {
+        c.lines.next().then(resolve, reject)
+        c.socket.write(Buffer.alloc(1024 * 1024 + 1, 'a'))
+      }),
+    ) as RpcAnswer
     expect(answer).toMatchObject({ id: null, error: { data: { code: 'MSW_ERR_RPC_TOO_LARGE' } } })
     await c.closed
     expect(c.socket.destroyed).toBe(true)

@@ -5,7 +5,11 @@ import { LineReader } from '../../src/ipc/line-reader.js'
 function reader(maxBytes = 1024): { push: (chunk: string | Buffer) => void; lines: string[]; overflows: () => number } {
   const lines: string[] = []
   let overflows = 0
-  const r = new LineReader(maxBytes, (line) => lines.push(line), () => overflows++)
+  const r = new LineReader(
+    maxBytes,
+    (line) => lines.push(line),
+    () => overflows++,
+  )
   return { push: (chunk) => r.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk), lines, overflows: () => overflows }
 }
 

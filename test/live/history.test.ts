@@ -47,7 +47,8 @@ describe.each(LIVE_MODES)('Live history, $name', (mode) => {
     const ids = said.map((m) => Number(m.id))
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
 
-    const history = async (fields: Record<string, unknown>) => (await user.call('live.user.history', fields, 'wallSayHistory')).param as HistoryPage
+    const history = async (fields: Record<string, unknown>) =>
+      (await user.call('live.user.history', fields, 'wallSayHistory')).param as HistoryPage
     const page = async (fields: Record<string, unknown>) => says(await history(fields))
     const first = await history({})
     expect(first.count).toBe(25)
@@ -62,13 +63,17 @@ describe.each(LIVE_MODES)('Live history, $name', (mode) => {
     expect(await page({ count: 50, page: 2 })).toEqual(numbered(5, 1))
     // The walls read the same history.
     expect(says((await wall.call('live.wall.history', { type: 'wall', count: 4 }, 'wallSayHistory')).param)).toEqual(numbered(25, 22))
-    expect(says((await wall.call('live.wall.history', { type: 'wall', page: 7, count: 4 }, 'wallSayHistory')).param)).toEqual(numbered(1, 1))
+    expect(says((await wall.call('live.wall.history', { type: 'wall', page: 7, count: 4 }, 'wallSayHistory')).param)).toEqual(
+      numbered(1, 1),
+    )
 
     // As the seed's query builder: a page that is not a whole number from 1 is page 1; a count that is not, the default.
     for (const bad of [0, -1, 1.5, 'x', true, null]) {
       expect(await page({ page: bad }), `page ${JSON.stringify(bad)}`).toEqual(numbered(25, 16))
       expect(await page({ count: bad }), `count ${JSON.stringify(bad)}`).toEqual(numbered(25, 16))
-      expect(says((await wall.call('live.wall.history', { type: 'wall', page: bad, count: 2 }, 'wallSayHistory')).param)).toEqual(numbered(25, 24))
+      expect(says((await wall.call('live.wall.history', { type: 'wall', page: bad, count: 2 }, 'wallSayHistory')).param)).toEqual(
+        numbered(25, 24),
+      )
     }
     // A page past 100,000 is read as that page: empty, and never an offset no table reaches.
     expect(await history({ page: 10_000_000 })).toEqual({ list: [], count: 25 })

@@ -28,9 +28,14 @@ describe.each(LIVE_MODES)('Live limits, $name', (mode) => {
     await wall.receive('userCount')
 
     const empty = { status: 400, event: 'messageEmpty', info: '内容不能为空' }
-    for (const say of ['', '   \n\t ', 42, null, ['x'], { say: 'x' }]) expect(await user.call('live.user.say', { say }, 'messageEmpty', 400)).toEqual(empty)
+    for (const say of ['', '   \n\t ', 42, null, ['x'], { say: 'x' }])
+      expect(await user.call('live.user.say', { say }, 'messageEmpty', 400)).toEqual(empty)
     await user.call('live.user.say', {}, 'messageEmpty', 400)
-    expect(await user.call('live.user.say', { say: 'x'.repeat(501) }, 'messageTooLong', 400)).toEqual({ status: 400, event: 'messageTooLong', info: '内容不能超过500个字' })
+    expect(await user.call('live.user.say', { say: 'x'.repeat(501) }, 'messageTooLong', 400)).toEqual({
+      status: 400,
+      event: 'messageTooLong',
+      info: '内容不能超过500个字',
+    })
     await wall.call('live.wall.say', { say: ' ' }, 'messageEmpty', 400)
     await wall.call('live.wall.say', { say: 'y'.repeat(501) }, 'messageTooLong', 400)
     await event.expectNothingMore(code, [wall, user])
@@ -142,7 +147,11 @@ describe.each(LIVE_MODES)('Live with setting.escape_html off and LIVE_MAX_PENDIN
       await wall.receive('userSayNeedCheck')
     }
     // A user who never said anything is refused too: the bound is the event's, not the user's.
-    expect(await fourth.call('live.user.say', { say: 'one too many' }, 'tooManyPending', 429)).toEqual({ status: 429, event: 'tooManyPending', info: '待审核消息过多，请稍后再试' })
+    expect(await fourth.call('live.user.say', { say: 'one too many' }, 'tooManyPending', 429)).toEqual({
+      status: 429,
+      event: 'tooManyPending',
+      info: '待审核消息过多，请稍后再试',
+    })
     await event.expectNothingMore(code, [wall, ...users])
     expect(Object.keys((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param as object)).toHaveLength(3)
 
@@ -162,13 +171,20 @@ async function expectEscapedOnce(event: LiveEvent): Promise<void> {
 
   const id = (await user.call('live.user.say', { say: SAY }, 'userSaySuccess')).param
   expect((await wall.receive('userSayNeedCheck')).param).toMatchObject({ id, nickname: NICKNAME_SHOWN, say: SAY_SHOWN })
-  expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual({ [String(id)]: { id, nickname: NICKNAME_SHOWN, say: SAY_SHOWN } })
+  expect((await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toEqual({
+    [String(id)]: { id, nickname: NICKNAME_SHOWN, say: SAY_SHOWN },
+  })
   wall.send('live.wall.check', { id, status: true })
-  for (const client of [user, wall]) expect((await client.receive('userSayBroadcast')).param).toMatchObject({ nickname: NICKNAME_SHOWN, say: SAY_SHOWN })
+  for (const client of [user, wall])
+    expect((await client.receive('userSayBroadcast')).param).toMatchObject({ nickname: NICKNAME_SHOWN, say: SAY_SHOWN })
   await wall.receive('wallCheckSuccess')
 
-  expect((await wall.call('live.wall.say', { say: QUOTES }, 'wallSaySuccess')).param).toMatchObject({ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN })
-  for (const client of [wall, user]) expect((await client.receive('wallSayBroadcast')).param).toMatchObject({ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN })
+  expect((await wall.call('live.wall.say', { say: QUOTES }, 'wallSaySuccess')).param).toMatchObject({
+    nickname: QUOTES_SHOWN,
+    say: QUOTES_SHOWN,
+  })
+  for (const client of [wall, user])
+    expect((await client.receive('wallSayBroadcast')).param).toMatchObject({ nickname: QUOTES_SHOWN, say: QUOTES_SHOWN })
 
   // The history holds what walls said (approved user messages are shown, not stored).
   const history = (await user.call('live.user.history', {}, 'wallSayHistory')).param

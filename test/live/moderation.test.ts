@@ -3,7 +3,17 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cleanupProject, startDaemon } from '../helpers/cli.js'
 import type { Envelope } from '../helpers/client.js'
-import { LIVE_MODES, newCode, newUserId, USER_JOINED, useLiveEvent, useLiveServers, type LiveClient, type LiveEvent, type LiveNode } from '../helpers/live.js'
+import {
+  LIVE_MODES,
+  newCode,
+  newUserId,
+  USER_JOINED,
+  useLiveEvent,
+  useLiveServers,
+  type LiveClient,
+  type LiveEvent,
+  type LiveNode,
+} from '../helpers/live.js'
 import { makeProject } from '../helpers/project.js'
 
 /**
@@ -67,14 +77,29 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     expect(reply).toEqual({ status: 200, event: 'userSaySuccess', info: '发布聊天内容成功，等待审核', param: id })
     expect(id).toMatch(PENDING_ID)
     const pending = { id, nickname: 'Ann', say: 'hello' }
-    expect(await wall.receive('userSayNeedCheck')).toEqual({ status: 200, event: 'userSayNeedCheck', info: '收到用户广播内容', param: pending })
+    expect(await wall.receive('userSayNeedCheck')).toEqual({
+      status: 200,
+      event: 'userSayNeedCheck',
+      info: '收到用户广播内容',
+      param: pending,
+    })
     // The phones never see a message waiting for approval (the seed's one room sent it to them), the wall no userCount.
     await event.expectNothingMore(code, [ann, bob, wall])
 
     // Pending messages keyed by id, as the seed's hGetAll.
-    expect(await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).toEqual({ status: 200, event: 'userSayHistory', info: '获取消息历史成功', param: { [id]: pending } })
+    expect(await wall.call('live.wall.history', { type: 'user' }, 'userSayHistory')).toEqual({
+      status: 200,
+      event: 'userSayHistory',
+      info: '获取消息历史成功',
+      param: { [id]: pending },
+    })
     // The model's page: rows and the count.
-    expect(await bob.call('live.user.history', {}, 'wallSayHistory')).toEqual({ status: 200, event: 'wallSayHistory', info: '获取历史成功', param: { list: [], count: 0 } })
+    expect(await bob.call('live.user.history', {}, 'wallSayHistory')).toEqual({
+      status: 200,
+      event: 'wallSayHistory',
+      info: '获取历史成功',
+      param: { list: [], count: 0 },
+    })
 
     wall.send('live.wall.check', { id, status: 1 })
     const approved = { status: 200, event: 'userSayBroadcast', info: '用户消息审核通过', param: pending }
@@ -87,12 +112,32 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
 
     const said = await wall.call('live.wall.say', { say: 'from the stage' }, 'wallSaySuccess')
     const message = said.param as WallSaid
-    expect(said).toEqual({ status: 200, event: 'wallSaySuccess', info: '广播成功', param: { code, nickname: 'Big Screen', say: 'from the stage', user_id: 900, id: expect.stringMatching(ROW_ID) } })
+    expect(said).toEqual({
+      status: 200,
+      event: 'wallSaySuccess',
+      info: '广播成功',
+      param: { code, nickname: 'Big Screen', say: 'from the stage', user_id: 900, id: expect.stringMatching(ROW_ID) },
+    })
     expect(Object.keys(message)).toEqual(['code', 'nickname', 'say', 'user_id', 'id'])
     // To the users, and to the walls, the sender too, as the seed's one room did.
-    for (const client of [wall, ann, bob]) expect(await client.receive('wallSayBroadcast')).toEqual({ status: 200, event: 'wallSayBroadcast', info: '收到大屏幕广播内容', param: message })
+    for (const client of [wall, ann, bob])
+      expect(await client.receive('wallSayBroadcast')).toEqual({
+        status: 200,
+        event: 'wallSayBroadcast',
+        info: '收到大屏幕广播内容',
+        param: message,
+      })
     const history = await bob.call('live.user.history', { count: 5 }, 'wallSayHistory')
-    const row = { id: Number(message.id), code, nickname: 'Big Screen', say: 'from the stage', user_id: 900, status: 1, create_time: expect.any(Number), update_time: expect.any(Number) }
+    const row = {
+      id: Number(message.id),
+      code,
+      nickname: 'Big Screen',
+      say: 'from the stage',
+      user_id: 900,
+      status: 1,
+      create_time: expect.any(Number),
+      update_time: expect.any(Number),
+    }
     expect(history.param).toEqual({ list: [row], count: 1 })
     const [stored] = (history.param as { list: Array<{ create_time: number; update_time: number }> }).list
     expect(stored?.create_time).toBeGreaterThanOrEqual(started)
@@ -101,10 +146,29 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     expect((await wall.call('live.wall.history', { type: 'wall' }, 'wallSayHistory')).param).toEqual({ list: [row], count: 1 })
 
     wall.send('live.wall.recall', { id: message.id })
-    for (const client of [ann, bob, wall]) expect(await client.receive('wallSayRecall')).toEqual({ status: 200, event: 'wallSayRecall', info: '撤回一条大屏幕消息', param: message.id })
-    expect(await wall.receive('wallRecallSuccess')).toEqual({ status: 200, event: 'wallRecallSuccess', info: '撤回广播成功', param: message.id })
-    expect(await wall.call('live.wall.recall', { id: message.id }, 'wallRecallFail', 403)).toEqual({ status: 403, event: 'wallRecallFail', info: '撤回广播失败' })
-    expect(await wall.call('live.wall.history', { type: 'other' }, 'typeError', 401)).toEqual({ status: 401, event: 'typeError', info: '类型错误' })
+    for (const client of [ann, bob, wall])
+      expect(await client.receive('wallSayRecall')).toEqual({
+        status: 200,
+        event: 'wallSayRecall',
+        info: '撤回一条大屏幕消息',
+        param: message.id,
+      })
+    expect(await wall.receive('wallRecallSuccess')).toEqual({
+      status: 200,
+      event: 'wallRecallSuccess',
+      info: '撤回广播成功',
+      param: message.id,
+    })
+    expect(await wall.call('live.wall.recall', { id: message.id }, 'wallRecallFail', 403)).toEqual({
+      status: 403,
+      event: 'wallRecallFail',
+      info: '撤回广播失败',
+    })
+    expect(await wall.call('live.wall.history', { type: 'other' }, 'typeError', 401)).toEqual({
+      status: 401,
+      event: 'typeError',
+      info: '类型错误',
+    })
     // The seed's wall history had no default type.
     await wall.call('live.wall.history', {}, 'typeError', 401)
     // The seed's clean answered nothing.
@@ -187,7 +251,11 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     await first.call('live.wall.check', { id, status: 1 }, 'wallCheckSuccess')
     await first.call('live.wall.check', { id: 'no-such-id', status: 1 }, 'wallCheckSuccess')
     await event.expectNothingMore(code, [ann, bob, first, second])
-    expect(await first.call('live.wall.check', { status: 1 }, 'badRequest', 400)).toEqual({ status: 400, event: 'badRequest', info: 'id不能为空' })
+    expect(await first.call('live.wall.check', { status: 1 }, 'badRequest', 400)).toEqual({
+      status: 400,
+      event: 'badRequest',
+      info: 'id不能为空',
+    })
   })
 
   it('lets exactly one of two walls approving the same message at once show it: one broadcast each', async () => {
@@ -212,7 +280,9 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
       ]
       // Both walls get the one broadcast; the loser also hears that the winner moderated it.
       expect(seen.map((e) => e.event).sort()).toEqual(['userSayBroadcast', 'userSayBroadcast', 'userSayChecked'])
-      expect((await event.receivedBeforeMarker(code, ann)).map((e) => [e.event, (e.param as { say: string }).say])).toEqual([['userSayBroadcast', `race ${round}`]])
+      expect((await event.receivedBeforeMarker(code, ann)).map((e) => [e.event, (e.param as { say: string }).say])).toEqual([
+        ['userSayBroadcast', `race ${round}`],
+      ])
     }
     expect((await first.call('live.wall.history', { type: 'user' }, 'userSayHistory')).param).toBeUndefined()
   })
@@ -247,7 +317,10 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     }
     await event.expectNothingMore(code, [ann, first, second])
 
-    const history = (await ann.call('live.user.history', {}, 'wallSayHistory')).param as { list: Array<{ id: number; say: string }>; count: number }
+    const history = (await ann.call('live.user.history', {}, 'wallSayHistory')).param as {
+      list: Array<{ id: number; say: string }>
+      count: number
+    }
     expect(history.list.map((row) => [row.id, row.say])).toEqual([[Number(kept.id), 'stays']])
     expect(history.count).toBe(1)
     const row = await event.row(Number(message.id))
@@ -257,7 +330,11 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
 
     // Already recalled, unknown, malformed: 403, and nothing is sent to anyone else.
     for (const id of [message.id, approved, 987_654_321, 'abc', '', null, 0, -1]) {
-      expect(await second.call('live.wall.recall', { id }, 'wallRecallFail', 403), JSON.stringify(id)).toEqual({ status: 403, event: 'wallRecallFail', info: '撤回广播失败' })
+      expect(await second.call('live.wall.recall', { id }, 'wallRecallFail', 403), JSON.stringify(id)).toEqual({
+        status: 403,
+        event: 'wallRecallFail',
+        info: '撤回广播失败',
+      })
     }
     await second.call('live.wall.recall', {}, 'wallRecallFail', 403)
     await event.expectNothingMore(code, [ann, first, second])
@@ -272,7 +349,11 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
     const [wall] = walls as [LiveClient]
     await event.renameTable('live_wall_message', 'live_wall_message_away')
     try {
-      expect(await wall.call('live.wall.say', { say: 'not stored' }, 'insertDbError', 501)).toEqual({ status: 501, event: 'insertDbError', info: '保存数据至数据库失败' })
+      expect(await wall.call('live.wall.say', { say: 'not stored' }, 'insertDbError', 501)).toEqual({
+        status: 501,
+        event: 'insertDbError',
+        info: '保存数据至数据库失败',
+      })
     } finally {
       await event.renameTable('live_wall_message_away', 'live_wall_message')
     }
@@ -431,7 +512,10 @@ describe.each(LIVE_MODES)('the Live module, $name', (mode) => {
 
         const said = (await wall2.call('live.wall.say', { say: 'from node 2' }, 'wallSaySuccess')).param as WallSaid
         for (const client of [wall2, ann, bob, wall]) expect((await client.receive('wallSayBroadcast')).param).toEqual(said)
-        expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toMatchObject({ list: [{ id: Number(said.id), say: 'from node 2' }], count: 1 })
+        expect((await ann.call('live.user.history', {}, 'wallSayHistory')).param).toMatchObject({
+          list: [{ id: Number(said.id), say: 'from node 2' }],
+          count: 1,
+        })
 
         wall.send('live.wall.recall', { id: said.id })
         await wall.receive('wallSayRecall')
@@ -463,7 +547,8 @@ async function joinSecondNode(event: LiveEvent): Promise<{ leave(): Promise<void
   expect(event.nodes).toHaveLength(1)
   const project = await makeProject({ node_id: 'node-2' })
   try {
-    for (const file of ['cache.json', 'db.json']) await copyFile(path.join(first.project.configDir, file), path.join(project.configDir, file))
+    for (const file of ['cache.json', 'db.json'])
+      await copyFile(path.join(first.project.configDir, file), path.join(project.configDir, file))
     const node: LiveNode = { project, port: (await startDaemon(project)).outside.port }
     event.nodes.push(node)
   } catch (err) {

@@ -6,7 +6,16 @@ import { setWireFormat } from '../../src/protocol/wire-format.js'
 
 /** PHP's json_encode of a string, unit by unit from its rules (ext/json/json_encoder.c, no flags). */
 function phpString(text: string): string {
-  const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+  const short: Record<string, string> = {
+    '"': '\\"',
+    '\\': '\\\\',
+    '/': '\\/',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+  }
   let out = '"'
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string
@@ -29,7 +38,9 @@ describe('phpJsonEncode', () => {
   })
 
   it('writes nested values with every string escaped, keys included, in insertion order', () => {
-    expect(phpJsonEncode({ 'k/é': ['a/b', 1, null, true, { 墙: '😀' }], z: 0.5 })).toBe('{"k\\/\\u00e9":["a\\/b",1,null,true,{"\\u5899":"\\ud83d\\ude00"}],"z":0.5}')
+    expect(phpJsonEncode({ 'k/é': ['a/b', 1, null, true, { 墙: '😀' }], z: 0.5 })).toBe(
+      '{"k\\/\\u00e9":["a\\/b",1,null,true,{"\\u5899":"\\ud83d\\ude00"}],"z":0.5}',
+    )
   })
 
   it('returns plain ASCII JSON as it is', () => {
@@ -44,8 +55,10 @@ describe('phpJsonEncode', () => {
 
 describe("PHP's empty() on the wire", () => {
   it('is true of null, false, 0, 0.0, "", "0", [] and {} and of nothing else', () => {
-    for (const value of [undefined, null, false, 0, 0.0, -0, '', '0', [], {}]) expect(isPhpEmptyJson(JSON.stringify(value)), String(JSON.stringify(value))).toBe(true)
-    for (const value of ['00', '0.0', ' ', 'false', 0.1, 1, true, [0], [[]], { a: null }]) expect(isPhpEmptyJson(JSON.stringify(value)), JSON.stringify(value)).toBe(false)
+    for (const value of [undefined, null, false, 0, 0.0, -0, '', '0', [], {}])
+      expect(isPhpEmptyJson(JSON.stringify(value)), String(JSON.stringify(value))).toBe(true)
+    for (const value of ['00', '0.0', ' ', 'false', 0.1, 1, true, [0], [[]], { a: null }])
+      expect(isPhpEmptyJson(JSON.stringify(value)), JSON.stringify(value)).toBe(false)
   })
 })
 
@@ -55,7 +68,8 @@ describe('envelope', () => {
       '{"status":200,"event":"receiveMessage","info":"\\u670d\\u52a1\\u7aef\\u5df2\\u6536\\u5230\\u60a8\\u7684\\u8bf7\\u6c42\\u5185\\u5bb9"}',
     )
     expect(envelope(200, 'e', 'i', { url: 'http://x/y' })).toBe('{"status":200,"event":"e","info":"i","param":{"url":"http:\\/\\/x\\/y"}}')
-    for (const empty of [null, false, 0, '', '0', [], {}]) expect(envelope(200, 'e', 'i', empty)).toBe('{"status":200,"event":"e","info":"i"}')
+    for (const empty of [null, false, 0, '', '0', [], {}])
+      expect(envelope(200, 'e', 'i', empty)).toBe('{"status":200,"event":"e","info":"i"}')
   })
 
   it('is plain UTF-8 in the modern format, leaving out only an undefined param', () => {

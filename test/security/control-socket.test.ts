@@ -35,13 +35,17 @@ interface RunResult {
 
 /** Runs the built CLI as user and group `uid`, with no supplementary groups. */
 async function cliAs(uid: number, p: Project, args: string[]): Promise<RunResult> {
-  const result = await execa(SETPRIV as string, [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, BIN, ...args, '-c', p.configDir], {
-    reject: false,
-    stdin: 'ignore',
-    cwd: '/',
-    // A home that user can read, so the CLI's own data folder does not warn about root's.
-    env: { HOME: '/nonexistent' },
-  })
+  const result = await execa(
+    SETPRIV as string,
+    [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, BIN, ...args, '-c', p.configDir],
+    {
+      reject: false,
+      stdin: 'ignore',
+      cwd: '/',
+      // A home that user can read, so the CLI's own data folder does not warn about root's.
+      env: { HOME: '/nonexistent' },
+    },
+  )
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }
 }
 
@@ -94,7 +98,10 @@ function expectPermissionRefusal(result: RunResult, p: Project, what: string): v
 
 describe('the runtime folder and the control socket', () => {
   it('are 0700 and 0600, owned by the daemon user, and nothing under runtime/ is open to group or others', async () => {
-    const { project: p, status: { pid } } = shared()
+    const {
+      project: p,
+      status: { pid },
+    } = shared()
     const owner = await ownerOf(pid)
 
     const runtime = await stat(p.runtime)
@@ -128,10 +135,15 @@ describe('the runtime folder and the control socket', () => {
 
 describe('another user (nobody)', () => {
   // One test per command (each CLI run as nobody is slow on a busy machine); the daemon runs on after each.
-  it.skipIf(!canSwitchUser).each([['status'], ['stop'], ['reload'], ['conn', 'ls'], ['kick', '1'], ['broadcast', '--all', 'hello'], ['rooms']])(
+  it
+    .skipIf(!canSwitchUser)
+    .each([['status'], ['stop'], ['reload'], ['conn', 'ls'], ['kick', '1'], ['broadcast', '--all', 'hello'], ['rooms']])(
     'cannot use the control socket: %s fails with MSW_ERR_IPC_CONNECT and the daemon runs on',
     async (...args) => {
-      const { project: p, status: { pid } } = shared()
+      const {
+        project: p,
+        status: { pid },
+      } = shared()
       await shareConfig(p)
       expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
 
@@ -144,7 +156,10 @@ describe('another user (nobody)', () => {
   )
 
   it.skipIf(!canSwitchUser)('cannot use it through --json, logs or start either, and the daemon runs on', async () => {
-    const { project: p, status: { pid } } = shared()
+    const {
+      project: p,
+      status: { pid },
+    } = shared()
     await shareConfig(p)
     expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
 
@@ -170,7 +185,10 @@ describe('another user (nobody)', () => {
   })
 
   it.skipIf(!canSwitchUser)('is still refused by the socket mode alone when the runtime folder has been opened to others', async () => {
-    const { project: p, status: { pid } } = shared()
+    const {
+      project: p,
+      status: { pid },
+    } = shared()
     await shareConfig(p)
     // An operator's mistake: others may now traverse runtime/ (but not list or write it).
     await chmod(p.runtime, 0o711)
@@ -186,7 +204,6 @@ describe('another user (nobody)', () => {
   })
 })
 
-
 interface RpcAnswer {
   id: string | number | null
   result?: Record<string, unknown>
@@ -197,7 +214,10 @@ interface RpcAnswer {
 // these are the other shapes of garbage a local user's script can send.
 describe('garbage on the control socket', () => {
   it('answers binary junk, a nesting bomb, a 2 MiB line sent in pieces and an unprintable param with errors, and keeps serving', async () => {
-    const { project: p, status: { pid } } = shared()
+    const {
+      project: p,
+      status: { pid },
+    } = shared()
 
     // Bytes that are neither UTF-8 nor JSON: a parse error, and the same connection still works.
     const junk = await RawControl.connect(p.socket)
@@ -213,7 +233,9 @@ describe('garbage on the control socket', () => {
 
     // The same depth inside params that the daemon would have to serialise to send.
     const nested = 200_000
-    const deepParam = (await junk.send(`{"jsonrpc":"2.0","id":2,"method":"broadcast","params":{"all":true,"param":${'['.repeat(nested)}${']'.repeat(nested)}}}`)) as RpcAnswer
+    const deepParam = (await junk.send(
+      `{"jsonrpc":"2.0","id":2,"method":"broadcast","params":{"all":true,"param":${'['.repeat(nested)}${']'.repeat(nested)}}}`,
+    )) as RpcAnswer
     expect(deepParam.id).toBe(2)
     expect(deepParam.error).toBeDefined()
     expect(deepParam.result).toBeUndefined()

@@ -27,7 +27,9 @@ beforeAll(async () => {
   // The rebinding attacker's name resolves to this machine, as after a DNS rebind.
   const executablePath = await ensureProgram(CHROMIUM, 'chromium')
   browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`] })
-  evil = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>evil</title><p>evil</p>'))
+  evil = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>evil</title><p>evil</p>'),
+  )
   evil.listen(0, '127.0.0.1')
   await once(evil, 'listening')
   evilOrigin = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`
@@ -98,7 +100,9 @@ describe('a hostile page in Chromium against the open manager port', () => {
   it('cannot broadcast or stop the daemon by fetch, form post or WebSocket, nor through a rebound name', async () => {
     const { status, project } = daemon()
     const managerPort = status.manager.port
-    const watcher = await TestClient.connect(`ws://127.0.0.1:${status.outside.port}/?auth=${await mintToken({ id: 'watcher', type: 'wechatUser', code: 'hall' })}`)
+    const watcher = await TestClient.connect(
+      `ws://127.0.0.1:${status.outside.port}/?auth=${await mintToken({ id: 'watcher', type: 'wechatUser', code: 'hall' })}`,
+    )
 
     const page = await browser.newPage()
     await page.goto(`${evilOrigin}/`)

@@ -29,15 +29,26 @@ interface Daemon {
 }
 
 async function startWith(manager: Record<string, unknown>, uid: string): Promise<Daemon> {
-  const project = await makeProject({ manager: { allowed_hosts: [LISTED_HOST], allowed_origins: [LISTED_ORIGIN], ...manager }, setting: { ack: false } })
+  const project = await makeProject({
+    manager: { allowed_hosts: [LISTED_HOST], allowed_origins: [LISTED_ORIGIN], ...manager },
+    setting: { ack: false },
+  })
   const status = await startDaemon(project)
-  const watcher = await TestClient.connect(`ws://127.0.0.1:${status.outside.port}/?auth=${await mintToken({ id: uid, type: 'wechatUser', code: `room-${uid}` })}`)
+  const watcher = await TestClient.connect(
+    `ws://127.0.0.1:${status.outside.port}/?auth=${await mintToken({ id: uid, type: 'wechatUser', code: `room-${uid}` })}`,
+  )
   return { project, status, watcher }
 }
 
 /** Sends a legitimate broadcast and answers every frame the watcher got up to and including it. */
 async function framesUntilLegit(d: Daemon, headers: Record<string, string> = {}): Promise<string[]> {
-  const answer = await rawRequest(d.status.manager.port, 'POST', '/api/broadcast', { ...JSON_TYPE, ...headers }, JSON.stringify({ all: true, event: 'legit' }))
+  const answer = await rawRequest(
+    d.status.manager.port,
+    'POST',
+    '/api/broadcast',
+    { ...JSON_TYPE, ...headers },
+    JSON.stringify({ all: true, event: 'legit' }),
+  )
   expect(answer.status, answer.body).toBe(200)
   const frames: string[] = []
   for (let i = 0; i < 100; i++) {
@@ -60,10 +71,23 @@ describe('the open mode (manager.key "")', () => {
 
   it('refuses a Host that names another machine (DNS rebinding) on /rpc, /api/* and a WebSocket upgrade, before routing', async () => {
     const { port } = d.status.manager
-    for (const host of ['attacker.example', `attacker.example:${port}`, 'ATTACKER.example.', `127.0.0.1.nip.io:${port}`, `evil.localhost:${port}`, `10.0.0.1:${port}`]) {
+    for (const host of [
+      'attacker.example',
+      `attacker.example:${port}`,
+      'ATTACKER.example.',
+      `127.0.0.1.nip.io:${port}`,
+      `evil.localhost:${port}`,
+      `10.0.0.1:${port}`,
+    ]) {
       const rpc = await rawRequest(port, 'POST', '/rpc', { host, ...JSON_TYPE }, rpcBroadcast('evil'))
       expect([rpc.status, rpc.code], host).toEqual([421, 'MSW_ERR_MANAGER_HOST'])
-      const broadcast = await rawRequest(port, 'POST', '/api/broadcast', { host, ...JSON_TYPE }, JSON.stringify({ all: true, event: 'evil' }))
+      const broadcast = await rawRequest(
+        port,
+        'POST',
+        '/api/broadcast',
+        { host, ...JSON_TYPE },
+        JSON.stringify({ all: true, event: 'evil' }),
+      )
       expect([broadcast.status, broadcast.code], host).toEqual([421, 'MSW_ERR_MANAGER_HOST'])
       const list = await rawRequest(port, 'GET', '/api/connections', { host })
       expect([list.status, list.code], host).toEqual([421, 'MSW_ERR_MANAGER_HOST'])
@@ -78,7 +102,16 @@ describe('the open mode (manager.key "")', () => {
 
   it('takes loopback Hosts with any port, manager.host, and a name in manager.allowed_hosts', async () => {
     const { port } = d.status.manager
-    for (const host of [`127.0.0.1:${port}`, '127.0.0.1', `localhost:${port}`, 'LOCALHOST', `[::1]:${port}`, `127.1.2.3:${port}`, LISTED_HOST, `${LISTED_HOST}:${port}`]) {
+    for (const host of [
+      `127.0.0.1:${port}`,
+      '127.0.0.1',
+      `localhost:${port}`,
+      'LOCALHOST',
+      `[::1]:${port}`,
+      `127.1.2.3:${port}`,
+      LISTED_HOST,
+      `${LISTED_HOST}:${port}`,
+    ]) {
       const answer = await rawRequest(port, 'GET', '/api/status', { host })
       expect(answer.status, `${host}: ${answer.body}`).toBe(200)
       const upgrade = await rawUpgrade(port, '/', { host })
@@ -94,7 +127,11 @@ describe('the open mode (manager.key "")', () => {
       ['/rpc', FORM_TYPE, rpcBroadcast('evil')],
       ['/api/broadcast', FORM_TYPE, 'all=1&event=evil'],
       ['/api/broadcast', { 'content-type': 'text/plain' }, '{"all":true,"event":"evil"}'],
-      ['/api/broadcast', { 'content-type': 'multipart/form-data; boundary=x' }, '--x\r\nContent-Disposition: form-data; name="all"\r\n\r\n1\r\n--x--\r\n'],
+      [
+        '/api/broadcast',
+        { 'content-type': 'multipart/form-data; boundary=x' },
+        '--x\r\nContent-Disposition: form-data; name="all"\r\n\r\n1\r\n--x--\r\n',
+      ],
       ['/api/broadcast', {}, '{"all":true,"event":"evil"}'],
     ]
     for (const [path, headers, body] of attempts) {
@@ -130,7 +167,13 @@ describe('the open mode (manager.key "")', () => {
 
   it('takes a listed origin, over HTTP and WebSocket', async () => {
     const { port } = d.status.manager
-    const answer = await rawRequest(port, 'POST', '/rpc', { ...JSON_TYPE, origin: LISTED_ORIGIN }, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'status' }))
+    const answer = await rawRequest(
+      port,
+      'POST',
+      '/rpc',
+      { ...JSON_TYPE, origin: LISTED_ORIGIN },
+      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'status' }),
+    )
     expect(answer.status).toBe(200)
     expect(JSON.parse(answer.body)).toMatchObject({ id: 3, result: { pid: d.status.pid } })
     const socket = await TestClient.connect(`ws://127.0.0.1:${port}/`, { origin: LISTED_ORIGIN })
@@ -159,7 +202,13 @@ describe('a keyed manager', () => {
     expect(await d.watcher.next('fromBackend')).toMatchObject({ event: 'fromBackend' })
 
     // A listed origin may send JSON, not a form: a form from a page is what CSRF looks like.
-    const listedForm = await rawRequest(port, 'POST', '/api/broadcast', { ...keyed, ...FORM_TYPE, origin: LISTED_ORIGIN }, 'all=1&event=evil')
+    const listedForm = await rawRequest(
+      port,
+      'POST',
+      '/api/broadcast',
+      { ...keyed, ...FORM_TYPE, origin: LISTED_ORIGIN },
+      'all=1&event=evil',
+    )
     expect([listedForm.status, listedForm.code]).toEqual([415, 'MSW_ERR_UNSUPPORTED_MEDIA_TYPE'])
     const evilForm = await rawRequest(port, 'POST', '/api/broadcast', { ...keyed, ...FORM_TYPE, origin: EVIL_ORIGIN }, 'all=1&event=evil')
     expect([evilForm.status, evilForm.code]).toEqual([403, 'MSW_ERR_MANAGER_ORIGIN'])

@@ -11,7 +11,13 @@ export interface RawAnswer {
 }
 
 /** One HTTP request with exactly these headers (Host included, as a rebinding page's browser sends it). */
-export async function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
+export async function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<RawAnswer> {
   const sent = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }
   const req = http.request({ host: '127.0.0.1', port, method, path, headers: sent, agent: false })
   req.end(body)
@@ -28,7 +34,13 @@ export async function rawUpgrade(port: number, path: string, headers: Record<str
     port,
     path,
     agent: false,
-    headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': randomBytes(16).toString('base64'),
+      ...headers,
+    },
   })
   req.end()
   return new Promise<RawAnswer>((resolve, reject) => {

@@ -69,8 +69,15 @@ describe('createKeyCheck', () => {
       'ключ-鍵-🔑',
     ]
     for (const attempt of attempts) {
-      for (const req of [request({ authorization: `Bearer ${attempt}` }), request({ 'x-api-key': attempt }), request({}, `/?key=${encodeURIComponent(attempt)}`)]) {
-        expect(allowed(req, true), JSON.stringify({ attempt: attempt.slice(0, 40), headers: req.headers, url: req.url?.slice(0, 60) })).toBe(false)
+      for (const req of [
+        request({ authorization: `Bearer ${attempt}` }),
+        request({ 'x-api-key': attempt }),
+        request({}, `/?key=${encodeURIComponent(attempt)}`),
+      ]) {
+        expect(
+          allowed(req, true),
+          JSON.stringify({ attempt: attempt.slice(0, 40), headers: req.headers, url: req.url?.slice(0, 60) }),
+        ).toBe(false)
       }
     }
   })
@@ -114,7 +121,13 @@ describe('createKeyCheck', () => {
     expect(utf8(request({ 'x-api-key': key }), false)).toBe(true)
     expect(utf8(request({}, `/?key=${encodeURIComponent(key)}`), true)).toBe(true)
     // Same number of UTF-16 units, other bytes; and the key's own bytes read as Latin-1.
-    for (const near of ['cle-ключ-鍵-🔑', 'clé-ключ-鍵-🔐', 'clé-ключ-鍵-', Buffer.from(key, 'utf8').toString('latin1'), key.normalize('NFD')]) {
+    for (const near of [
+      'cle-ключ-鍵-🔑',
+      'clé-ключ-鍵-🔐',
+      'clé-ключ-鍵-',
+      Buffer.from(key, 'utf8').toString('latin1'),
+      key.normalize('NFD'),
+    ]) {
       let result: boolean | undefined
       expect(() => {
         result = utf8(request({ 'x-api-key': near }), false)
@@ -136,7 +149,13 @@ interface RawAnswer {
 
 /** One HTTP request with exactly these headers (no client adds its own Authorization). */
 async function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
-  const req = http.request({ host: '127.0.0.1', port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } })
+  const req = http.request({
+    host: '127.0.0.1',
+    port,
+    method,
+    path,
+    headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+  })
   req.end(body)
   const [res] = (await once(req, 'response')) as [IncomingMessage]
   const chunks: Buffer[] = []
@@ -150,7 +169,13 @@ async function rawUpgrade(port: number, path: string, headers: Record<string, st
     host: '127.0.0.1',
     port,
     path,
-    headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': randomBytes(16).toString('base64'),
+      ...headers,
+    },
   })
   req.end()
   const answered = new Promise<RawAnswer>((resolve, reject) => {
@@ -204,7 +229,12 @@ describe('a live manager port', () => {
     }
     // The key anywhere but Bearer / X-Api-Key, on plain HTTP.
     const basic = Buffer.from(`admin:${KEY}`).toString('base64')
-    const misplaced: Array<Record<string, string>> = [{ authorization: KEY }, { authorization: `Basic ${basic}` }, { cookie: `key=${KEY}` }, { 'x-manager-key': KEY }]
+    const misplaced: Array<Record<string, string>> = [
+      { authorization: KEY },
+      { authorization: `Basic ${basic}` },
+      { cookie: `key=${KEY}` },
+      { 'x-manager-key': KEY },
+    ]
     for (const headers of misplaced) {
       attempts.push(['GET', '/api/status', headers])
     }
@@ -284,7 +314,10 @@ describe('a live manager port', () => {
 
     // The manager WebSocket: JSON-RPC errors and the seed console's refusal say no more.
     const ws = await TestClient.connect(`ws://127.0.0.1:${port}/`, { headers: keyed })
-    for (const message of ['{"jsonrpc":"2.0","id":1,"method":"nope"}', `{"jsonrpc":"2.0","id":2,"method":"broadcast","params":{"all":true,"param":${deep(200_000)}}}`]) {
+    for (const message of [
+      '{"jsonrpc":"2.0","id":1,"method":"nope"}',
+      `{"jsonrpc":"2.0","id":2,"method":"broadcast","params":{"all":true,"param":${deep(200_000)}}}`,
+    ]) {
       ws.send(message)
       expectClean(await ws.nextFrame(), p.root, message.slice(0, 60))
     }

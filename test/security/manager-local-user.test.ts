@@ -65,7 +65,9 @@ describe('a second local user', () => {
     const { project, status } = daemon()
     const keyFile = path.join(project.runtime, 'manager.key')
     expect(status.managerKeyFile).toBe(keyFile)
-    const probe = await execa('runuser', ['-u', user, '--', process.execPath, '-e', PROBE, keyFile, String(status.manager.port)], { cwd: '/' })
+    const probe = await execa('runuser', ['-u', user, '--', process.execPath, '-e', PROBE, keyFile, String(status.manager.port)], {
+      cwd: '/',
+    })
     const result = JSON.parse(probe.stdout) as { uid: number; read: string; ws: number; rpc: number }
     expect(result.uid).not.toBe(0)
     expect(result).toMatchObject({ read: 'EACCES', ws: 401, rpc: 401 })

@@ -2,7 +2,7 @@ import pino from 'pino'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MswError } from '../../src/errors.js'
 import { KeyFailures } from '../../src/daemon/manager/key-failures.js'
-import { HttpError } from '../../src/daemon/manager/http-error.js'
+import type { HttpError } from '../../src/daemon/manager/http-error.js'
 
 /**
  * The wrong-key limiter on its own, on a fake clock: the window passing, the

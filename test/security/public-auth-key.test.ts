@@ -27,7 +27,9 @@ describe("the seed's public auth key", () => {
   })
 
   it('is not warned of with a key of its own, or on loopback', async () => {
-    expect(await logMessages({ outside: { host: '0.0.0.0', port: 0 }, auth: { key: 'a-long-random-key-of-our-own' } }, project)).not.toContain(WARNING)
+    expect(
+      await logMessages({ outside: { host: '0.0.0.0', port: 0 }, auth: { key: 'a-long-random-key-of-our-own' } }, project),
+    ).not.toContain(WARNING)
     expect(await logMessages({}, project)).not.toContain(WARNING)
   })
 })

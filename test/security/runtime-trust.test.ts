@@ -111,7 +111,9 @@ describe('config files that hold keys', () => {
     expect(loose.json.warnings).toEqual([{ file: appJson, mode: '0644', keys: ['auth.key'], message }])
     expect(loose.stderr.split('\n').filter((line) => line.startsWith('Warning: '))).toEqual([`Warning: ${message}`])
     expect(loose.stderr + JSON.stringify(loose.json)).not.toContain('a-private-token-key')
-    const logged = (await readLogLines(p)).filter((line) => line.msg === 'a config file that holds keys is readable by group or others: chmod 600 it')
+    const logged = (await readLogLines(p)).filter(
+      (line) => line.msg === 'a config file that holds keys is readable by group or others: chmod 600 it',
+    )
     expect(logged).toEqual([expect.objectContaining({ level: 40, file: appJson, mode: '0644', keys: ['auth.key'] })])
     expect((await cli(p, ['stop'])).exitCode).toBe(0)
 
@@ -141,10 +143,9 @@ describe('config files that hold keys', () => {
 
     expect(secretsIn({ driver: 'redis', url: 'redis://10.0.0.5:6379/0' })).toEqual([])
     expect(secretsIn({ driver: 'redis', cluster: ['redis://a:7000', 'redis://u:pw@b:7001'] })).toEqual(['cluster.1'])
-    expect(secretsIn({ driver: 'redis', options: { sentinels: [{ host: 'a', port: 1 }], name: 'm', password: 'x', sentinelPassword: 'y' } })).toEqual([
-      'options.password',
-      'options.sentinelPassword',
-    ])
+    expect(
+      secretsIn({ driver: 'redis', options: { sentinels: [{ host: 'a', port: 1 }], name: 'm', password: 'x', sentinelPassword: 'y' } }),
+    ).toEqual(['options.password', 'options.sentinelPassword'])
     expect(secretsIn({ driver: 'postgres', url: 'postgres://app@db.example.com/app' })).toEqual([])
     expect(secretsIn({ driver: 'sqlite', file: './runtime/mswoole.db' })).toEqual([])
     expect(secretsIn({ manager: { key: '' }, auth: { key: 'marico-websocket' } })).toEqual([])

@@ -54,7 +54,13 @@ interface AfterSignal {
  * Sends `signal` and waits until the daemon shows it was handled (`done`) or shows the
  * inspector (an extra listening port, or Node's "Debugger listening" on its stderr).
  */
-async function signalAndWatch(pid: number, ports: number[], signal: NodeJS.Signals, done: () => Promise<boolean>, stderr: () => Promise<string> | string): Promise<AfterSignal> {
+async function signalAndWatch(
+  pid: number,
+  ports: number[],
+  signal: NodeJS.Signals,
+  done: () => Promise<boolean>,
+  stderr: () => Promise<string> | string,
+): Promise<AfterSignal> {
   process.kill(pid, signal)
   return poll(
     async () => ({
@@ -76,7 +82,13 @@ describe('signals to the daemon', () => {
     expect(await listeningPorts(status.pid)).toEqual(ports)
     const before = count(await logText(p), 'log file reopened')
 
-    const seen = await signalAndWatch(status.pid, ports, 'SIGUSR1', async () => count(await logText(p), 'log file reopened') > before, () => daemonOut(p))
+    const seen = await signalAndWatch(
+      status.pid,
+      ports,
+      'SIGUSR1',
+      async () => count(await logText(p), 'log file reopened') > before,
+      () => daemonOut(p),
+    )
     expect(seen).toEqual({ extraPorts: [], debugger: false, done: true })
     // Nothing on Node's default inspector port, whoever might have opened it.
     expect(await listeningPorts(status.pid)).toEqual(ports)
@@ -95,14 +107,22 @@ describe('signals to the daemon', () => {
     expect(existsSync(p.logFile)).toBe(false)
 
     process.kill(status.pid, 'SIGUSR1')
-    const fresh = await poll(() => logText(p), (text) => count(text, 'log file reopened') > 0, SIGNAL_DEADLINE_MS)
+    const fresh = await poll(
+      () => logText(p),
+      (text) => count(text, 'log file reopened') > 0,
+      SIGNAL_DEADLINE_MS,
+    )
     expect(count(fresh, 'log file reopened')).toBe(1)
     // Created private, as the first one was.
     expect(statSync(p.logFile).mode & 0o777).toBe(0o600)
 
     // Later lines go to the new file too, none to the moved one.
     process.kill(status.pid, 'SIGUSR2')
-    const later = await poll(() => logText(p), (text) => count(text, 'status snapshot') > 0, SIGNAL_DEADLINE_MS)
+    const later = await poll(
+      () => logText(p),
+      (text) => count(text, 'status snapshot') > 0,
+      SIGNAL_DEADLINE_MS,
+    )
     expect(count(later, 'status snapshot')).toBe(1)
     const old = await readFile(moved, 'utf8')
     expect(old).toContain('"msg":"mswoole started"')
@@ -115,7 +135,13 @@ describe('signals to the daemon', () => {
     const ports = [status.outside.port, status.manager.port].sort((a, b) => a - b)
     const before = count(await logText(p), 'status snapshot')
 
-    const seen = await signalAndWatch(status.pid, ports, 'SIGUSR2', async () => count(await logText(p), 'status snapshot') > before, () => daemonOut(p))
+    const seen = await signalAndWatch(
+      status.pid,
+      ports,
+      'SIGUSR2',
+      async () => count(await logText(p), 'status snapshot') > before,
+      () => daemonOut(p),
+    )
     expect(seen.done).toBe(true)
     const snapshot = (await logText(p))
       .split('\n')
@@ -153,7 +179,9 @@ describe('a forced garbage collection for benchmarks, instead of the inspector',
     const started = await cliJson<StatusResult>(p, ['start', '--expose-gc'])
     expect(started.exitCode, started.stderr).toBe(0)
     const control = await RawControl.connect(p.socket)
-    const answer = (await control.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'debug.gc' }))) as { result: { heapUsedBefore: number; heapUsed: number } }
+    const answer = (await control.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'debug.gc' }))) as {
+      result: { heapUsedBefore: number; heapUsed: number }
+    }
     expect(answer.result).toMatchObject({ heapUsedBefore: expect.any(Number), heapUsed: expect.any(Number) })
     expect(answer.result.heapUsed).toBeGreaterThan(0)
     control.close()
@@ -168,13 +196,27 @@ describe('signals to a daemon run with start --foreground', () => {
     const child = execa(process.execPath, [BIN, 'start', '--foreground', '-c', p.configDir], { reject: false, stdin: 'ignore' })
     const out = new LineCollector(child.stdout, 'mswoole start --foreground')
     const err = new LineCollector(child.stderr, 'mswoole start --foreground (stderr)')
-    const started = await out.waitForJson<{ msg: string; pid: number; outside: { port: number }; manager: { port: number } }>((line) => line.msg === 'mswoole started')
+    const started = await out.waitForJson<{ msg: string; pid: number; outside: { port: number }; manager: { port: number } }>(
+      (line) => line.msg === 'mswoole started',
+    )
     const ports = [started.outside.port, started.manager.port].sort((a, b) => a - b)
     const stdoutHas = (msg: string) => out.lines.some((line) => line.includes(`"msg":"${msg}"`))
 
-    const usr1 = await signalAndWatch(started.pid, ports, 'SIGUSR1', async () => stdoutHas('log file reopened'), () => err.lines.join('\n'))
+    const usr1 = await signalAndWatch(
+      started.pid,
+      ports,
+      'SIGUSR1',
+      async () => stdoutHas('log file reopened'),
+      () => err.lines.join('\n'),
+    )
     expect(usr1).toEqual({ extraPorts: [], debugger: false, done: true })
-    const usr2 = await signalAndWatch(started.pid, ports, 'SIGUSR2', async () => stdoutHas('status snapshot'), () => err.lines.join('\n'))
+    const usr2 = await signalAndWatch(
+      started.pid,
+      ports,
+      'SIGUSR2',
+      async () => stdoutHas('status snapshot'),
+      () => err.lines.join('\n'),
+    )
     expect(usr2).toEqual({ extraPorts: [], debugger: false, done: true })
     expect(child.exitCode).toBe(null)
 

@@ -109,7 +109,9 @@ describe('outside.header_timeout and manager.header_timeout', () => {
     expect(await plain.closed).toMatch(/^HTTP\/1\.1 408 /)
   })
 
-  it('close a half-sent request or upgrade on the manager port, and a complete request is still answered', { timeout: WAIT_MS }, async () => {
+  it('close a half-sent request or upgrade on the manager port, and a complete request is still answered', {
+    timeout: WAIT_MS,
+  }, async () => {
     const { manager } = shared().status
     const request = await halfSent(manager.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n')
     const upgrade = await halfSent(manager.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n')
@@ -126,7 +128,9 @@ describe('outside.max_connections_per_ip counts connections still sending their 
   // A long header deadline: only the cap may close these sockets. Each test uses addresses of its own.
   const capped = useSharedDaemon({ outside: { max_connections_per_ip: 3, header_timeout: 60 } })
 
-  it('refuses a full upgrade from an address that holds the cap in half-sent sockets, and admits it once they close', { timeout: WAIT_MS }, async () => {
+  it('refuses a full upgrade from an address that holds the cap in half-sent sockets, and admits it once they close', {
+    timeout: WAIT_MS,
+  }, async () => {
     const { outside } = capped().status
     const url = await wsUrl(outside.port)
     const from = '127.0.0.5'

@@ -82,7 +82,10 @@ function duplicateTypeSplice(ctime: number): { token: string; plain: string } {
     block(honest, '"type":"'),
     ...tail(wall, ctime),
   ]
-  return { token: legacyToken(blocks), plain: `{"id":7,"type":"wechatUser","code":"hall-7","nickname":"",      "type":"wall","ctime":${ctime}}` }
+  return {
+    token: legacyToken(blocks),
+    plain: `{"id":7,"type":"wechatUser","code":"hall-7","nickname":"",      "type":"wall","ctime":${ctime}}`,
+  }
 }
 
 /** The same escalation with every key once: spaces pad the forged parts out to block boundaries. */
@@ -139,7 +142,7 @@ describe('legacy token splicing: the codec', () => {
     expect(refusalReason(token)).toBe('token payload is not as json_encode writes it: whitespace between JSON tokens')
   })
 
-  it('still accepts a splice that keeps json_encode\'s exact form: a stale token renewed with a fresh tail (use jwt)', async () => {
+  it("still accepts a splice that keeps json_encode's exact form: a stale token renewed with a fresh tail (use jwt)", async () => {
     // What ECB leaves open and no plaintext check can close: a wall token that aged out of max_age
     // (leaked, say), and a fresh user token whose nickname makes the rest of the wall's nickname
     // and the closing fields. No duplicate key, no whitespace: a token json_encode could have written.
@@ -157,7 +160,11 @@ describe('legacy token splicing: the codec', () => {
 
     await expect(decodeToken('mswoole', stale.token, KEY, { maxAge: MAX_AGE, now })).rejects.toMatchObject({ code: 'MSW_ERR_AUTH_EXPIRED' })
     expect(await decodeToken('mswoole', renewed, KEY, { maxAge: MAX_AGE, now })).toEqual({
-      id: 900, type: 'wall', code: 'hall-7', nickname: 'Big Screen', ctime: now,
+      id: 900,
+      type: 'wall',
+      code: 'hall-7',
+      nickname: 'Big Screen',
+      ctime: now,
     })
   })
 })

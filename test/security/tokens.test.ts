@@ -108,7 +108,10 @@ describe.each(['mswoole', 'jwt'] as const)('tokens at the upgrade, codec %s', (c
   })
 
   it('lets a valid token in and refuses tampered, wrongly keyed, other-codec, too old and unsigned ones with 403', async () => {
-    const { project: p, status: { outside } } = generous()
+    const {
+      project: p,
+      status: { outside },
+    } = generous()
     const port = outside.port
 
     // The control: a token made right is accepted, and the controller sees its claims.
@@ -127,10 +130,16 @@ describe.each(['mswoole', 'jwt'] as const)('tokens at the upgrade, codec %s', (c
       refused.push(
         ['a JWT made with another key', await mint(codec, {}, 'another-secret-of-the-same-length-0123456')],
         ['a JWT whose payload was changed and whose signature was kept', swapJwtPayload(valid, { type: 'wall' })],
-        ['a JWT whose ctime was moved into max_age, signature kept', swapJwtPayload(await mint(codec, { ctime: now - MAX_AGE - 600 }), { ctime: now })],
+        [
+          'a JWT whose ctime was moved into max_age, signature kept',
+          swapJwtPayload(await mint(codec, { ctime: now - MAX_AGE - 600 }), { ctime: now }),
+        ],
         ['a JWT with alg none (jose)', new UnsecuredJWT({ ...claims() }).setIssuedAt().encode()],
         ['a JWT with alg "None" and no signature', unsignedJwt({ alg: 'None', typ: 'JWT' }, { ...claims(), iat: now })],
-        ['a JWT with alg none and the valid signature kept', `${unsignedJwt({ alg: 'none' }, { ...claims(), iat: now }).slice(0, -1)}.${valid.split('.')[2]}`],
+        [
+          'a JWT with alg none and the valid signature kept',
+          `${unsignedJwt({ alg: 'none' }, { ...claims(), iat: now }).slice(0, -1)}.${valid.split('.')[2]}`,
+        ],
         ['an empty token', ''],
       )
     } else {

@@ -51,7 +51,10 @@ export default class User {
     const app = await tempApp()
     await app.write('Common/state.ts', 'export const seen: string[] = []\n')
     for (const name of ['A', 'B']) {
-      await app.write(`Live/Controller/${name}.ts`, `import { seen } from '../../Common/state.js'\nseen.push('${name}')\nexport default class ${name} { seen() { return seen.join() } }\n`)
+      await app.write(
+        `Live/Controller/${name}.ts`,
+        `import { seen } from '../../Common/state.js'\nseen.push('${name}')\nexport default class ${name} { seen() { return seen.join() } }\n`,
+      )
     }
     const index = await loadControllers(app.dir)
     expect(callMethod(index.find('live', 'b')!, 'seen', [])).toBe('A,B')
@@ -101,7 +104,18 @@ export default class Index extends Base {
     expect([...controller.actions.keys()].sort()).toEqual(['index', 'inherited', 'overridden'])
     expect(callMethod(controller, controller.actions.get('overridden')!, [])).toBe('derived')
     expect([...controller.hooks].sort()).toEqual(['onClose', 'onMessage', 'onReload'])
-    for (const name of ['constructor', '__proto__', 'prototype', 'tostring', 'hasownproperty', '_helper', 'field', 'computed', 'create', 'onmessage']) {
+    for (const name of [
+      'constructor',
+      '__proto__',
+      'prototype',
+      'tostring',
+      'hasownproperty',
+      '_helper',
+      'field',
+      'computed',
+      'create',
+      'onmessage',
+    ]) {
       expect(controller.actions.has(name), name).toBe(false)
     }
   })
@@ -131,7 +145,10 @@ export default class Index extends Base {
   it('reports a syntax error in a helper at the helper, naming the controller that imports it', async () => {
     const app = await tempApp()
     const helper = await app.write('Index/Server/helper.ts', 'export const a = 1\nexport const b = (\n')
-    const file = await app.write('Index/Controller/Index.ts', "import { a } from '../Server/helper.js'\nexport default class Index { index() { return a } }\n")
+    const file = await app.write(
+      'Index/Controller/Index.ts',
+      "import { a } from '../Server/helper.js'\nexport default class Index { index() { return a } }\n",
+    )
     const err = await loadError(loadControllers(app.dir))
     expect(err.file).toBe(helper)
     expect(err.line).toBe(3)

@@ -55,7 +55,12 @@ function eventsFor(fd: number, from = 0): string[] {
 describe('Dispatcher', () => {
   it('falls back to onMessage for an unknown action', async () => {
     await dispatcher.message(1, message(1, 'live.wall.nothingHere'))
-    expect(posted.at(-2)).toEqual({ t: 'send', to: 'fd', target: 1, frame: '{"status":200,"event":"fallback","info":"live.wall.nothingHere"}' })
+    expect(posted.at(-2)).toEqual({
+      t: 'send',
+      to: 'fd',
+      target: 1,
+      frame: '{"status":200,"event":"fallback","info":"live.wall.nothingHere"}',
+    })
     expect(posted.at(-1)).toEqual({ t: 'done', seq: 1 })
   })
 
@@ -75,7 +80,13 @@ describe('Dispatcher', () => {
     const from = posted.length
     await dispatcher.message(5, message(3, 'live.wall.rejectWithString'))
     expect(eventsFor(3, from)).toEqual(['controllerError'])
-    expect(posted.slice(from)).toContainEqual(expect.objectContaining({ t: 'log', level: 'error', fields: expect.objectContaining({ error: 'not an Error', controller: 'Live.Wall.rejectWithString' }) }))
+    expect(posted.slice(from)).toContainEqual(
+      expect.objectContaining({
+        t: 'log',
+        level: 'error',
+        fields: expect.objectContaining({ error: 'not an Error', controller: 'Live.Wall.rejectWithString' }),
+      }),
+    )
     expect(posted.at(-1)).toEqual({ t: 'done', seq: 5 })
   })
 
@@ -89,7 +100,10 @@ describe('Dispatcher', () => {
     await dispatcher.message(13, message(6, 'live.wall.release'))
     await Promise.all([held, after])
     expect(eventsFor(4, from)).toEqual(['held', 'shown'])
-    const dones = posted.slice(from).filter((m) => m.t === 'done').map((m) => (m as { seq: number }).seq)
+    const dones = posted
+      .slice(from)
+      .filter((m) => m.t === 'done')
+      .map((m) => (m as { seq: number }).seq)
     expect(dones.indexOf(12)).toBeLessThan(dones.indexOf(10))
     expect(dones.indexOf(10)).toBeLessThan(dones.indexOf(11))
   })
@@ -102,7 +116,13 @@ describe('Dispatcher', () => {
     await Promise.all([held, closed])
     const logs = posted.slice(from).filter((m): m is Extract<FromWorker, { t: 'log' }> => m.t === 'log')
     expect(logs.filter((l) => l.msg === 'wall closed')).toEqual([{ t: 'log', level: 'info', msg: 'wall closed', fields: { fd: 7 } }])
-    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'onClose failed', fields: expect.objectContaining({ controller: 'Live.Broken', error: 'onClose broke' }) }))
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'onClose failed',
+        fields: expect.objectContaining({ controller: 'Live.Broken', error: 'onClose broke' }),
+      }),
+    )
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: { controller: 'Live.Missing', fd: 7 } }))
     // The close came after the held message, so onClose saw its reply go out first.
     const heldReply = posted.findIndex((m, i) => i >= from && m.t === 'send' && m.target === 7)

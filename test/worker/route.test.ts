@@ -35,7 +35,16 @@ describe('parseMethod', () => {
   })
 
   it('never routes to constructor, prototype, __proto__ or _private names in any segment or case', () => {
-    for (const method of ['constructor', 'index.Constructor', 'index.index.prototype', '__proto__', 'index.__proto__.x', '_helper', 'index._secret', '_live.user.join']) {
+    for (const method of [
+      'constructor',
+      'index.Constructor',
+      'index.index.prototype',
+      '__proto__',
+      'index.__proto__.x',
+      '_helper',
+      'index._secret',
+      '_live.user.join',
+    ]) {
       expect(parseMethod(method), method).toMatchObject({ valid: false })
     }
   })

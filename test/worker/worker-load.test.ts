@@ -50,7 +50,10 @@ describe('worker loading', () => {
 
   it('reports a throw at import with the file, line, message and stack', async () => {
     const app = await tempApp()
-    const file = await app.write('Index/Controller/Index.ts', "const ready: boolean = false\nif (!ready) throw new Error('database not configured')\nexport default class Index {}\n")
+    const file = await app.write(
+      'Index/Controller/Index.ts',
+      "const ready: boolean = false\nif (!ready) throw new Error('database not configured')\nexport default class Index {}\n",
+    )
     const error = await loadErrorOf(app.dir)
     expect(error).toMatchObject({ file, line: 2 })
     expect(error.message).toContain('database not configured')
@@ -60,7 +63,10 @@ describe('worker loading', () => {
   it('reports a throw in a helper the controller imports, at the helper', async () => {
     const app = await tempApp()
     const helper = await app.write('Index/Server/db.ts', "export const db = {}\nthrow new Error('no database')\n")
-    const file = await app.write('Index/Controller/Index.ts', "import { db } from '../Server/db.js'\nexport default class Index { index() { return db } }\n")
+    const file = await app.write(
+      'Index/Controller/Index.ts',
+      "import { db } from '../Server/db.js'\nexport default class Index { index() { return db } }\n",
+    )
     const error = await loadErrorOf(app.dir)
     expect(error).toMatchObject({ file: helper, line: 2 })
     expect(error.message).toContain(`imported by ${file}`)
@@ -68,7 +74,10 @@ describe('worker loading', () => {
 
   it('reports a controller constructor that throws, at its line', async () => {
     const app = await tempApp()
-    const file = await app.write('Index/Controller/Index.ts', "export default class Index {\n  constructor() {\n    throw new Error('no config')\n  }\n}\n")
+    const file = await app.write(
+      'Index/Controller/Index.ts',
+      "export default class Index {\n  constructor() {\n    throw new Error('no config')\n  }\n}\n",
+    )
     const error = await loadErrorOf(app.dir)
     expect(error).toMatchObject({ file, line: 3 })
     expect(error.message).toContain('no config')

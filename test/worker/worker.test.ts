@@ -50,10 +50,18 @@ describe('worker on the sample app', () => {
   })
 
   it('answers 404 for an unknown controller or a malformed method, 405 for an unknown action', async () => {
-    expect(await reply(2, send(2, { method: 'live.nobody.join' }))).toEqual({ status: 404, event: 'controllerNotFound', info: '您请求的控制器不存在' })
+    expect(await reply(2, send(2, { method: 'live.nobody.join' }))).toEqual({
+      status: 404,
+      event: 'controllerNotFound',
+      info: '您请求的控制器不存在',
+    })
     expect(await reply(2, send(2, { method: 'index.index.index.index' }))).toMatchObject({ status: 404 })
     expect(await reply(2, send(2, { method: 'index.constructor' }))).toMatchObject({ status: 404 })
-    expect(await reply(2, send(2, { method: 'index.index.nothing' }))).toEqual({ status: 405, event: 'methodNotFound', info: '您请求的method方法不存在' })
+    expect(await reply(2, send(2, { method: 'index.index.nothing' }))).toEqual({
+      status: 405,
+      event: 'methodNotFound',
+      info: '您请求的method方法不存在',
+    })
     expect(await reply(2, send(2, { method: 'onClose' }))).toMatchObject({ status: 405 })
   })
 
@@ -70,7 +78,11 @@ describe('worker on the sample app', () => {
 
   it('echoes the data it got', async () => {
     const answer = await reply(4, send(4, { method: 'echo', text: '&lt;b&gt;' }))
-    expect(answer).toMatchObject({ status: 200, event: 'echo', param: { fd: 4, method: 'echo', text: '&lt;b&gt;', code: 'c1', auth: { nickname: 'Ann' } } })
+    expect(answer).toMatchObject({
+      status: 200,
+      event: 'echo',
+      param: { fd: 4, method: 'echo', text: '&lt;b&gt;', code: 'c1', auth: { nickname: 'Ann' } },
+    })
   })
 
   it("handles one fd's messages in arrival order even when the first is slow", async () => {
@@ -99,7 +111,11 @@ describe('worker on the sample app', () => {
     expect(worker.pending('send').filter(toFd(6))).toEqual([])
 
     worker.post({ t: 'result', id: call.id!, value: null })
-    expect(await worker.take('call', (m) => m.name === 'controllerAdd')).toEqual({ t: 'call', name: 'controllerAdd', args: [6, 'Index.Index'] })
+    expect(await worker.take('call', (m) => m.name === 'controllerAdd')).toEqual({
+      t: 'call',
+      name: 'controllerAdd',
+      args: [6, 'Index.Index'],
+    })
     const count = await worker.take('call', (m) => m.name === 'count')
     expect(count.args).toEqual(['lobby'])
     worker.post({ t: 'result', id: count.id!, value: 3 })
@@ -110,7 +126,13 @@ describe('worker on the sample app', () => {
   it('sends to a room except the sender', async () => {
     const s = send(8, { method: 'say', room: 'lobby', text: 'hi all' })
     const frame = await worker.take('send', (m) => m.to === 'room')
-    expect(frame).toEqual({ t: 'send', to: 'room', target: 'lobby', frame: '{"status":200,"event":"said","info":"hi all","param":{"fd":8}}', except: [8] })
+    expect(frame).toEqual({
+      t: 'send',
+      to: 'room',
+      target: 'lobby',
+      frame: '{"status":200,"event":"said","info":"hi all","param":{"fd":8}}',
+      except: [8],
+    })
     await worker.take('done', (m) => m.seq === s)
   })
 

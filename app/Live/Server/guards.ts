@@ -28,7 +28,10 @@ export function callerCode(app: App, data: Message, role: LiveRole): string | un
 }
 
 export async function setJoined(app: App, fd: number, role: LiveRole, joined: boolean, extras = false): Promise<void> {
-  await app.session.set(fd, role === 'wall' ? { [SESSION_FIELDS[role]]: joined, [EXTRAS_FIELD]: joined && extras } : { [SESSION_FIELDS[role]]: joined })
+  await app.session.set(
+    fd,
+    role === 'wall' ? { [SESSION_FIELDS[role]]: joined, [EXTRAS_FIELD]: joined && extras } : { [SESSION_FIELDS[role]]: joined },
+  )
 }
 
 export async function isJoined(app: App, fd: number, role: LiveRole): Promise<boolean> {

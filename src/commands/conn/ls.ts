@@ -32,7 +32,9 @@ export default class ConnLs extends BaseCommand {
     const { flags } = await this.parse(ConnLs)
     const config = await this.loadSettings(flags.config)
     const { room, type, uid, ip, node, limit, offset } = flags
-    const result = await withDaemon(config.paths.socket, (client) => client.call('connections.list', { room, type, uid, ip, node, limit, offset }))
+    const result = await withDaemon(config.paths.socket, (client) =>
+      client.call('connections.list', { room, type, uid, ip, node, limit, offset }),
+    )
     // The table is costly for a long page and --json would not print it.
     if (!this.jsonEnabled()) this.log(pagedListing(result, result.connections, 'connection', connectionsTable))
     return result

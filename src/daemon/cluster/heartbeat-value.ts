@@ -17,7 +17,9 @@ export function parseHeartbeat(text: string | null): HeartbeatValue | undefined 
   if (text === null) return undefined
   try {
     const value = JSON.parse(text) as Partial<HeartbeatValue>
-    return typeof value.instance === 'string' && typeof value.pid === 'number' && typeof value.host === 'string' ? (value as HeartbeatValue) : undefined
+    return typeof value.instance === 'string' && typeof value.pid === 'number' && typeof value.host === 'string'
+      ? (value as HeartbeatValue)
+      : undefined
   } catch {
     return undefined
   }

@@ -118,7 +118,10 @@ export class RedisCluster {
   async hasConnection(node: string, fd: number): Promise<boolean> {
     const { store } = this.options
     const [listed, alive] = await this.#read(() =>
-      Promise.all([store.client.hexists(store.k(clusterKeys.connections(node)), String(fd)), store.client.exists(store.k(clusterKeys.heartbeat(node)))]),
+      Promise.all([
+        store.client.hexists(store.k(clusterKeys.connections(node)), String(fd)),
+        store.client.exists(store.k(clusterKeys.heartbeat(node))),
+      ]),
     )
     return listed === 1 && alive === 1
   }
@@ -228,9 +231,13 @@ export class RedisCluster {
       await delay(step)
       const now = await store.client.pttl(key)
       if (now > last) {
-        throw new MswError('MSW_ERR_NODE_ID_IN_USE', `node id "${node}" is held by a live node (pid ${holder.pid} on ${holder.host}); give this node another app.json node_id`, {
-          details: { node, pid: holder.pid, host: holder.host },
-        })
+        throw new MswError(
+          'MSW_ERR_NODE_ID_IN_USE',
+          `node id "${node}" is held by a live node (pid ${holder.pid} on ${holder.host}); give this node another app.json node_id`,
+          {
+            details: { node, pid: holder.pid, host: holder.host },
+          },
+        )
       }
       last = now
     }

@@ -92,7 +92,10 @@ export class Router {
       throw new MswError('MSW_ERR_STORE_UNAVAILABLE', `cannot reach node ${node} while Redis is away`, { cause: err, details: { node } })
     }
     // Listed but not listening: it died and its heartbeat has not expired yet.
-    if (!heard) throw new MswError('MSW_ERR_CONN_NOT_FOUND', `node ${node} is not answering`, { details: { node, fd: message.t === 'fd' || message.t === 'kick' ? message.fd : undefined } })
+    if (!heard)
+      throw new MswError('MSW_ERR_CONN_NOT_FOUND', `node ${node} is not answering`, {
+        details: { node, fd: message.t === 'fd' || message.t === 'kick' ? message.fd : undefined },
+      })
   }
 
   /** What another node asked of this one. */

@@ -33,7 +33,11 @@ export async function readDirectory(store: RedisStore, node: string): Promise<Di
 }
 
 /** The room and uid sets that hold these connections of `node`: each set's Redis key → their connection ids. */
-export function membershipSets(store: RedisStore, node: string, entries: Iterable<Pick<DirectoryEntry, 'fd' | 'rooms' | 'uids'>>): Map<string, string[]> {
+export function membershipSets(
+  store: RedisStore,
+  node: string,
+  entries: Iterable<Pick<DirectoryEntry, 'fd' | 'rooms' | 'uids'>>,
+): Map<string, string[]> {
   const sets = new Map<string, string[]>()
   const add = (key: string, id: string): void => {
     const ids = sets.get(key)

@@ -52,7 +52,13 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
     index.forget(connection)
     presence.closed(connection)
     if (connection.controllers !== undefined && connection.controllers.size > 0) {
-      options.workers.closeEvent([...connection.controllers], { fd: connection.fd, auth: connection.auth ?? {}, code: connection.code, closeCode: code, reason })
+      options.workers.closeEvent([...connection.controllers], {
+        fd: connection.fd,
+        auth: connection.auth ?? {},
+        code: connection.code,
+        closeCode: code,
+        reason,
+      })
     }
     logger.debug({ fd: connection.fd, code, reason }, 'connection closed')
   }

@@ -69,7 +69,10 @@ const EMPTY: ReadonlySet<Connection> = new Set()
 
 function add(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
   let members = index.get(key)
-  if (members === undefined) index.set(key, (members = new Set()))
+  if (members === undefined) {
+    members = new Set()
+    index.set(key, members)
+  }
   members.add(connection)
 }
 

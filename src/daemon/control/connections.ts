@@ -45,7 +45,8 @@ async function everyConnection({ node, registry, cluster }: ConnectionsDeps, onl
     if (only !== undefined && each !== only) continue
     if (each === node) {
       // The registry holds fds in the order they opened, which is ascending.
-      for (const connection of registry.values()) if (connection.state === 'open') all.push({ info: connectionInfo(node, connection), uids: connection.uids })
+      for (const connection of registry.values())
+        if (connection.state === 'open') all.push({ info: connectionInfo(node, connection), uids: connection.uids })
     } else if (cluster !== undefined) {
       for (const entry of await cluster.entries(each)) all.push({ info: remoteConnectionInfo(each, entry), uids: entry.uids })
     }
@@ -62,7 +63,10 @@ function matches(info: ConnectionInfo, uids: Iterable<string>, filter: ListParam
 }
 
 /** `connections.kick`: closes the connection, on whichever node holds it, with the code and reason the client will see. */
-export async function kickConnection(deps: { node: string; router: Router; stats: DaemonStats }, params: ParsedParamsOf<'connections.kick'>): Promise<KickResult> {
+export async function kickConnection(
+  deps: { node: string; router: Router; stats: DaemonStats },
+  params: ParsedParamsOf<'connections.kick'>,
+): Promise<KickResult> {
   const { fd } = params.fd
   const node = params.fd.node ?? deps.node
   await deps.router.kick(node, fd, params.code, params.reason)

@@ -15,7 +15,10 @@ export interface MessagingDeps {
 /** `broadcast`: one envelope, framed once per node, to a room or to every connection of the cluster. */
 export async function broadcast(deps: MessagingDeps, params: ParsedParamsOf<'broadcast'>): Promise<DeliveryResult> {
   const message = envelope(params.status, params.event, params.info, params.param)
-  const sent = params.room === undefined ? await deps.router.toAll(message, params.except) : await deps.router.toRoom(params.room, message, params.except)
+  const sent =
+    params.room === undefined
+      ? await deps.router.toAll(message, params.except)
+      : await deps.router.toRoom(params.room, message, params.except)
   deps.stats.broadcasts++
   return sent
 }

@@ -33,5 +33,10 @@ export async function listRooms(deps: RoomsDeps, params: ParsedParamsOf<'rooms.l
     .filter(([name]) => prefix === undefined || name.startsWith(prefix))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, members]) => ({ name, members }))
-  return { total: rooms.length, offset: params.offset, limit: params.limit, rooms: rooms.slice(params.offset, params.offset + params.limit) }
+  return {
+    total: rooms.length,
+    offset: params.offset,
+    limit: params.limit,
+    rooms: rooms.slice(params.offset, params.offset + params.limit),
+  }
 }

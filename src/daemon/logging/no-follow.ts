@@ -18,10 +18,14 @@ export function refusedLink(file: string, err: unknown): unknown {
 }
 
 export function symlinkRefused(file: string, cause?: unknown): MswError {
-  return new MswError('MSW_ERR_UNSAFE_FILE', `refused to open ${file}: it is a symbolic link (remove it; the daemon creates its own files there)`, {
-    ...(cause === undefined ? {} : { cause }),
-    details: { file },
-  })
+  return new MswError(
+    'MSW_ERR_UNSAFE_FILE',
+    `refused to open ${file}: it is a symbolic link (remove it; the daemon creates its own files there)`,
+    {
+      ...(cause === undefined ? {} : { cause }),
+      details: { file },
+    },
+  )
 }
 
 /** Opens `file` for appending without following a link; answers the descriptor and the file's current size. */

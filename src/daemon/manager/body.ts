@@ -97,7 +97,10 @@ export async function readBodyParams(req: IncomingMessage): Promise<Record<strin
   const type = mediaType(req)
   const form = type === 'application/x-www-form-urlencoded'
   if (!form && !isJsonType(type)) {
-    throw new MswError('MSW_ERR_UNSUPPORTED_MEDIA_TYPE', `unsupported content type "${type}": send application/json or application/x-www-form-urlencoded`)
+    throw new MswError(
+      'MSW_ERR_UNSUPPORTED_MEDIA_TYPE',
+      `unsupported content type "${type}": send application/json or application/x-www-form-urlencoded`,
+    )
   }
   const text = (await readBody(req)).toString('utf8')
   if (form) return coerceFormParams(parseForm(text))

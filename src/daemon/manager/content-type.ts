@@ -25,7 +25,13 @@ export function checkBodyType(req: IncomingMessage, formAllowed: boolean): void 
   if (isJsonType(type) || (type === FORM && formAllowed)) return
   const shown = type === '' ? 'none' : `"${type}"`
   if (type === FORM) {
-    throw new MswError('MSW_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type "application/x-www-form-urlencoded" here: forms are taken on /api/* only with the manager key and not from browser pages; send application/json')
+    throw new MswError(
+      'MSW_ERR_UNSUPPORTED_MEDIA_TYPE',
+      'unsupported content type "application/x-www-form-urlencoded" here: forms are taken on /api/* only with the manager key and not from browser pages; send application/json',
+    )
   }
-  throw new MswError('MSW_ERR_UNSUPPORTED_MEDIA_TYPE', `unsupported content type ${shown}: send application/json${formAllowed ? ' or application/x-www-form-urlencoded' : ''}`)
+  throw new MswError(
+    'MSW_ERR_UNSUPPORTED_MEDIA_TYPE',
+    `unsupported content type ${shown}: send application/json${formAllowed ? ' or application/x-www-form-urlencoded' : ''}`,
+  )
 }

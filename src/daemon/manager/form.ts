@@ -41,10 +41,14 @@ function keyPath(name: string): string[] | undefined {
 function assign(target: FormObject | FormValue[], path: string[], value: string): void {
   const [key, ...rest] = path as [string, ...string[]]
   if (Array.isArray(target)) {
-    if (rest.length === 0) return void target.push(value)
+    if (rest.length === 0) {
+      target.push(value)
+      return
+    }
     const child = container(rest[0]!)
     target.push(child)
-    return assign(child, rest, value)
+    assign(child, rest, value)
+    return
   }
   if (rest.length === 0) {
     target[key] = value
@@ -52,7 +56,10 @@ function assign(target: FormObject | FormValue[], path: string[], value: string)
   }
   let child = target[key]
   const wantsList = rest[0] === ''
-  if (typeof child !== 'object' || Array.isArray(child) !== wantsList) child = target[key] = container(rest[0]!)
+  if (typeof child !== 'object' || Array.isArray(child) !== wantsList) {
+    child = container(rest[0]!)
+    target[key] = child
+  }
   assign(child, rest, value)
 }
 

@@ -48,7 +48,10 @@ export function createHealthCheck(sources: HealthSources): () => Promise<Health>
 async function pingWithin(store: Pick<Store, 'ping'>, timeoutMs: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MswError('MSW_ERR_STORE_UNAVAILABLE', `the store did not answer a ping within ${timeoutMs} ms`)), timeoutMs)
+    timer = setTimeout(
+      () => reject(new MswError('MSW_ERR_STORE_UNAVAILABLE', `the store did not answer a ping within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
   })
   try {
     await Promise.race([store.ping(), timeout])

@@ -67,7 +67,9 @@ export class KeyFailures {
     const now = this.#now()
     if (entry.blockedUntil > now) {
       const seconds = String(Math.max(1, Math.ceil((entry.blockedUntil - now) / 1000)))
-      throw new HttpError(429, 'MSW_ERR_MANAGER_RATE_LIMITED', `too many wrong manager keys from this address: retry in ${seconds} s`, { 'retry-after': seconds })
+      throw new HttpError(429, 'MSW_ERR_MANAGER_RATE_LIMITED', `too many wrong manager keys from this address: retry in ${seconds} s`, {
+        'retry-after': seconds,
+      })
     }
     if (now - entry.since >= this.#windowMs) this.#entries.delete(address)
   }
@@ -107,7 +109,11 @@ export class KeyFailures {
     this.#timer = undefined
     if (this.#pending === 0) return
     this.#logger.warn(
-      { failures: this.#pending, addresses: [...this.#pendingAddresses], ...(this.#blocked.size > 0 ? { refused: [...this.#blocked] } : {}) },
+      {
+        failures: this.#pending,
+        addresses: [...this.#pendingAddresses],
+        ...(this.#blocked.size > 0 ? { refused: [...this.#blocked] } : {}),
+      },
       'wrong manager keys',
     )
     this.#lastLog = this.#now()

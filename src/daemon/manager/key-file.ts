@@ -44,7 +44,8 @@ async function readKeyFile(file: string): Promise<string | undefined> {
   try {
     checkOwnFile(file, await handle.stat())
     const key = (await handle.readFile('utf8')).trim()
-    if (key === '' || /\s/.test(key)) throw keyFileError(file, 'holds no key (empty, or more than one word); remove it so a new key is generated')
+    if (key === '' || /\s/.test(key))
+      throw keyFileError(file, 'holds no key (empty, or more than one word); remove it so a new key is generated')
     return key
   } finally {
     await handle.close()
@@ -56,7 +57,10 @@ function checkOwnFile(file: string, stats: Stats): void {
   const uid = process.getuid?.()
   if (uid !== undefined && stats.uid !== uid) throw keyFileError(file, `belongs to uid ${stats.uid}, not to this process (uid ${uid})`)
   if ((stats.mode & 0o077) !== 0) {
-    throw keyFileError(file, `is readable by others (mode ${(stats.mode & 0o777).toString(8)}); the key may be known: remove the file so a new key is generated`)
+    throw keyFileError(
+      file,
+      `is readable by others (mode ${(stats.mode & 0o777).toString(8)}); the key may be known: remove the file so a new key is generated`,
+    )
   }
 }
 

@@ -32,11 +32,19 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
     // No Host at all is HTTP/1.0 from a program; every browser sends one.
     const name = req.headers.host === undefined ? undefined : hostName(req.headers.host)
     if (name !== undefined && !isLoopbackName(name) && !hosts.has(name)) {
-      throw new HttpError(421, 'MSW_ERR_MANAGER_HOST', 'the Host header names no address of the manager port: use 127.0.0.1, localhost, or a name in manager.allowed_hosts')
+      throw new HttpError(
+        421,
+        'MSW_ERR_MANAGER_HOST',
+        'the Host header names no address of the manager port: use 127.0.0.1, localhost, or a name in manager.allowed_hosts',
+      )
     }
     const origin = req.headers.origin
     if (origin !== undefined && (origins.open || !origins.allows(origin))) {
-      throw new HttpError(403, 'MSW_ERR_MANAGER_ORIGIN', 'browser pages may not call the manager port unless their origin is in manager.allowed_origins')
+      throw new HttpError(
+        403,
+        'MSW_ERR_MANAGER_ORIGIN',
+        'browser pages may not call the manager port unless their origin is in manager.allowed_origins',
+      )
     }
   }
 }

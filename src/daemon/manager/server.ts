@@ -117,7 +117,8 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
   const server: Server = createServer(headerTimeoutOptions(options.headerTimeoutMs ?? HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS), serve)
   // `Expect: 100-continue` with a declared body over the cap: refused before the client sends it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return sendError(res.setHeader('connection', 'close'), bodyTooLarge(), logger)
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES)
+      return sendError(res.setHeader('connection', 'close'), bodyTooLarge(), logger)
     res.writeContinue()
     serve(req, res)
   })
@@ -126,9 +127,13 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
 
   const address = await listen(server, host, options.port, 'manager')
   if (key === '') logger.warn({ host, port: address.port }, 'manager.key is empty: the manager port is open to anyone on this machine')
-  else if (options.keyFile !== undefined) logger.info({ host, port: address.port, keyFile: options.keyFile }, `the manager key is in ${options.keyFile}`)
+  else if (options.keyFile !== undefined)
+    logger.info({ host, port: address.port, keyFile: options.keyFile }, `the manager key is in ${options.keyFile}`)
   if (['0.0.0.0', '::', ''].includes(host) && (options.allowedHosts ?? []).length === 0) {
-    logger.warn({ host, port: address.port }, 'manager.host listens on every address, but only loopback Host headers are taken: list the names and addresses backends use in manager.allowed_hosts')
+    logger.warn(
+      { host, port: address.port },
+      'manager.host listens on every address, but only loopback Host headers are taken: list the names and addresses backends use in manager.allowed_hosts',
+    )
   }
   return {
     address,

@@ -113,7 +113,9 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
     const reply = await answerConsole(value, context).catch((err: unknown) => ({ text: failureText(err), after: undefined }))
     send(peer, reply.text)
     await closeAfterReply(peer)
-    await reply.after?.().catch((err: unknown) => logger.warn({ err, command: isRecord(value) ? value.method : undefined }, 'console command failed'))
+    await reply
+      .after?.()
+      .catch((err: unknown) => logger.warn({ err, command: isRecord(value) ? value.method : undefined }, 'console command failed'))
   }
 
   const serve = (ws: WebSocket, socket: Duplex): void => {
@@ -179,7 +181,9 @@ function refuse(socket: Duplex, err: MswError): void {
     'content-length': String(Buffer.byteLength(body)),
     connection: 'close',
   }
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`)
 }
 

@@ -19,7 +19,11 @@ const COUNTERS: ReadonlyArray<readonly [name: string, help: string, stat: StatNa
   ['mswoole_messages_out_total', 'Frames written to clients', 'messagesOut'],
   ['mswoole_bytes_in_total', 'Bytes of the frames received from clients', 'bytesIn'],
   ['mswoole_bytes_out_total', 'Bytes of the frames written to clients', 'bytesOut'],
-  ['mswoole_slow_clients_dropped_total', 'Clients cut because they stopped reading (output buffer over setting.max_buffered_bytes)', 'slowClientsDropped'],
+  [
+    'mswoole_slow_clients_dropped_total',
+    'Clients cut because they stopped reading (output buffer over setting.max_buffered_bytes)',
+    'slowClientsDropped',
+  ],
   ['mswoole_broadcasts_total', 'Broadcasts asked for through the control API', 'broadcasts'],
   ['mswoole_pushes_total', 'Pushes asked for through the control API', 'pushes'],
   ['mswoole_kicks_total', 'Connections kicked through the control API', 'kicks'],

@@ -89,11 +89,21 @@ export class UpgradeAdmission {
     }
     const origin = firstHeader(req, 'origin')
     if (!this.#origins.allows(origin)) {
-      return { ok: false, check: 'origin', reason: `origin ${JSON.stringify(origin?.slice(0, 200))} is not allowed`, response: REFUSALS.origin }
+      return {
+        ok: false,
+        check: 'origin',
+        reason: `origin ${JSON.stringify(origin?.slice(0, 200))} is not allowed`,
+        response: REFUSALS.origin,
+      }
     }
     const rate = this.#rate.take(ip, now)
     if (!rate.ok) {
-      return { ok: false, check: 'rate', reason: 'too many upgrades per second from this address', response: REFUSALS.rate(rate.retryAfterSeconds) }
+      return {
+        ok: false,
+        check: 'rate',
+        reason: 'too many upgrades per second from this address',
+        response: REFUSALS.rate(rate.retryAfterSeconds),
+      }
     }
     if (!this.#cap.enabled) return { ok: true, release: undefined }
     // Counted when accepted: the upgrade keeps that slot rather than taking a second.
@@ -102,7 +112,12 @@ export class UpgradeAdmission {
     // A trusted proxy's socket, counted by the address it forwards; or one accepted past the cap.
     const release = this.#cap.acquire(ip)
     if (release === undefined) {
-      return { ok: false, check: 'connections', reason: `address already holds ${this.#cap.count(ip)} connections`, response: REFUSALS.connections }
+      return {
+        ok: false,
+        check: 'connections',
+        reason: `address already holds ${this.#cap.count(ip)} connections`,
+        response: REFUSALS.connections,
+      }
     }
     this.#overCapSlots.get(req.socket)?.()
     return { ok: true, release }

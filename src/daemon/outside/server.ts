@@ -59,17 +59,20 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
   const trusted = new Set(options.trustedProxies.map(normalizeIp))
   const admission = new UpgradeAdmission(options.admission)
   let accepting = true
-  const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize, ...headerTimeoutOptions(options.headerTimeoutMs) }, (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n')
-      return
-    }
-    // A failed answer ends this one response; it must never become an unhandled rejection in the master.
-    serveStatic(req, res, { root: options.publicDir, fallbackPage: OUTSIDE_PAGE, logger: options.logger }).catch((err: unknown) => {
-      options.logger.warn({ err }, 'static file answer failed')
-      res.destroy()
-    })
-  })
+  const server: Server = createServer(
+    { maxHeaderSize: options.maxHeaderSize, ...headerTimeoutOptions(options.headerTimeoutMs) },
+    (req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n')
+        return
+      }
+      // A failed answer ends this one response; it must never become an unhandled rejection in the master.
+      serveStatic(req, res, { root: options.publicDir, fallbackPage: OUTSIDE_PAGE, logger: options.logger }).catch((err: unknown) => {
+        options.logger.warn({ err }, 'static file answer failed')
+        res.destroy()
+      })
+    },
+  )
   // Counted from the TCP accept, so sockets that never finish their headers hold a slot too.
   // A trusted proxy's sockets are counted at the upgrade, by the address it forwards.
   server.on('connection', (socket: Socket) => {
@@ -100,7 +103,9 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       (auth) => {
         if (socket.destroyed) return
         const upgraded = options.acceptUnmaskedFrames ? acceptUnmaskedFrames(socket, head) : { socket, head }
-        wss.handleUpgrade(req, upgraded.socket, upgraded.head, (ws) => options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' }))
+        wss.handleUpgrade(req, upgraded.socket, upgraded.head, (ws) =>
+          options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' }),
+        )
       },
       (err: Error & { code?: string }) => {
         options.logger.debug({ ip, reason: err.message, code: err.code }, 'upgrade refused: auth')

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-import { open, realpath } from 'node:fs/promises'
+import { open, realpath, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -115,7 +115,7 @@ async function readPublicFile(root: string, segments: string[]): Promise<PublicF
   }
   const relative = path.relative(realRoot, real)
   if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return 'missing'
-  let handle
+  let handle: FileHandle
   try {
     handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (err) {

@@ -38,9 +38,13 @@ async function wrapSystemError<T>(folder: string, work: () => Promise<T>): Promi
     return await work()
   } catch (err) {
     const code = systemCode(err) ?? 'error'
-    throw new MswError('MSW_ERR_START_FAILED', `cannot prepare the runtime folder ${folder} (${code}): start as its owner, or set runtime to a folder of your own`, {
-      cause: err,
-      details: { runtime: folder, errno: code },
-    })
+    throw new MswError(
+      'MSW_ERR_START_FAILED',
+      `cannot prepare the runtime folder ${folder} (${code}): start as its owner, or set runtime to a folder of your own`,
+      {
+        cause: err,
+        details: { runtime: folder, errno: code },
+      },
+    )
   }
 }

@@ -13,5 +13,11 @@ const CONNECT_TIMEOUT_MS = 10_000
 export async function openStore(cache: CacheConfig): Promise<Store> {
   if (cache.driver === 'memory') return new MemoryStore({ prefix: cache.prefix })
   const { RedisStore } = await import('./redis-store.js')
-  return RedisStore.connect({ url: cache.url, cluster: cache.cluster, options: cache.options, prefix: cache.prefix, timeoutMs: CONNECT_TIMEOUT_MS })
+  return RedisStore.connect({
+    url: cache.url,
+    cluster: cache.cluster,
+    options: cache.options,
+    prefix: cache.prefix,
+    timeoutMs: CONNECT_TIMEOUT_MS,
+  })
 }

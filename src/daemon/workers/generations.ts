@@ -121,7 +121,11 @@ export class WorkerGenerations {
     this.#retiring = old
     this.options.logger.info({ generation, previous: old?.generation }, 'reload: new generation serving')
     if (old) {
-      if (!(await old.drain(maxWaitMs))) this.options.logger.warn({ generation: old.generation, inFlight: old.inFlight() }, 'reload: old generation still busy at max_wait_time; ending it')
+      if (!(await old.drain(maxWaitMs)))
+        this.options.logger.warn(
+          { generation: old.generation, inFlight: old.inFlight() },
+          'reload: old generation still busy at max_wait_time; ending it',
+        )
       else await old.retire(maxWaitMs)
       await old.stop()
       this.#retiring = undefined

@@ -183,7 +183,9 @@ export class WorkerPool {
     const exited = new Promise<void>((resolve) => worker.thread.once('exit', () => resolve()))
     let timer: NodeJS.Timeout | undefined
     // terminate() resolves at once for a thread that has already gone.
-    const forced = new Promise<void>((resolve) => (timer = setTimeout(() => void worker.thread.terminate().then(() => resolve()), END_GRACE_MS)))
+    const forced = new Promise<void>(
+      (resolve) => (timer = setTimeout(() => void worker.thread.terminate().then(() => resolve()), END_GRACE_MS)),
+    )
     worker.post({ t: 'end' })
     await Promise.race([exited, forced])
     clearTimeout(timer)
@@ -234,7 +236,10 @@ export class WorkerPool {
         }
       }
       if (hung && worker.ready) {
-        this.options.logger.error({ worker: worker.id, generation: this.generation, limitMs: this.options.maxExecutionMs }, 'handler exceeded max_execution_time; replacing the worker')
+        this.options.logger.error(
+          { worker: worker.id, generation: this.generation, limitMs: this.options.maxExecutionMs },
+          'handler exceeded max_execution_time; replacing the worker',
+        )
         worker.ready = false
         void worker.thread.terminate()
       }
@@ -242,7 +247,9 @@ export class WorkerPool {
   }
 
   #takeLost(worker: PoolWorker): Array<{ fd: number; status: 500 | 504 }> {
-    const lost = [...worker.inFlight.values()].filter((entry) => entry.fd >= 0).map((entry) => ({ fd: entry.fd, status: entry.timedOut ? (504 as const) : (500 as const) }))
+    const lost = [...worker.inFlight.values()]
+      .filter((entry) => entry.fd >= 0)
+      .map((entry) => ({ fd: entry.fd, status: entry.timedOut ? (504 as const) : (500 as const) }))
     worker.inFlight.clear()
     return lost
   }
@@ -282,8 +289,13 @@ export class WorkerPool {
             reject(new MswError(message.code, message.message, message.details === undefined ? {} : { details: message.details }))
             return
           }
-          const where = message.file && !message.message.includes(message.file) ? `${message.file}${message.line ? `:${message.line}` : ''}: ` : ''
-          reject(new MswError('MSW_ERR_APP_LOAD', `cannot load the application: ${where}${message.message}`, { details: { file: message.file, line: message.line } }))
+          const where =
+            message.file && !message.message.includes(message.file) ? `${message.file}${message.line ? `:${message.line}` : ''}: ` : ''
+          reject(
+            new MswError('MSW_ERR_APP_LOAD', `cannot load the application: ${where}${message.message}`, {
+              details: { file: message.file, line: message.line },
+            }),
+          )
         } else if (message.t === 'stats') {
           this.stats(worker, message.heapUsed)
         } else {
@@ -293,7 +305,8 @@ export class WorkerPool {
       thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
       thread.on('exit', (code) => {
         clearTimeout(timer)
-        if (!this.#slots.includes(worker)) return reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
+        if (!this.#slots.includes(worker))
+          return reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
         if (this.#stopping) return
         this.#replace(worker, code)
       })

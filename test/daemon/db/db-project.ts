@@ -28,7 +28,12 @@ export interface DbProject {
   addMigration(name: string, source: string): Promise<void>
 }
 
-export async function makeDbProject(make: (app?: AppJson) => Promise<Project>, driver: Driver, postgres: () => PostgresServer, setting: Record<string, unknown> = {}): Promise<DbProject> {
+export async function makeDbProject(
+  make: (app?: AppJson) => Promise<Project>,
+  driver: Driver,
+  postgres: () => PostgresServer,
+  setting: Record<string, unknown> = {},
+): Promise<DbProject> {
   const p = await make({ app: './app', setting: { ack: false, ...setting } })
   const app = path.join(p.root, 'app')
   await cp(DB_APP, app, { recursive: true })

@@ -7,7 +7,17 @@ import { FIXTURE_APP } from '../../helpers/cluster.js'
 import { usePostgres } from '../../helpers/postgres.js'
 import { readLogLines } from '../../helpers/project.js'
 import { freePort } from '../../helpers/redis-server.js'
-import { appliedMigrations, call, connect, DRIVERS, FAILING_MIGRATION, makeDbProject, query, TAG_MIGRATION, writeDbJson } from './db-project.js'
+import {
+  appliedMigrations,
+  call,
+  connect,
+  DRIVERS,
+  FAILING_MIGRATION,
+  makeDbProject,
+  query,
+  TAG_MIGRATION,
+  writeDbJson,
+} from './db-project.js'
 
 const project = useProjects()
 const postgres = usePostgres()
@@ -85,13 +95,17 @@ describe.each(DRIVERS)('the database on %s', (driver) => {
     const lines = result.stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
     // The file, and its line when the error's stack passes through it (pg's does; better-sqlite3's, thrown inside the driver, does not).
-    expect(lines[0]).toMatch(/^Error: migration Notes\/002_broken failed: \/.*\/Notes\/Migration\/002_broken\.ts(:\d+)?: .*no_such_table.* \[MSW_ERR_MIGRATION_FAILED\]$/)
+    expect(lines[0]).toMatch(
+      /^Error: migration Notes\/002_broken failed: \/.*\/Notes\/Migration\/002_broken\.ts(:\d+)?: .*no_such_table.* \[MSW_ERR_MIGRATION_FAILED\]$/,
+    )
     expect((await cli(p, ['status'])).exitCode).toBe(3)
     // One transaction for the batch: neither the first migration nor half of the second stayed.
     expect(await appliedMigrations(db)).toEqual([])
     const tables = await query<{ name: string }>(
       db,
-      driver === 'postgres' ? "select table_name as name from information_schema.tables where table_schema = 'public'" : "select name from sqlite_master where type = 'table'",
+      driver === 'postgres'
+        ? "select table_name as name from information_schema.tables where table_schema = 'public'"
+        : "select name from sqlite_master where type = 'table'",
     )
     expect(tables.map((table) => table.name)).not.toEqual(expect.arrayContaining(['note']))
     expect(tables.map((table) => table.name)).not.toEqual(expect.arrayContaining(['half_done']))
@@ -147,7 +161,12 @@ describe('opening the database', () => {
     const result = await cli(p, ['start'])
     expect(result.exitCode).toBe(1)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
-    expect(result.stderr).toMatch(new RegExp(`^Error: cannot connect to PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/app: .*ECONNREFUSED.* \\[MSW_ERR_DB_UNAVAILABLE\\]$`, 'm'))
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^Error: cannot connect to PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/app: .*ECONNREFUSED.* \\[MSW_ERR_DB_UNAVAILABLE\\]$`,
+        'm',
+      ),
+    )
     expect(result.stderr).not.toContain('secret')
   })
 })

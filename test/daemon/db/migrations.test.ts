@@ -18,7 +18,9 @@ afterEach(async () => {
   await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
 })
 
-async function tempApp(files: Record<string, string>): Promise<{ root: string; app: string; write(relative: string, text: string): Promise<void> }> {
+async function tempApp(
+  files: Record<string, string>,
+): Promise<{ root: string; app: string; write(relative: string, text: string): Promise<void> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'msw-migrations-'))
   folders.push(root)
   const app = path.join(root, 'app')
@@ -70,7 +72,10 @@ describe('findMigrationFiles', () => {
     const { app } = await tempApp({ 'Shop/Migration/001_items.ts': '', 'Shop/Migration/001_items.mjs': '' })
     const err = await findMigrationFiles(app).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(MswError)
-    expect(err).toMatchObject({ code: 'MSW_ERR_MIGRATION_FAILED', message: expect.stringContaining('two files define migration Shop/001_items') })
+    expect(err).toMatchObject({
+      code: 'MSW_ERR_MIGRATION_FAILED',
+      message: expect.stringContaining('two files define migration Shop/001_items'),
+    })
   })
 })
 
@@ -88,9 +93,16 @@ describe('migrateToLatest', () => {
       await write('Blog/Migration/001_posts.mjs', recording('Blog/001_posts'))
       expect(await migrateToLatest(db, new AppMigrationProvider(app))).toEqual(['Blog/001_posts'])
       expect(await migrateToLatest(db, new AppMigrationProvider(app))).toEqual([])
-      const ran = await db.selectFrom('ran' as never).select('name' as never).orderBy('n' as never).execute()
+      const ran = await db
+        .selectFrom('ran' as never)
+        .select('name' as never)
+        .orderBy('n' as never)
+        .execute()
       expect(ran.map((row) => (row as { name: string }).name)).toEqual(['Shop/001_a', 'Shop/002_b', 'Blog/001_posts'])
-      const recorded = await db.selectFrom(MIGRATION_TABLE as never).select('name' as never).execute()
+      const recorded = await db
+        .selectFrom(MIGRATION_TABLE as never)
+        .select('name' as never)
+        .execute()
       expect(recorded.map((row) => (row as { name: string }).name).sort()).toEqual(['Blog/001_posts', 'Shop/001_a', 'Shop/002_b'])
     } finally {
       await db.destroy()
@@ -108,8 +120,16 @@ describe('migrateToLatest', () => {
       expect((broken as Error).message).toMatch(/^cannot load migration Shop\/001_a: .*001_a\.ts:2: Unexpected ";"$/)
 
       await write('Shop/Migration/001_a.ts', 'export const down = async () => {}\n')
-      const noUp = await migrateToLatest(db, new AppMigrationProvider(app, { importModule: await makeImporter([path.join(app, 'Shop', 'Migration', '001_a.ts')], (reason) => new Error(reason)) })).catch((e: unknown) => e)
-      expect(noUp).toMatchObject({ code: 'MSW_ERR_MIGRATION_FAILED', message: expect.stringContaining('must export a function up(db), found none') })
+      const noUp = await migrateToLatest(
+        db,
+        new AppMigrationProvider(app, {
+          importModule: await makeImporter([path.join(app, 'Shop', 'Migration', '001_a.ts')], (reason) => new Error(reason)),
+        }),
+      ).catch((e: unknown) => e)
+      expect(noUp).toMatchObject({
+        code: 'MSW_ERR_MIGRATION_FAILED',
+        message: expect.stringContaining('must export a function up(db), found none'),
+      })
     } finally {
       await db.destroy()
     }
@@ -124,8 +144,15 @@ describe('migrateToLatest', () => {
     try {
       const err = await migrateToLatest(db, new AppMigrationProvider(app)).catch((e: unknown) => e)
       expect(err).toMatchObject({ code: 'MSW_ERR_MIGRATION_FAILED', migration: 'Shop/002_fails', line: 2 })
-      expect((err as Error).message).toBe(`migration Shop/002_fails failed: ${path.join(app, 'Shop', 'Migration', '002_fails.mjs')}:2: refusing`)
-      expect(await db.selectFrom(MIGRATION_TABLE as never).selectAll().execute()).toEqual([])
+      expect((err as Error).message).toBe(
+        `migration Shop/002_fails failed: ${path.join(app, 'Shop', 'Migration', '002_fails.mjs')}:2: refusing`,
+      )
+      expect(
+        await db
+          .selectFrom(MIGRATION_TABLE as never)
+          .selectAll()
+          .execute(),
+      ).toEqual([])
       const tables = await db.introspection.getTables()
       expect(tables.map((table) => table.name)).not.toContain('ran')
     } finally {
@@ -154,7 +181,10 @@ describe('migrateToLatest', () => {
     try {
       const { sql } = await import('kysely')
       const err = await sql`select 1`.execute(db).catch((e: unknown) => e)
-      expect(err).toMatchObject({ code: 'MSW_ERR_DB_UNAVAILABLE', message: expect.stringContaining(`cannot open the SQLite database ${path.join(root, 'db', 'test.db')}`) })
+      expect(err).toMatchObject({
+        code: 'MSW_ERR_DB_UNAVAILABLE',
+        message: expect.stringContaining(`cannot open the SQLite database ${path.join(root, 'db', 'test.db')}`),
+      })
     } finally {
       await db.destroy()
     }

@@ -41,9 +41,18 @@ describe('manager port: the key', () => {
   })
 
   it('refuses every route without the key or with a wrong one: 401, WWW-Authenticate: Bearer', async () => {
-    const routes = [...ROUTES, { method: 'POST' as const, path: '/api/push', json: { fd: 1 } }, { method: 'POST' as const, path: '/api/kick', json: { fd: 1 } }]
+    const routes = [
+      ...ROUTES,
+      { method: 'POST' as const, path: '/api/push', json: { fd: 1 } },
+      { method: 'POST' as const, path: '/api/kick', json: { fd: 1 } },
+    ]
     for (const route of routes) {
-      for (const attempt of [{ auth: 'none' }, { auth: 'bearer', key: 'wrong' }, { auth: 'x-api-key', key: `${KEY}x` }, { auth: 'bearer', key: '' }] as const) {
+      for (const attempt of [
+        { auth: 'none' },
+        { auth: 'bearer', key: 'wrong' },
+        { auth: 'x-api-key', key: `${KEY}x` },
+        { auth: 'bearer', key: '' },
+      ] as const) {
         const answer = await request<ErrorBody>(manager, route.path, { method: route.method, json: route.json, ...attempt })
         const what = `${route.method} ${route.path} ${JSON.stringify(attempt)}`
         expect(answer.status, what).toBe(401)

@@ -33,7 +33,11 @@ export interface ManagerRequest {
 }
 
 /** One request to the manager port; a JSON answer's body is parsed. */
-export async function request<T = Record<string, unknown>>(target: ManagerTarget, path: string, options: ManagerRequest = {}): Promise<Answer<T>> {
+export async function request<T = Record<string, unknown>>(
+  target: ManagerTarget,
+  path: string,
+  options: ManagerRequest = {},
+): Promise<Answer<T>> {
   const headers: Record<string, string> = {}
   const key = options.key ?? target.key
   const auth = options.auth ?? 'bearer'

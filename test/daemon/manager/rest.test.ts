@@ -28,7 +28,9 @@ afterAll(() => cleanupProject(p))
 
 /** A client with its own uid, in room `code`; resolves with its fd as the manager lists it. */
 async function client(uid: string, code: string): Promise<{ c: TestClient; fd: number }> {
-  const c = await TestClient.connect(`ws://127.0.0.1:${started.outside.port}/?auth=${await mintToken({ id: uid, type: 'wechatUser', code })}`)
+  const c = await TestClient.connect(
+    `ws://127.0.0.1:${started.outside.port}/?auth=${await mintToken({ id: uid, type: 'wechatUser', code })}`,
+  )
   clients.push(c)
   const listed = await request<ConnectionsListResult>(manager, `/api/connections?uid=${uid}`)
   expect(listed.body.connections).toHaveLength(1)
@@ -84,7 +86,10 @@ describe('REST: sending', () => {
     const byFd = await request(manager, '/api/push', { json: { fd, event: 'prizeDrawn', info: 'you won', param: { prize: 1 } } })
     expect(byFd).toMatchObject({ status: 200, body: { delivered: 1 } })
     expect(await c.next('prizeDrawn')).toEqual({ status: 200, event: 'prizeDrawn', info: 'you won', param: { prize: 1 } })
-    const byUid = await request(manager, '/api/push', { json: { uid: 'push-json', status: 403, event: 'muted', info: 'muted' }, auth: 'x-api-key' })
+    const byUid = await request(manager, '/api/push', {
+      json: { uid: 'push-json', status: 403, event: 'muted', info: 'muted' },
+      auth: 'x-api-key',
+    })
     expect(byUid).toMatchObject({ status: 200, body: { delivered: 1 } })
     expect(await c.next('muted')).toMatchObject({ status: 403, info: 'muted' })
   })
@@ -116,10 +121,16 @@ describe('REST: sending', () => {
     expect(answer).toMatchObject({ status: 200, body: { delivered: 1 } })
     expect(await b.c.next('formCast')).toEqual({ status: 201, event: 'formCast', info: '', param: { prize: '2', tags: ['x'] } })
 
-    const all = await request(manager, '/api/broadcast', { body: `all=1&event=toAll&except=${a.fd},${b.fd}&param=plain text`, contentType: 'application/x-www-form-urlencoded' })
+    const all = await request(manager, '/api/broadcast', {
+      body: `all=1&event=toAll&except=${a.fd},${b.fd}&param=plain text`,
+      contentType: 'application/x-www-form-urlencoded',
+    })
     expect(all.status).toBe(200)
     const third = await client('form-c', 'hall-other')
-    const again = await request(manager, '/api/broadcast', { body: 'all=true&event=toAll2&param=7', contentType: 'application/x-www-form-urlencoded' })
+    const again = await request(manager, '/api/broadcast', {
+      body: 'all=true&event=toAll2&param=7',
+      contentType: 'application/x-www-form-urlencoded',
+    })
     expect(again.status).toBe(200)
     expect(await third.c.next('toAll2')).toMatchObject({ param: 7 })
     // a and b were in except of the first: the next frame each gets is the second.
@@ -130,7 +141,9 @@ describe('REST: sending', () => {
   it('POST /api/broadcast with a JSON body reaches the room, minus except', async () => {
     const a = await client('cast-a', 'hall-cast')
     const b = await client('cast-b', 'hall-cast')
-    const answer = await request(manager, '/api/broadcast', { json: { room: 'hall-cast', event: 'wallMessage', info: 'hi', except: [a.fd] } })
+    const answer = await request(manager, '/api/broadcast', {
+      json: { room: 'hall-cast', event: 'wallMessage', info: 'hi', except: [a.fd] },
+    })
     expect(answer).toMatchObject({ status: 200, body: { delivered: 1 } })
     expect(await b.c.next('wallMessage')).toMatchObject({ status: 200, info: 'hi' })
     // a was skipped: the next thing it gets is a later broadcast.
@@ -144,7 +157,9 @@ describe('REST: sending', () => {
     expect(answer).toMatchObject({ status: 200, body: { fd, code: 4001, reason: 'spamming' } })
     expect(await c.closed()).toEqual({ code: 4001, reason: 'spamming' })
     const form = await client('kick-form', 'hall-kick')
-    expect((await request(manager, '/api/kick', { body: `fd=${form.fd}`, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200)
+    expect((await request(manager, '/api/kick', { body: `fd=${form.fd}`, contentType: 'application/x-www-form-urlencoded' })).status).toBe(
+      200,
+    )
     expect(await form.c.closed()).toEqual({ code: 4000, reason: 'kicked' })
   })
 
@@ -183,10 +198,16 @@ describe('REST: bad requests', () => {
   it('answers 400 for a param nested far past the limit, which would overflow the stack of the frame builder', async () => {
     const depth = 100_000
     const param = `${'['.repeat(depth)}${']'.repeat(depth)}`
-    for (const [path, target] of [['/api/broadcast', '"all":true'], ['/api/push', '"fd":1']]) {
+    for (const [path, target] of [
+      ['/api/broadcast', '"all":true'],
+      ['/api/push', '"fd":1'],
+    ]) {
       const answer = await request<ErrorBody>(manager, path!, { body: `{${target},"param":${param}}`, contentType: 'application/json' })
       expect(answer.status, path).toBe(400)
-      expect(answer.body.error).toMatchObject({ code: 'MSW_ERR_RPC_INVALID_PARAMS', message: expect.stringMatching(/param nests deeper than 32 levels$/) })
+      expect(answer.body.error).toMatchObject({
+        code: 'MSW_ERR_RPC_INVALID_PARAMS',
+        message: expect.stringMatching(/param nests deeper than 32 levels$/),
+      })
     }
     // The manager still serves, and so does the daemon.
     expect((await request(manager, '/api/status')).status).toBe(200)
@@ -247,7 +268,9 @@ describe('REST: bad requests', () => {
     const { port } = started.manager
     const half = net.connect(port, '127.0.0.1')
     await once(half, 'connect')
-    half.write(`POST /api/push HTTP/1.1\r\nhost: x\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"fd":`)
+    half.write(
+      `POST /api/push HTTP/1.1\r\nhost: x\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"fd":`,
+    )
     half.destroy()
 
     const broken = net.connect(port, '127.0.0.1')

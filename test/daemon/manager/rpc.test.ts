@@ -30,7 +30,11 @@ afterEach(() => {
 afterAll(() => cleanupProject(p))
 
 function rpc(body: unknown): Promise<{ status: number; body: RpcAnswer | RpcAnswer[]; text: string }> {
-  return request<RpcAnswer | RpcAnswer[]>(manager, '/rpc', typeof body === 'string' ? { body, method: 'POST', contentType: 'application/json' } : { json: body })
+  return request<RpcAnswer | RpcAnswer[]>(
+    manager,
+    '/rpc',
+    typeof body === 'string' ? { body, method: 'POST', contentType: 'application/json' } : { json: body },
+  )
 }
 
 async function managerSocket(): Promise<TestClient> {
@@ -79,7 +83,7 @@ describe('JSON-RPC over POST /rpc', () => {
     expect(refused.error?.message).toMatch(/WebSocket/)
     const tail = (await rpc({ jsonrpc: '2.0', id: 6, method: 'logs.tail', params: { lines: 5 } })).body as RpcAnswer
     expect(tail.result).toMatchObject({ file: p.logFile })
-    expect((tail.result?.lines as string[]).length).toBeGreaterThan(0)
+    expect((tail.result?.lines as string[] | undefined)?.length).toBeGreaterThan(0)
   })
 })
 
@@ -105,7 +109,9 @@ describe('JSON-RPC over the manager WebSocket', () => {
     expect(await nextJson<RpcAnswer>(socket, (m) => m.id === 1)).toMatchObject({ result: { lines: [] } })
 
     // A kick is logged: the follower sees the line.
-    const client = await TestClient.connect(`ws://127.0.0.1:${started.outside.port}/?auth=${await mintToken({ id: 'followed', type: 'wall', code: 'r' })}`)
+    const client = await TestClient.connect(
+      `ws://127.0.0.1:${started.outside.port}/?auth=${await mintToken({ id: 'followed', type: 'wall', code: 'r' })}`,
+    )
     const listed = await request<ConnectionsListResult>(manager, '/api/connections?uid=followed')
     const fd = listed.body.connections[0]!.fd
     expect((await request(manager, '/api/kick', { json: { fd, reason: 'log me' } })).status).toBe(200)

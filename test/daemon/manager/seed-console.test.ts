@@ -60,7 +60,10 @@ describe('modern wire format: English texts, plain JSON, the same frames and clo
 
   it('status: connections, master pid and memory, one per line', async () => {
     const { project, status } = daemon()
-    await poll(() => withDaemon(project.socket, (c) => c.call('status', {})), (s) => s.connections === 0)
+    await poll(
+      () => withDaemon(project.socket, (c) => c.call('status', {})),
+      (s) => s.connections === 0,
+    )
     const { reply, socket } = await consoleSays(status, { method: 'status' })
     expect(reply).toMatch(new RegExp(`^connections: 1\\nmaster pid: ${status.pid}\\nmemory: \\d+(\\.\\d{1,2})?MB\\n$`))
     expect((await socket.closed()).code).toBe(NO_STATUS)

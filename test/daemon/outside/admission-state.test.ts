@@ -38,9 +38,23 @@ describe('OriginPolicy', () => {
   })
 
   it('parses only scheme://host[:port] and scheme://*.host[:port]', () => {
-    expect(parseOriginPattern('https://*.example.com:8443')).toEqual({ protocol: 'https:', host: 'example.com', port: '8443', wildcard: true })
+    expect(parseOriginPattern('https://*.example.com:8443')).toEqual({
+      protocol: 'https:',
+      host: 'example.com',
+      port: '8443',
+      wildcard: true,
+    })
     expect(parseOriginPattern('http://[::1]:3000')).toEqual({ protocol: 'http:', host: '[::1]', port: '3000', wildcard: false })
-    for (const bad of ['example.com', 'https://', 'https://example.com/path', 'https://user@example.com', 'https://*', 'https://a.*.example.com', '*', 'https://example.com:99999']) {
+    for (const bad of [
+      'example.com',
+      'https://',
+      'https://example.com/path',
+      'https://user@example.com',
+      'https://*',
+      'https://a.*.example.com',
+      '*',
+      'https://example.com:99999',
+    ]) {
       expect(parseOriginPattern(bad), bad).toBeUndefined()
     }
   })

@@ -75,7 +75,12 @@ describe('outside.allowed_origins', () => {
     const plain = await accepted(url)
     expect(await plain.ask({ method: 'echo' }, 'echo')).toMatchObject({ status: 200 })
     plain.close()
-    for (const origin of ['https://WALL.example.com', 'https://a.events.example.org', 'https://x.y.events.example.org', 'http://localhost:8080']) {
+    for (const origin of [
+      'https://WALL.example.com',
+      'https://a.events.example.org',
+      'https://x.y.events.example.org',
+      'http://localhost:8080',
+    ]) {
       const c = await accepted(url, { origin })
       expect(await c.ask({ method: 'echo' }, 'echo'), origin).toMatchObject({ status: 200 })
       c.close()
@@ -111,7 +116,9 @@ describe('outside.allowed_origins', () => {
     const p = await project({ outside: { allowed_origins: ['https://ok.example.com', 'example.com'] } })
     const result = await cli(p, ['start'])
     expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain('app.json: outside.allowed_origins.1: expected an origin such as "https://example.com" or "https://*.example.com", got "example.com"')
+    expect(result.stderr).toContain(
+      'app.json: outside.allowed_origins.1: expected an origin such as "https://example.com" or "https://*.example.com", got "example.com"',
+    )
     expect(result.stderr).toContain('MSW_ERR_CONFIG_INVALID')
   })
 })

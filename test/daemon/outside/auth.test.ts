@@ -51,7 +51,17 @@ describe('auth at the upgrade', () => {
   it('verifies HS256 JWTs minted by `mswoole token`, and refuses expired ones and mswoole tokens', async () => {
     const p = await project({ auth: { codec: 'jwt', key: 'a-long-enough-secret-for-hs256-tokens' } })
     const { outside } = await startDaemon(p)
-    const minted = await cliJson<{ token: string; codec: string }>(p, ['token', '--id', '7', '--type', 'wall', '--code', 'hall', '--ttl', '600'])
+    const minted = await cliJson<{ token: string; codec: string }>(p, [
+      'token',
+      '--id',
+      '7',
+      '--type',
+      'wall',
+      '--code',
+      'hall',
+      '--ttl',
+      '600',
+    ])
     expect(minted.exitCode).toBe(0)
     expect(minted.json.codec).toBe('jwt')
     const client = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${minted.json.token}`)
@@ -60,7 +70,10 @@ describe('auth at the upgrade', () => {
     client.close()
 
     const now = Math.floor(Date.now() / 1000)
-    const expired = await encodeToken('jwt', { id: 7, type: 'wall', code: 'hall', nickname: '' }, 'a-long-enough-secret-for-hs256-tokens', { ttlSeconds: 1, now: now - 10 })
+    const expired = await encodeToken('jwt', { id: 7, type: 'wall', code: 'hall', nickname: '' }, 'a-long-enough-secret-for-hs256-tokens', {
+      ttlSeconds: 1,
+      now: now - 10,
+    })
     expect((await refusal(`ws://127.0.0.1:${outside.port}/?auth=${expired}`)).status).toBe(403)
     const legacy = await mintToken({ id: 7, type: 'wall', code: 'hall' }, 'a-long-enough-secret-for-hs256-tokens')
     expect((await refusal(`ws://127.0.0.1:${outside.port}/?auth=${legacy}`)).status).toBe(403)

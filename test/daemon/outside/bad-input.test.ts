@@ -48,7 +48,9 @@ describe('bad input from a client', () => {
   })
 
   describe('at a daemon with generous message limits and a small output buffer', () => {
-    const roomy = useSharedDaemon({ setting: { max_messages_per_second: 1000, max_message_size: 1048576, max_buffered_bytes: 65536, ack: false } })
+    const roomy = useSharedDaemon({
+      setting: { max_messages_per_second: 1000, max_message_size: 1048576, max_buffered_bytes: 65536, ack: false },
+    })
 
     it('gets a 400 for each malformed frame while the connection and its neighbours carry on', async () => {
       const { outside } = roomy().status
@@ -79,7 +81,10 @@ describe('bad input from a client', () => {
     })
 
     it('cuts a client that stops reading once its buffered output passes max_buffered_bytes', async () => {
-      const { project: p, status: { outside } } = roomy()
+      const {
+        project: p,
+        status: { outside },
+      } = roomy()
       // A raw client that completes the upgrade into room "slow" and then never reads.
       const token = await mintToken({ id: 9, type: 'wechatUser', code: 'slow' })
       const raw = net.connect(outside.port, '127.0.0.1')

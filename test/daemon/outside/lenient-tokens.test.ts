@@ -67,7 +67,9 @@ describe('lenient legacy tokens under auth.max_age', () => {
     const port = status.outside.port
     const now = nowSeconds()
 
-    const { status: code, headers } = await refusal(`ws://127.0.0.1:${port}/?auth=${encodeURIComponent(tokenOf('{"id":7,"type":"wall","code":"hall-7","nickname":"Big Screen"}'))}`)
+    const { status: code, headers } = await refusal(
+      `ws://127.0.0.1:${port}/?auth=${encodeURIComponent(tokenOf('{"id":7,"type":"wall","code":"hall-7","nickname":"Big Screen"}'))}`,
+    )
     expect(code).toBe(403)
     expect(headers.message).toBe('error auth')
 
@@ -75,7 +77,9 @@ describe('lenient legacy tokens under auth.max_age', () => {
       auth: { id: 7, code: 'hall-7', type: '', nickname: '', ctime: now },
       code: 'hall-7',
     })
-    const stale = await refusal(`ws://127.0.0.1:${port}/?auth=${encodeURIComponent(tokenOf(`{"id":7,"code":"hall-7","ctime":"${now - 3600}"}`))}`)
+    const stale = await refusal(
+      `ws://127.0.0.1:${port}/?auth=${encodeURIComponent(tokenOf(`{"id":7,"code":"hall-7","ctime":"${now - 3600}"}`))}`,
+    )
     expect(stale.status).toBe(403)
 
     expect(await authRefusalReasons(project, 2)).toEqual(['token has no ctime and auth.max_age is set', 'token older than 600s'])

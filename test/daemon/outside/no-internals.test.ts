@@ -43,7 +43,11 @@ describe('no internals reach a client', () => {
       expectNoInternals(reply, p.root)
     }
     // The error's own message ("fail was called") stays in the log too.
-    expect(await c.ask({ method: 'index.index.fail' }, 'controllerError')).toEqual({ status: 500, event: 'controllerError', info: '程序错误' })
+    expect(await c.ask({ method: 'index.index.fail' }, 'controllerError')).toEqual({
+      status: 500,
+      event: 'controllerError',
+      info: '程序错误',
+    })
 
     // Over max_message_size: a 413 envelope, then close 1009, and neither says more.
     c.send({ method: 'echo', blob: 'x'.repeat(4096) })

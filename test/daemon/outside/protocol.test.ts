@@ -47,7 +47,10 @@ describe('the MSwoole-ws protocol', () => {
     })
 
     it('answers 500 when an action throws, logs the stack, and shows the client no stack', async () => {
-      const { project: p, status: { outside } } = shared()
+      const {
+        project: p,
+        status: { outside },
+      } = shared()
       const c = await client(outside.port)
       const reply = await c.ask({ method: 'index.index.fail' }, 'controllerError')
       expect(reply.status).toBe(500)
@@ -57,7 +60,10 @@ describe('the MSwoole-ws protocol', () => {
       c.close()
       // Only this test makes an action throw, so this is its error; poll until the log file has it.
       const isError = (line: Record<string, unknown>): boolean => line.level === 50 && JSON.stringify(line).includes('Index')
-      const lines = await poll(() => readLogLines(p), (all) => all.some(isError))
+      const lines = await poll(
+        () => readLogLines(p),
+        (all) => all.some(isError),
+      )
       expect(JSON.stringify(lines.find(isError))).toMatch(/stack/)
     })
 

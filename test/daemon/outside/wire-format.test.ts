@@ -10,7 +10,16 @@ import { mintToken, TestClient } from '../../helpers/client.js'
  * UTF-16 unit past ASCII as a lowercase \uXXXX.
  */
 function phpString(text: string): string {
-  const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+  const short: Record<string, string> = {
+    '"': '\\"',
+    '\\': '\\\\',
+    '/': '\\/',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+  }
   let out = '"'
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string
@@ -26,7 +35,8 @@ function seedFrame(status: number, event: string, info: string): string {
 }
 
 /** The seed's ack exactly as MSwoole-ws sent it. */
-const SEED_ACK = '{"status":200,"event":"receiveMessage","info":"\\u670d\\u52a1\\u7aef\\u5df2\\u6536\\u5230\\u60a8\\u7684\\u8bf7\\u6c42\\u5185\\u5bb9"}'
+const SEED_ACK =
+  '{"status":200,"event":"receiveMessage","info":"\\u670d\\u52a1\\u7aef\\u5df2\\u6536\\u5230\\u60a8\\u7684\\u8bf7\\u6c42\\u5185\\u5bb9"}'
 
 async function connect(port: number, id: number, code: string): Promise<TestClient> {
   return TestClient.connect(`ws://127.0.0.1:${port}/?auth=${await mintToken({ id, type: 'wechatUser', code })}`)
@@ -53,8 +63,14 @@ describe('the seed wire format (the default)', () => {
   it('sends the ack, 404, 405 and 500 byte for byte as MSwoole-ws did', async () => {
     expect(seedFrame(200, 'receiveMessage', '服务端已收到您的请求内容')).toBe(SEED_ACK)
     const client = await connect(daemon().status.outside.port, 1, 'wire-texts')
-    expect(await exchange(client, { method: 'live.nobody.join' })).toEqual([SEED_ACK, seedFrame(404, 'controllerNotFound', '您请求的控制器不存在')])
-    expect(await exchange(client, { method: 'index.index.nothing' })).toEqual([SEED_ACK, seedFrame(405, 'methodNotFound', '您请求的method方法不存在')])
+    expect(await exchange(client, { method: 'live.nobody.join' })).toEqual([
+      SEED_ACK,
+      seedFrame(404, 'controllerNotFound', '您请求的控制器不存在'),
+    ])
+    expect(await exchange(client, { method: 'index.index.nothing' })).toEqual([
+      SEED_ACK,
+      seedFrame(405, 'methodNotFound', '您请求的method方法不存在'),
+    ])
     expect(await exchange(client, { method: 'index.index.fail' })).toEqual([SEED_ACK, seedFrame(500, 'controllerError', '程序错误')])
     // The keepalive is the seed's too.
     client.send('2')
@@ -88,7 +104,16 @@ describe('the seed wire format (the default)', () => {
     for (const empty of [null, false, 0, 0.0, -0, '', '0', [], {}]) {
       expect(await push(empty), JSON.stringify(empty)).toBe('{"status":200,"event":"p","info":"i"}')
     }
-    for (const [kept, json] of [['00', '"00"'], [' ', '" "'], ['0.0', '"0.0"'], [0.5, '0.5'], [true, 'true'], [[0], '[0]'], [{ a: 0 }, '{"a":0}'], ['a/é', '"a\\/\\u00e9"']] as const) {
+    for (const [kept, json] of [
+      ['00', '"00"'],
+      [' ', '" "'],
+      ['0.0', '"0.0"'],
+      [0.5, '0.5'],
+      [true, 'true'],
+      [[0], '[0]'],
+      [{ a: 0 }, '{"a":0}'],
+      ['a/é', '"a\\/\\u00e9"'],
+    ] as const) {
       expect(await push(kept), json).toBe(`{"status":200,"event":"p","info":"i","param":${json}}`)
     }
     client.close()
@@ -99,7 +124,9 @@ describe('the seed wire format (the default)', () => {
     const a = await connect(status.outside.port, 5, 'wire-broadcast')
     const b = await connect(status.outside.port, 6, 'wire-broadcast')
     const param = { url: 'http://example.com/a/b', name: '张三', emoji: '😀' }
-    const result = await withDaemon(project.socket, (c) => c.call('broadcast', { room: 'wire-broadcast', event: 'news', info: WIDE_INFO, param }))
+    const result = await withDaemon(project.socket, (c) =>
+      c.call('broadcast', { room: 'wire-broadcast', event: 'news', info: WIDE_INFO, param }),
+    )
     expect(result).toMatchObject({ delivered: 2 })
     const expected = `{"status":200,"event":"news","info":${phpString(WIDE_INFO)},"param":{"url":${phpString(param.url)},"name":${phpString(param.name)},"emoji":${phpString(param.emoji)}}}`
     const [first, second] = [await a.nextFrame(), await b.nextFrame()]
@@ -120,9 +147,18 @@ describe('the modern wire format', () => {
 
   it('answers in English and plain UTF-8 JSON', async () => {
     const client = await connect(daemon().status.outside.port, 1, 'modern-texts')
-    expect(await exchange(client, { method: 'live.nobody.join' })).toEqual([ack, '{"status":404,"event":"controllerNotFound","info":"controller not found"}'])
-    expect(await exchange(client, { method: 'index.index.nothing' })).toEqual([ack, '{"status":405,"event":"methodNotFound","info":"method not found"}'])
-    expect(await exchange(client, { method: 'index.index.fail' })).toEqual([ack, '{"status":500,"event":"controllerError","info":"controller error"}'])
+    expect(await exchange(client, { method: 'live.nobody.join' })).toEqual([
+      ack,
+      '{"status":404,"event":"controllerNotFound","info":"controller not found"}',
+    ])
+    expect(await exchange(client, { method: 'index.index.nothing' })).toEqual([
+      ack,
+      '{"status":405,"event":"methodNotFound","info":"method not found"}',
+    ])
+    expect(await exchange(client, { method: 'index.index.fail' })).toEqual([
+      ack,
+      '{"status":500,"event":"controllerError","info":"controller error"}',
+    ])
     expect(await exchange(client, { method: 'index.index.index' })).toEqual([ack, '{"status":200,"event":"success","info":"执行完成"}'])
     client.close()
   })
@@ -131,7 +167,9 @@ describe('the modern wire format', () => {
     const { project, status } = daemon()
     const a = await connect(status.outside.port, 2, 'modern-broadcast')
     const b = await connect(status.outside.port, 3, 'modern-broadcast')
-    await withDaemon(project.socket, (c) => c.call('broadcast', { room: 'modern-broadcast', event: 'news', info: WIDE_INFO, param: { url: 'http://x/y' } }))
+    await withDaemon(project.socket, (c) =>
+      c.call('broadcast', { room: 'modern-broadcast', event: 'news', info: WIDE_INFO, param: { url: 'http://x/y' } }),
+    )
     const expected = JSON.stringify({ status: 200, event: 'news', info: WIDE_INFO, param: { url: 'http://x/y' } })
     expect([await a.nextFrame(), await b.nextFrame()]).toEqual([expected, expected])
     await withDaemon(project.socket, (c) => c.call('broadcast', { room: 'modern-broadcast', event: 'zero', info: '', param: 0 }))
@@ -158,7 +196,10 @@ describe('anonymous mode (auth.enabled false)', () => {
     client.close()
     // A client that did bring a token is its token, whatever its frames say.
     const withToken = await connect(daemon().status.outside.port, 11, 'T1')
-    const claimed = (await withToken.ask({ method: 'index.index.echo', auth: { id: 99, type: 'wall' }, code: 'E1' }, 'echo')).param as { auth: { id: number }; code: string }
+    const claimed = (await withToken.ask({ method: 'index.index.echo', auth: { id: 99, type: 'wall' }, code: 'E1' }, 'echo')).param as {
+      auth: { id: number }
+      code: string
+    }
     expect(claimed).toMatchObject({ auth: { id: 11 }, code: 'T1' })
     withToken.close()
   })

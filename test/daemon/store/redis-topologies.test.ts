@@ -22,7 +22,7 @@ describe('through Sentinel', () => {
 describe('on a Redis Cluster', () => {
   const topology = useTopology(() => startRedisCluster(3))
 
-  storeSuite('redis cluster', (prefix) => RedisStore.connect({ cluster: (topology()).nodes, prefix }))
+  storeSuite('redis cluster', (prefix) => RedisStore.connect({ cluster: topology().nodes, prefix }))
 
   it('the suite’s keys fall in different hash slots, so its commands crossed slots', async () => {
     const { nodes } = topology()

@@ -83,7 +83,7 @@ describe('mswoole reload', () => {
     expect(onReload.map((line) => line.version)).toEqual(['v1', 'v1', 'v2', 'v2'])
   })
 
-  it('holds a connection\'s next message until its earlier one finishes in the old generation', async () => {
+  it("holds a connection's next message until its earlier one finishes in the old generation", async () => {
     const { p, counter } = await editableProject()
     const { outside } = await startDaemon(p)
     const follower = await followLog(p)
