@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { phpJsonEncode } from '../../src/protocol/php-json.js'
 import type { Envelope } from '../helpers/client.js'
 import { LIVE_MODES, useLiveEvent, type LiveClient, type LiveServers } from '../helpers/live.js'
 
 /**
  * Replays test/fixtures/golden/live-event.json, the frames one Live event
  * gets from the seed's App/Live, against a daemon on the embedded defaults:
- * every socket must get exactly the listed frames, in order, compared as
- * parsed JSON with the fixture's placeholders bound on first sight.
+ * every socket must get exactly the listed frames, in order: compared as
+ * parsed JSON first (binding the fixture's placeholders on first sight, and
+ * saying where they differ), then byte for byte as PHP's json_encode writes them.
  */
 
 interface Placeholder {
@@ -73,7 +75,8 @@ class Bindings {
       if (m !== null) return this.#placeholder(m[1] ?? '', m[2] !== undefined, actual, at)
     }
     if (Array.isArray(expected)) {
-      if (!Array.isArray(actual) || actual.length !== expected.length) return `${at}: expected ${expected.length} items, got ${JSON.stringify(actual)}`
+      if (!Array.isArray(actual) || actual.length !== expected.length)
+        return `${at}: expected ${expected.length} items, got ${JSON.stringify(actual)}`
       for (const [i, item] of expected.entries()) {
         const diff = this.match(item, actual[i], `${at}[${i}]`)
         if (diff !== undefined) return diff
@@ -81,7 +84,8 @@ class Bindings {
       return undefined
     }
     if (expected !== null && typeof expected === 'object') {
-      if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return `${at}: expected an object, got ${JSON.stringify(actual)}`
+      if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+        return `${at}: expected an object, got ${JSON.stringify(actual)}`
       const entries = Object.entries(expected).map(([k, v]) => [String(this.fill(k)), v] as const)
       const keys = entries.map(([k]) => k).sort()
       const got = Object.keys(actual).sort()
@@ -105,10 +109,12 @@ class Bindings {
     }
     if (asInt) return `${at}: ${name} is read as an integer before it is bound`
     if (spec.type === 'string') {
-      if (typeof actual !== 'string' || (spec.pattern !== undefined && !new RegExp(spec.pattern).test(actual))) return `${at}: ${name} must match ${spec.pattern}, got ${JSON.stringify(actual)}`
+      if (typeof actual !== 'string' || (spec.pattern !== undefined && !new RegExp(spec.pattern).test(actual)))
+        return `${at}: ${name} must match ${spec.pattern}, got ${JSON.stringify(actual)}`
     } else {
       const now = Math.ceil(Date.now() / 1000)
-      if (typeof actual !== 'number' || !Number.isInteger(actual) || actual < this.startedAt || actual > now) return `${at}: ${name} must be Unix seconds of this run, got ${JSON.stringify(actual)}`
+      if (typeof actual !== 'number' || !Number.isInteger(actual) || actual < this.startedAt || actual > now)
+        return `${at}: ${name} must be Unix seconds of this run, got ${JSON.stringify(actual)}`
     }
     this.values.set(name, actual)
     return undefined
@@ -133,21 +139,26 @@ describe('the golden Live event', () => {
       sender.raw.send(bindings.fill(step.send))
       // Waiting for the sender's last frame first, so the marker goes out after the step's frames.
       const expectedBySender = step.receive[step.socket] ?? []
-      const gotBySender: Envelope[] = []
-      for (let i = 0; i < expectedBySender.length; i++) gotBySender.push(JSON.parse(await sender.raw.nextFrame()) as Envelope)
+      const rawBySender: string[] = []
+      for (let i = 0; i < expectedBySender.length; i++) rawBySender.push(await sender.raw.nextFrame())
       const text = `golden marker ${n + 1}`
       marker.raw.send({ method: 'index.index.say', room: code, text })
       for (const [name, socket] of sockets) {
-        const got = name === step.socket ? [...gotBySender] : []
+        const raw = name === step.socket ? [...rawBySender] : []
         for (let frames = 0; ; frames++) {
           // Bounded: a step sends a handful of frames.
           expect(frames, `step ${n + 1}: ${name} got too many frames`).toBeLessThan(50)
-          const envelope = JSON.parse(await socket.raw.nextFrame()) as Envelope
+          const frame = await socket.raw.nextFrame()
+          const envelope = JSON.parse(frame) as Envelope
           if (envelope.event === 'said' && envelope.info === text) break
-          got.push(envelope)
+          raw.push(frame)
         }
-        const diff = bindings.match(step.receive[name] ?? [], got, `step ${n + 1} (${step.socket} ${JSON.stringify(step.send)}) → ${name}`)
+        const got = raw.map((frame) => JSON.parse(frame) as Envelope)
+        const expected = step.receive[name] ?? []
+        const diff = bindings.match(expected, got, `step ${n + 1} (${step.socket} ${JSON.stringify(step.send)}) → ${name}`)
         expect(diff, JSON.stringify(got)).toBeUndefined()
+        // Then byte for byte: the fixture's frame, its placeholders bound, as PHP's json_encode writes it.
+        expect(raw, `step ${n + 1} → ${name}`).toEqual(expected.map((frame) => phpJsonEncode(bindings.fill(frame))))
       }
     }
     expect([...bindings.values.keys()].sort()).toEqual(Object.keys(golden.placeholders).sort())
