@@ -2,14 +2,40 @@ import { statSync } from 'node:fs'
 import type { Handlers } from '../../ipc/server.js'
 import { levelFilter } from '../../logs/levels.js'
 import { readLogTail } from '../../logs/read-log-tail.js'
-import type { Daemon } from '../daemon.js'
+import type { Logger } from 'pino'
+import type { Config } from '../../config/load.js'
+import type { ReloadResult, StatusResult, StopResult } from '../../ipc/methods.js'
+import type { RedisCluster } from '../cluster/redis-cluster.js'
+import type { Router } from '../cluster/router.js'
+import type { LocalIndex } from '../connections/local-index.js'
+import type { ConnectionRegistry } from '../connections/registry.js'
+import type { DaemonLogger } from '../logging/logger.js'
+import type { DaemonStats } from '../stats.js'
+import type { Store } from '../store/store.js'
 import { kickConnection, listConnections } from './connections.js'
 import { collectGarbage } from './debug-gc.js'
 import { broadcast, push } from './messaging.js'
 import { listRooms } from './rooms.js'
 
+/** What the control API reads and drives: the daemon, seen from here without importing it. */
+export interface ControlTarget {
+  readonly registry: ConnectionRegistry
+  readonly index: LocalIndex
+  readonly stats: DaemonStats
+  readonly nodeId: string
+  readonly logger: Logger
+  readonly log: DaemonLogger
+  readonly config: Config
+  readonly router: Router
+  readonly store: Store
+  readonly cluster: RedisCluster | undefined
+  status(): StatusResult
+  stop(timeoutSeconds?: number): Promise<StopResult>
+  reload(): Promise<ReloadResult>
+}
+
 /** The control API, implemented once; the control socket and the manager port both serve it. */
-export function createControlApi(daemon: Daemon): Handlers {
+export function createControlApi(daemon: ControlTarget): Handlers {
   const { registry, stats, index, nodeId: node } = daemon
   const messaging = () => ({ router: daemon.router, store: daemon.store, stats })
   return {
