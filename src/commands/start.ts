@@ -38,8 +38,7 @@ export default class Start extends BaseCommand {
       }
       const { Daemon } = await import('../daemon/daemon.js')
       const { installProcessHandlers } = await import('../daemon/process-handlers.js')
-      const daemon = await Daemon.start({ config, foreground: true })
-      installProcessHandlers(daemon)
+      const daemon = await Daemon.start({ config, foreground: true, onRunning: installProcessHandlers })
       await daemon.stopped()
       return
     }

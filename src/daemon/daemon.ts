@@ -44,6 +44,11 @@ export interface DaemonOptions {
   foreground: boolean
   /** How long a start may wait for a concurrent start to finish. */
   lockTimeoutMs?: number
+  /**
+   * Runs once the daemon serves, before it says `mswoole started`: the process's
+   * signal and crash handlers, so a signal sent on that line finds them in place.
+   */
+  onRunning?: (daemon: Daemon) => void
 }
 
 /** WebSocket close code for "going away": the server is shutting down. */
@@ -112,6 +117,7 @@ export class Daemon {
       await logConfigFileWarnings(config.dir, daemon.logger)
       await daemon.#listen()
       daemon.state = 'running'
+      options.onRunning?.(daemon)
       daemon.logger.info(
         {
           pid: process.pid,

@@ -26,8 +26,7 @@ function report(message: ReadyMessage): Promise<void> {
 
 try {
   const config = await loadConfig(dir === undefined ? {} : { dir })
-  const daemon = await Daemon.start({ config, foreground: false })
-  installProcessHandlers(daemon)
+  const daemon = await Daemon.start({ config, foreground: false, onRunning: installProcessHandlers })
   await report({ type: 'ready', status: daemon.status() })
 } catch (err) {
   const error =
