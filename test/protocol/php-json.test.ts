@@ -3,27 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { envelope } from '../../src/protocol/envelope.js'
 import { isPhpEmptyJson, phpEscapeJson, phpJsonEncode } from '../../src/protocol/php-json.js'
 import { setWireFormat } from '../../src/protocol/wire-format.js'
-
-/** PHP's json_encode of a string, unit by unit from its rules (ext/json/json_encoder.c, no flags). */
-function phpString(text: string): string {
-  const short: Record<string, string> = {
-    '"': '\\"',
-    '\\': '\\\\',
-    '/': '\\/',
-    '\b': '\\b',
-    '\f': '\\f',
-    '\n': '\\n',
-    '\r': '\\r',
-    '\t': '\\t',
-  }
-  let out = '"'
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string
-    const unit = text.charCodeAt(i)
-    out += short[ch] ?? (unit < 0x20 || unit > 0x7f ? '\\u' + unit.toString(16).padStart(4, '0') : ch)
-  }
-  return out + '"'
-}
+import { phpString } from '../helpers/php-string.js'
 
 afterEach(() => setWireFormat('seed'))
 

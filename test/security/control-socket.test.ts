@@ -86,6 +86,13 @@ async function expectStillRunning(p: Project, pid: number): Promise<void> {
   expect(existsSync(p.pidFile)).toBe(true)
 }
 
+/** Still running, and its runtime folder and socket still private. */
+async function expectUntouched(p: Project, pid: number): Promise<void> {
+  await expectStillRunning(p, pid)
+  expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
+  expect((await stat(p.socket)).mode & 0o777).toBe(0o600)
+}
+
 /** A refusal as the CLI reports it: non-zero, one line naming the socket and the permission error. */
 function expectPermissionRefusal(result: RunResult, p: Project, what: string): void {
   expect(result.exitCode, `${what}: ${result.stderr}`).not.toBe(0)
@@ -149,9 +156,7 @@ describe('another user (nobody)', () => {
 
       expectPermissionRefusal(await cliAs(NOBODY, p, args), p, args.join(' '))
 
-      await expectStillRunning(p, pid)
-      expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
-      expect((await stat(p.socket)).mode & 0o777).toBe(0o600)
+      await expectUntouched(p, pid)
     },
   )
 
@@ -179,9 +184,7 @@ describe('another user (nobody)', () => {
     expect(start.stderr.trim().split('\n')).toHaveLength(1)
     expect(start.stderr.trim()).toMatch(/\[MSW_ERR_[A-Z_]+\]$/)
 
-    await expectStillRunning(p, pid)
-    expect((await stat(p.runtime)).mode & 0o777).toBe(0o700)
-    expect((await stat(p.socket)).mode & 0o777).toBe(0o600)
+    await expectUntouched(p, pid)
   })
 
   it.skipIf(!canSwitchUser)('is still refused by the socket mode alone when the runtime folder has been opened to others', async () => {

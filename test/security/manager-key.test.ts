@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { createKeyCheck } from '../../src/daemon/manager/auth.js'
 import { VERSION } from '../../src/version.js'
 import { cli, startDaemon, useProjects } from '../helpers/cli.js'
 import { TestClient } from '../helpers/client.js'
 import { internalsIn } from '../helpers/leaks.js'
+import { rawRequest, rawUpgrade } from './manager-http-raw.js'
 
 /**
  * The manager port's key: the check itself (digests compared in constant time,
@@ -141,58 +140,6 @@ describe('createKeyCheck', () => {
   })
 })
 
-interface RawAnswer {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** One HTTP request with exactly these headers (no client adds its own Authorization). */
-async function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
-  const req = http.request({
-    host: '127.0.0.1',
-    port,
-    method,
-    path,
-    headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-  })
-  req.end(body)
-  const [res] = (await once(req, 'response')) as [IncomingMessage]
-  const chunks: Buffer[] = []
-  for await (const chunk of res) chunks.push(chunk as Buffer)
-  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }
-}
-
-/** A WebSocket upgrade request; a refusal's status, headers and body. */
-async function rawUpgrade(port: number, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  const req = http.request({
-    host: '127.0.0.1',
-    port,
-    path,
-    headers: {
-      connection: 'Upgrade',
-      upgrade: 'websocket',
-      'sec-websocket-version': '13',
-      'sec-websocket-key': randomBytes(16).toString('base64'),
-      ...headers,
-    },
-  })
-  req.end()
-  const answered = new Promise<RawAnswer>((resolve, reject) => {
-    req.once('upgrade', (_res, socket) => {
-      socket.destroy()
-      reject(new Error(`${path} was upgraded`))
-    })
-    req.once('response', (res: IncomingMessage) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
-    })
-    req.once('error', reject)
-  })
-  return answered
-}
-
 function expectClean(text: string, root: string, what: string): void {
   expect(internalsIn(text, [root]), `${what}: ${text.slice(0, 300)}`).toEqual([])
   expect(text, what).not.toMatch(/"stack"/)
@@ -218,7 +165,7 @@ describe('a live manager port', () => {
     const { manager } = await startDaemon(p)
     const port = manager.port
 
-    const reference = await raw(port, 'GET', '/api/status')
+    const reference = await rawRequest(port, 'GET', '/api/status')
     expect(reference.status).toBe(401)
     expect(JSON.parse(reference.body)).toEqual({ error: { code: 'MSW_ERR_UNAUTHORIZED', message: expect.any(String) } })
 
@@ -242,7 +189,13 @@ describe('a live manager port', () => {
 
     for (const [method, path, headers] of attempts) {
       const what = `${method} ${path} ${JSON.stringify(headers)}`
-      const answer = await raw(port, method, path, headers, method === 'POST' ? '{"jsonrpc":"2.0","id":1,"method":"status"}' : undefined)
+      const answer = await rawRequest(
+        port,
+        method,
+        path,
+        headers,
+        method === 'POST' ? '{"jsonrpc":"2.0","id":1,"method":"status"}' : undefined,
+      )
       expect(answer.status, what).toBe(401)
       expect(answer.body, what).toBe(reference.body)
       expect(answer.headers['www-authenticate'], what).toBe('Bearer')
@@ -253,7 +206,7 @@ describe('a live manager port', () => {
       expect(answer.body, what).not.toContain(VERSION)
     }
     // HEAD: the same status and headers, no body.
-    const head = await raw(port, 'HEAD', '/api/status')
+    const head = await rawRequest(port, 'HEAD', '/api/status')
     expect(head.status).toBe(401)
     expect(head.headers.allow).toBeUndefined()
 
@@ -265,7 +218,7 @@ describe('a live manager port', () => {
     }
 
     // /healthz is open and says only how the node is, not what it is.
-    const health = await raw(port, 'GET', '/healthz')
+    const health = await rawRequest(port, 'GET', '/healthz')
     expect(health.status).toBe(200)
     expect(Object.keys(JSON.parse(health.body) as object).sort()).toEqual(['connections', 'status', 'store', 'storeKind'])
     expect(health.body).not.toContain(VERSION)
@@ -303,7 +256,7 @@ describe('a live manager port', () => {
     ]
     for (const [method, path, headers, body, status] of cases) {
       const what = `${method} ${path} ${(body ?? '').slice(0, 40)}`
-      const answer = await raw(port, method, path, headers, body)
+      const answer = await rawRequest(port, method, path, headers, body)
       if (status !== undefined) expect(answer.status, what).toBe(status)
       expect(answer.status, what).not.toBe(401)
       const parsed = JSON.parse(answer.body) as { error?: { code?: unknown; message?: unknown } }

@@ -2,34 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { withDaemon } from '../../../src/ipc/client.js'
 import { useSharedDaemon } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
+import { phpString } from '../../helpers/php-string.js'
 
-/**
- * PHP's json_encode (no flags) of a string, written out from its rules rather
- * than from the daemon's encoder: `"` `\` escaped, `/` as `\/`, the short
- * escapes of \b \f \n \r \t, and every other control character and every
- * UTF-16 unit past ASCII as a lowercase \uXXXX.
- */
-function phpString(text: string): string {
-  const short: Record<string, string> = {
-    '"': '\\"',
-    '\\': '\\\\',
-    '/': '\\/',
-    '\b': '\\b',
-    '\f': '\\f',
-    '\n': '\\n',
-    '\r': '\\r',
-    '\t': '\\t',
-  }
-  let out = '"'
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string
-    const unit = text.charCodeAt(i)
-    out += short[ch] ?? (unit < 0x20 || unit > 0x7f ? '\\u' + unit.toString(16).padStart(4, '0') : ch)
-  }
-  return out + '"'
-}
-
-/** The seed's App::sendMessage frame without a param, by the rule above. */
+/** The seed's App::sendMessage frame without a param, its strings as json_encode writes them. */
 function seedFrame(status: number, event: string, info: string): string {
   return `{"status":${status},"event":${phpString(event)},"info":${phpString(info)}}`
 }
