@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import { FRAMES } from '../protocol/frames.js'
+import { frames } from '../protocol/frames.js'
 
 /**
  * ws closes a connection by itself on a frame over maxPayload (1009) or on
@@ -9,8 +9,8 @@ import { FRAMES } from '../protocol/frames.js'
 export class OutsideSocket extends WebSocket {
   override close(code?: number, data?: string | Buffer): void {
     if (this.readyState === WebSocket.OPEN) {
-      if (code === 1009) this.send(FRAMES.tooLarge)
-      else if (code === 1007) this.send(FRAMES.badUtf8)
+      if (code === 1009) this.send(frames().tooLarge)
+      else if (code === 1007) this.send(frames().badUtf8)
     }
     super.close(code, data)
   }

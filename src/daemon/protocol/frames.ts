@@ -12,6 +12,10 @@ export interface Frames {
   tooLarge: string
   rateLimited: string
   unavailable: string
+  /** A request a dying worker took with it: the seed's 500, in its text. */
+  workerLost: string
+  /** A request past setting.max_execution_time (the seed had no such limit). */
+  timedOut: string
 }
 
 export interface WireFrames {
@@ -38,6 +42,8 @@ function build(format: WireFormat): Frames {
     tooLarge: envelope(413, 'messageTooLarge', 'message exceeds the size limit', undefined, format),
     rateLimited: envelope(429, 'rateLimited', 'too many messages; slow down', undefined, format),
     unavailable: envelope(503, 'serviceUnavailable', 'the server is not ready to handle messages', undefined, format),
+    workerLost: envelope(500, 'controllerError', text.controllerError, undefined, format),
+    timedOut: envelope(504, 'controllerTimeout', 'the request took too long', undefined, format),
   }
 }
 
@@ -68,11 +74,6 @@ export function frames(): Frames {
 export function wireFrames(): WireFrames {
   return forFormat(wireFormat()).wire
 }
-
-/** frames() as a constant-looking object: each read gives the frame of the current wire format. */
-export const FRAMES: Readonly<Frames> = new Proxy({} as Frames, {
-  get: (_target, key) => frames()[key as keyof Frames],
-})
 
 export function forbiddenKeyFrame(key: string): string {
   return envelope(400, 'badRequest', `forbidden key "${key}"`)

@@ -3,8 +3,7 @@ import type { CloseEvent, Message } from '../../app-api/types.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { ReloadResult, WorkerStatus } from '../../ipc/methods.js'
-import { envelope } from '../../protocol/envelope.js'
-import { wireFormat, wireTexts, type WireFormat } from '../../protocol/wire-format.js'
+import { frames } from '../protocol/frames.js'
 import type { FromWorker } from '../../worker/protocol.js'
 import { WorkerPool, type PoolWorker } from './pool.js'
 
@@ -25,25 +24,6 @@ export interface GenerationsOptions {
 }
 
 type Work = { kind: 'message'; data: Message } | { kind: 'close'; controllers: string[]; event: CloseEvent }
-
-/**
- * The answers owed to messages a dying worker took with it, built once per
- * wire format: a crash is the seed's `500 controllerError`, in its text; the
- * seed had no time limit, so the 504 is mswoole's own, in English.
- */
-const lostFrames = new Map<WireFormat, Record<500 | 504, string>>()
-function lostFrame(status: 500 | 504): string {
-  const format = wireFormat()
-  let frames = lostFrames.get(format)
-  if (frames === undefined) {
-    frames = {
-      500: envelope(500, 'controllerError', wireTexts(format).controllerError),
-      504: envelope(504, 'controllerTimeout', 'the request took too long'),
-    }
-    lostFrames.set(format, frames)
-  }
-  return frames[status]
-}
 
 /**
  * The current generation of workers and, during a reload, the one it
@@ -148,7 +128,7 @@ export class WorkerGenerations {
       maxMemoryMb: options.maxMemoryMb,
       onMessage: options.onMessage,
       onLost: (lost) => {
-        for (const { fd, status } of lost) options.reply(fd, lostFrame(status))
+        for (const { fd, status } of lost) options.reply(fd, status === 500 ? frames().workerLost : frames().timedOut)
       },
       onFdIdle: (fd) => this.#release(fd),
       onReplace: options.onWorkerRestart,
