@@ -44,7 +44,8 @@ async function clusterState(node: RunningNode): Promise<{ state: string; health:
 async function waitForState(node: RunningNode, state: 'ok' | 'degraded'): Promise<void> {
   const seen = await poll(
     () => clusterState(node),
-    (s) => s.state === state && s.health === (state === 'ok' ? 200 : 503),
+    // Status and /healthz's store and cluster checks each see the outage on their own probe: wait until all three agree.
+    (s) => s.state === state && s.health === (state === 'ok' ? 200 : 503) && s.body.status === state && s.body.cluster === state,
   )
   if (state === 'ok') expect(seen).toMatchObject({ state: 'ok', health: 200, body: { status: 'ok', cluster: 'ok' } })
   else expect(seen).toMatchObject({ state: 'degraded', health: 503, body: { status: 'degraded', cluster: 'degraded' } })
