@@ -65,7 +65,7 @@ export class RotatingFile {
     try {
       this.#dest.flushSync()
     } catch {
-      // flushSync throws when the fd is busy; the async path still drains.
+      // A write that failed left its line buffered; the error handler has marked the file.
     }
   }
 
@@ -74,7 +74,9 @@ export class RotatingFile {
   }
 
   #destination(fd: number): Destination {
-    const dest = pino.destination({ dest: fd, sync: false, minLength: 0 })
+    // Synchronous: each line is in the file, in order, when write returns. An asynchronous
+    // destination's flushSync writes its buffer ahead of a write still in flight.
+    const dest = pino.destination({ dest: fd, sync: true, minLength: 0 })
     dest.on('error', (err: Error) => {
       // A replaced destination's errors are past: it only had lines for a file no longer written.
       if (dest !== this.#dest) return
