@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
 // Runs the CLI from the TypeScript sources, no build step.
-import { execute } from '@oclif/core'
+import { runCli } from '../src/cli/run-cli.ts'
 
-await execute({ development: true, dir: import.meta.url })
+await runCli(import.meta.url, { development: true })

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
+import { runCli } from '../dist/cli/run-cli.js'
 
-await execute({ dir: import.meta.url })
+await runCli(import.meta.url)

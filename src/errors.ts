@@ -28,6 +28,7 @@ export const ERRORS = {
   MSW_ERR_APP_LOAD: 'the application failed to load',
   MSW_ERR_RELOAD_REFUSED: 'reload refused',
   MSW_ERR_INVALID_ARGUMENT: 'invalid argument',
+  MSW_ERR_UNKNOWN_COMMAND: 'no such command',
   MSW_ERR_AUTH_INVALID: 'invalid auth token',
   MSW_ERR_AUTH_EXPIRED: 'auth token expired',
   MSW_ERR_STORE_WRONGTYPE: 'WRONGTYPE Operation against a key holding the wrong kind of value',

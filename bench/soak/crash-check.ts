@@ -17,10 +17,11 @@ const WORKER_EXIT = 'worker exited; replacing it'
 const WATCHDOG = 'handler exceeded max_execution_time; replacing the worker'
 const CRASHED = 'crashed'
 const RELOAD_DONE = 'reload: done'
-/** pino's levels. */
+/** pino's levels; lines name them (`"level":"warn"`), files of earlier versions number them. */
 const WARN = 40
 const ERROR = 50
 const FATAL = 60
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: WARN, error: ERROR, fatal: FATAL }
 
 export interface LogFindings {
   /** Lines read from the soak's start on. */
@@ -37,7 +38,7 @@ export interface LogFindings {
 }
 
 interface LogLine {
-  level?: number
+  level?: number | string
   time?: number
   msg?: string
 }
@@ -73,7 +74,7 @@ export async function scanLog(logFile: string, sinceMs: number, maxFiles = 10): 
       if ((line.time ?? 0) < sinceMs) continue
       found.lines++
       const msg = line.msg ?? ''
-      const level = line.level ?? 0
+      const level = typeof line.level === 'string' ? (LEVELS[line.level] ?? 0) : (line.level ?? 0)
       if (msg === WORKER_EXIT) found.workerExits++
       if (msg === WATCHDOG) found.watchdogKills++
       if (msg === RELOAD_DONE) found.reloadsDone++

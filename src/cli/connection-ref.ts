@@ -17,3 +17,12 @@ export function deliveredText(result: { delivered: number; nodes: number }): str
   const here = plural(result.delivered, 'connection')
   return result.nodes === 0 ? here : `${here} here and ${plural(result.nodes, 'other node')}`
 }
+
+/**
+ * The warning for a send that reached nobody (nothing written here, nothing
+ * sent on to another node), saying why: an empty room, say. Undefined when it
+ * reached someone.
+ */
+export function nobodyWarning(result: { delivered: number; nodes: number }, why: string): string | undefined {
+  return result.delivered === 0 && result.nodes === 0 ? `${why}: the message reached nobody` : undefined
+}

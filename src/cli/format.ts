@@ -1,5 +1,6 @@
-import Table from 'cli-table3'
 import type { ConnectionInfo, Page, RoomInfo, WorkerStatus } from '../ipc/methods.js'
+import { type Column, keyValueLines, type Layout, renderColumns } from './columns.js'
+import { layoutFor } from './output-flag.js'
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB']
@@ -23,26 +24,28 @@ export function formatDuration(seconds: number): string {
   return `${s}s`
 }
 
-/** A two-column table of labelled values, for single-object output such as status. */
+/** `key: value` lines for one object, such as what `start` reports. */
 export function keyValueTable(rows: Array<[string, string | number]>): string {
-  const table = new Table({ style: { head: [], border: [] } })
-  for (const [key, value] of rows) table.push({ [key]: String(value) })
-  return table.toString()
+  return keyValueLines(rows)
 }
 
-export function listTable(head: string[], rows: Array<Array<string | number>>): string {
-  // Colour only for a terminal: piped output stays plain text.
-  const table = new Table({ head, style: { head: process.stdout.isTTY ? ['cyan'] : [], border: [] } })
-  for (const row of rows) table.push(row.map(String))
-  return table.toString()
+/** The layout for a command without `-o`: fit the terminal. */
+function fitted(): Layout {
+  return layoutFor(undefined)
 }
+
+const WORKER_COLUMNS: Column<WorkerStatus>[] = [
+  { header: 'worker', cell: (w) => w.id },
+  { header: 'thread', cell: (w) => w.threadId, keep: 10 },
+  { header: 'generation', cell: (w) => w.generation, keep: 30 },
+  { header: 'handled', cell: (w) => w.handled, keep: 40 },
+  { header: 'in flight', cell: (w) => w.inFlight, keep: 50 },
+  { header: 'memory', cell: (w) => (w.memory > 0 ? formatBytes(w.memory) : '-'), keep: 20 },
+]
 
 /** The workers of `status` and `reload`: threads of the daemon's pid; memory shows once a worker has reported it. */
-export function workersTable(workers: WorkerStatus[]): string {
-  return listTable(
-    ['worker', 'thread', 'generation', 'handled', 'in flight', 'memory'],
-    workers.map((w) => [w.id, w.threadId, w.generation, w.handled, w.inFlight, w.memory > 0 ? formatBytes(w.memory) : '-']),
-  )
+export function workersTable(workers: WorkerStatus[], layout: Layout = fitted()): string {
+  return renderColumns(WORKER_COLUMNS, workers, layout)
 }
 
 /** How long ago an ISO timestamp was, as people read it: "3m 2s ago". */
@@ -70,30 +73,31 @@ export function pagedListing<T>(page: Page, items: T[], noun: string, table: (it
 
 /**
  * `conn ls`: one row per connection; "room" is the token's code. A listing
- * that spans nodes names each connection by its connection id.
+ * that spans nodes names each connection by its connection id. On a narrow
+ * terminal the activity columns go first, then the nickname.
  */
-export function connectionsTable(connections: ConnectionInfo[], now = Date.now()): string {
+export function connectionsTable(connections: ConnectionInfo[], layout: Layout = fitted(), now = Date.now()): string {
   const spansNodes = connections.some((c) => c.node !== connections[0]?.node)
-  return listTable(
-    [spansNodes ? 'connection' : 'fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out'],
-    connections.map((c) => [
-      spansNodes ? c.cid : c.fd,
-      c.id ?? '-',
-      c.type ?? '-',
-      c.nickname || '-',
-      c.code || '-',
-      c.ip,
-      formatAgo(c.connectedAt, now),
-      c.lastActiveAt === null ? '-' : formatAgo(c.lastActiveAt, now),
-      c.messagesIn === null ? '-' : `${c.messagesIn}/${c.messagesOut}`,
-    ]),
-  )
+  const columns: Column<ConnectionInfo>[] = [
+    spansNodes ? { header: 'connection', cell: (c) => c.cid } : { header: 'fd', cell: (c) => c.fd },
+    { header: 'uid', cell: (c) => c.id ?? '-', shrink: true },
+    { header: 'type', cell: (c) => c.type ?? '-', keep: 70, shrink: true },
+    { header: 'nickname', cell: (c) => c.nickname || '-', keep: 40, shrink: true },
+    { header: 'room', cell: (c) => c.code || '-', keep: 80, shrink: true },
+    { header: 'ip', cell: (c) => c.ip, keep: 60 },
+    { header: 'connected', cell: (c) => formatAgo(c.connectedAt, now), keep: 50 },
+    { header: 'last active', cell: (c) => (c.lastActiveAt === null ? '-' : formatAgo(c.lastActiveAt, now)), keep: 30 },
+    { header: 'in/out', cell: (c) => (c.messagesIn === null ? '-' : `${c.messagesIn}/${c.messagesOut}`), keep: 20 },
+  ]
+  return renderColumns(columns, connections, layout)
 }
 
+const ROOM_COLUMNS: Column<RoomInfo>[] = [
+  { header: 'name', cell: (r) => r.name, shrink: true },
+  { header: 'members', cell: (r) => r.members },
+]
+
 /** `rooms`: name and member count, in the daemon's order. */
-export function roomsTable(rooms: RoomInfo[]): string {
-  return listTable(
-    ['name', 'members'],
-    rooms.map((r) => [r.name, r.members]),
-  )
+export function roomsTable(rooms: RoomInfo[], layout: Layout = fitted()): string {
+  return renderColumns(ROOM_COLUMNS, rooms, layout)
 }

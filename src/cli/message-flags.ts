@@ -18,6 +18,9 @@ export function messageFlags(defaultEvent: string) {
   }
 }
 
+/** How the envelope's params are spelled on the command line, for errors that name them. */
+export const MESSAGE_NAMES: Record<string, string> = { info: 'the message', param: '--param' }
+
 /** The optional positional message: the envelope's `info`. */
 export const messageArgs = {
   message: Args.string({ description: "text sent as the envelope's info", required: false }),

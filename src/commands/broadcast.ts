@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { deliveredText, parseConnectionRef } from '../cli/connection-ref.js'
-import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
+import { checkParams } from '../cli/check-params.js'
+import { deliveredText, nobodyWarning, parseConnectionRef } from '../cli/connection-ref.js'
+import { envelopeFields, MESSAGE_NAMES, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
 import type { DeliveryResult } from '../ipc/methods.js'
 
@@ -34,12 +35,14 @@ export default class Broadcast extends BaseCommand {
   async run(): Promise<DeliveryResult> {
     const { args, flags } = await this.parse(Broadcast)
     const envelope = envelopeFields(flags, args.message)
-    const config = await this.loadSettings(flags.config)
     const target = flags.room === undefined ? { all: true as const } : { room: flags.room }
-    const result = await withDaemon(config.paths.socket, (client) =>
-      client.call('broadcast', { ...target, ...envelope, except: (flags.except ?? []).map(parseConnectionRef) }),
-    )
-    this.log(`broadcast to ${deliveredText(result)} (${flags.room === undefined ? 'all' : `room ${flags.room}`})`)
+    const params = checkParams('broadcast', { ...target, ...envelope, except: (flags.except ?? []).map(parseConnectionRef) }, MESSAGE_NAMES)
+    const config = await this.loadSettings(flags.config)
+    const result = await withDaemon(config.paths.socket, (client) => client.call('broadcast', params))
+    const where = flags.room === undefined ? 'all' : `room ${flags.room}`
+    this.log(`broadcast to ${deliveredText(result)} (${where})`)
+    const warning = nobodyWarning(result, flags.room === undefined ? 'no client is connected' : `room ${flags.room} has no connection`)
+    if (warning !== undefined) this.warnOperator(warning)
     return result
   }
 }

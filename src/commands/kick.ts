@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { checkParams } from '../cli/check-params.js'
 import { parseConnectionRef } from '../cli/connection-ref.js'
 import { withDaemon } from '../ipc/client.js'
 import type { KickResult } from '../ipc/methods.js'
@@ -27,10 +28,9 @@ export default class Kick extends BaseCommand {
   async run(): Promise<KickResult> {
     const { args, flags } = await this.parse(Kick)
     const fd = parseConnectionRef(args.fd)
+    const params = checkParams('connections.kick', { fd, code: flags.code, reason: flags.reason })
     const config = await this.loadSettings(flags.config)
-    const result = await withDaemon(config.paths.socket, (client) =>
-      client.call('connections.kick', { fd, code: flags.code, reason: flags.reason }),
-    )
+    const result = await withDaemon(config.paths.socket, (client) => client.call('connections.kick', params))
     this.log(`kicked ${typeof fd === 'number' ? `fd ${result.fd}` : result.cid} (${result.code}, ${result.reason})`)
     return result
   }

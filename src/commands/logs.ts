@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { useColor } from '../cli/color.js'
 import { MswError, systemCode } from '../errors.js'
 import { IpcClient } from '../ipc/client.js'
 import { LOG_LEVELS, MAX_TAIL_LINES } from '../ipc/methods.js'
@@ -10,7 +11,7 @@ import { readLogTail } from '../logs/read-log-tail.js'
 export default class Logs extends BaseCommand {
   static override summary = "Show the daemon's log"
   static override description =
-    'Prints the last lines of runtime/logs/mswoole.log, pretty-printed (raw JSON lines with --json). With -f, keeps streaming new lines from the running daemon.'
+    'Prints the last lines of runtime/logs/mswoole.log, one line per event (the raw JSON lines with --json). With -f, keeps streaming new lines from the running daemon until it stops.'
 
   static override examples = [
     '<%= config.bin %> logs -n 100',
@@ -22,12 +23,14 @@ export default class Logs extends BaseCommand {
     lines: Flags.integer({ char: 'n', description: 'how many lines to show', default: 50, min: 0, max: MAX_TAIL_LINES }),
     follow: Flags.boolean({ char: 'f', description: 'keep streaming new lines' }),
     level: Flags.option({ options: LOG_LEVELS, description: 'show only this level and above' })(),
+    color: Flags.boolean({ allowNo: true, description: 'colour the lines [default: on a terminal, unless NO_COLOR or TERM=dumb]' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Logs)
     const config = await this.loadSettings(flags.config)
-    const print = createLinePrinter({ raw: flags.json === true, color: process.stdout.isTTY === true })
+    const color = useColor({ isTTY: process.stdout.isTTY, env: process.env, flag: flags.color })
+    const print = createLinePrinter({ raw: flags.json === true, color })
     let client: IpcClient
     try {
       client = await IpcClient.connect(config.paths.socket)
@@ -37,6 +40,8 @@ export default class Logs extends BaseCommand {
       for (const line of await readLogFile(config.paths.logFile, flags.lines, levelFilter(flags.level))) print(line)
       return
     }
+    // Watched from the start: the daemon may stop while the tail is on its way.
+    const closed = new Promise<void>((resolve) => client.once('close', resolve))
     // Lines streamed before the tail arrives are held back, so the output stays in order.
     let held: string[] | undefined = []
     client.on('notification', (method, params) => {
@@ -59,13 +64,14 @@ export default class Logs extends BaseCommand {
       throw err
     }
     if (!flags.follow) return client.close()
-    await new Promise<void>((resolve) => {
-      client.once('close', resolve)
-      process.once('SIGINT', () => {
-        client.close()
-        resolve()
-      })
+    let interrupted = false
+    process.once('SIGINT', () => {
+      interrupted = true
+      client.close()
     })
+    await closed
+    // The daemon ended the stream: say why the lines stop (on stderr, so jq still gets JSON only).
+    if (!interrupted) process.stderr.write('mswoole stopped; no more lines\n')
   }
 }
 

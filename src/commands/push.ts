@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { deliveredText, parseConnectionRef } from '../cli/connection-ref.js'
-import { envelopeFields, messageArgs, messageFlags } from '../cli/message-flags.js'
+import { checkParams } from '../cli/check-params.js'
+import { deliveredText, nobodyWarning, parseConnectionRef } from '../cli/connection-ref.js'
+import { envelopeFields, MESSAGE_NAMES, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
 import type { DeliveryResult } from '../ipc/methods.js'
 
@@ -29,10 +30,14 @@ export default class Push extends BaseCommand {
   async run(): Promise<DeliveryResult> {
     const { args, flags } = await this.parse(Push)
     const envelope = envelopeFields(flags, args.message)
-    const config = await this.loadSettings(flags.config)
     const target = flags.fd === undefined ? { uid: flags.uid } : { fd: parseConnectionRef(flags.fd) }
-    const result = await withDaemon(config.paths.socket, (client) => client.call('push', { ...target, ...envelope }))
+    const params = checkParams('push', { ...target, ...envelope }, MESSAGE_NAMES)
+    const config = await this.loadSettings(flags.config)
+    const result = await withDaemon(config.paths.socket, (client) => client.call('push', params))
     this.log(`pushed to ${deliveredText(result)}`)
+    // A connection found but written nothing: it is closing, or was too slow and cut.
+    const warning = nobodyWarning(result, `${flags.fd === undefined ? `uid ${flags.uid}` : `fd ${flags.fd}`} is closing`)
+    if (warning !== undefined) this.warnOperator(warning)
     return result
   }
 }

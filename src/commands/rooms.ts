@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { pagedListing, roomsTable } from '../cli/format.js'
+import { layoutFor, outputFlags } from '../cli/output-flag.js'
 import { pagingFlags } from '../cli/paging-flags.js'
 import { withDaemon } from '../ipc/client.js'
 import type { RoomsListResult } from '../ipc/methods.js'
@@ -13,12 +14,14 @@ export default class Rooms extends BaseCommand {
   static override examples = [
     '<%= config.bin %> rooms',
     '<%= config.bin %> rooms --prefix user:',
+    '<%= config.bin %> rooms -o wide',
     '<%= config.bin %> rooms --json | jq ".rooms[] | select(.members > 100)"',
   ]
 
   static override flags = {
     prefix: Flags.string({ description: 'only rooms whose name starts with this' }),
     ...pagingFlags('rooms'),
+    ...outputFlags,
   }
 
   async run(): Promise<RoomsListResult> {
@@ -26,7 +29,10 @@ export default class Rooms extends BaseCommand {
     const config = await this.loadSettings(flags.config)
     const { prefix, limit, offset } = flags
     const result = await withDaemon(config.paths.socket, (client) => client.call('rooms.list', { prefix, limit, offset }))
-    if (!this.jsonEnabled()) this.log(pagedListing(result, result.rooms, 'room', roomsTable))
+    if (!this.jsonEnabled()) {
+      const layout = layoutFor(flags.output)
+      this.log(pagedListing(result, result.rooms, 'room', (items) => roomsTable(items, layout)))
+    }
     return result
   }
 }

@@ -6,27 +6,35 @@ import { keyValueTable } from '../cli/format.js'
 import { withProgress } from '../cli/progress.js'
 import { MswError } from '../errors.js'
 import { configFileWarnings, type ConfigFileWarning } from '../config/file-modes.js'
+import type { StartWarning } from '../daemon/start-warnings.js'
 import type { StatusResult } from '../ipc/methods.js'
+
+/** What `start --json` prints: the daemon's status, whether it was running already, and every warning told on stderr. */
+export type StartJson = StatusResult & { alreadyRunning: boolean; warnings: Array<ConfigFileWarning | StartWarning> }
 
 export default class Start extends BaseCommand {
   static override summary = 'Start the mswoole daemon'
   static override description =
-    'Spawns the daemon in the background and returns once it reports ready. With --foreground it runs attached and logs JSON lines to stdout, for systemd and containers.'
+    'Spawns the daemon in the background and returns once it reports ready, telling on stderr what should be changed (a public auth key, an open manager port). A daemon already running is success: a notice, exit 0. With --foreground it runs attached and logs to stdout: one line per event on a terminal, JSON lines otherwise (systemd, containers); there a running daemon is an error.'
 
   static override examples = ['<%= config.bin %> start', '<%= config.bin %> start -c /etc/mswoole', '<%= config.bin %> start --foreground']
 
   static override flags = {
     foreground: Flags.boolean({ char: 'f', description: 'run attached; log to stdout as well as to the log file' }),
+    color: Flags.boolean({
+      allowNo: true,
+      description: 'colour the --foreground lines on a terminal [default: on a terminal, unless NO_COLOR or TERM=dumb]',
+    }),
     timeout: Flags.integer({ description: 'seconds to wait for the daemon to report ready', default: 30, min: 1 }),
     // For benchmarks: node's --expose-gc in the daemon, which enables the debug.gc control method.
     'expose-gc': Flags.boolean({ hidden: true, description: 'run the daemon with --expose-gc (enables the debug.gc control method)' }),
   }
 
-  async run(): Promise<(StatusResult & { warnings: ConfigFileWarning[] }) | void> {
+  async run(): Promise<StartJson | undefined> {
     const { flags } = await this.parse(Start)
     const config = await this.loadSettings(flags.config)
     const warnings = await configFileWarnings(config.dir)
-    for (const warning of warnings) process.stderr.write(`Warning: ${warning.message}\n`)
+    for (const warning of warnings) this.warnOperator(warning.message)
     // Loaded on use: oclif reads every command file to list them, and these pull in the daemon and execa.
     if (flags.foreground) {
       // The flag adds node's --expose-gc to the daemon it spawns; in this process only node itself can.
@@ -38,14 +46,23 @@ export default class Start extends BaseCommand {
       }
       const { Daemon } = await import('../daemon/daemon.js')
       const { installProcessHandlers } = await import('../daemon/process-handlers.js')
-      const daemon = await Daemon.start({ config, foreground: true, onRunning: installProcessHandlers })
+      const { useColor } = await import('../cli/color.js')
+      // A person at a terminal reads one-line text; systemd, containers and pipes get JSON lines.
+      const tty = process.stdout.isTTY === true
+      const stdoutFormat = tty
+        ? { pretty: true as const, color: useColor({ isTTY: tty, env: process.env, flag: flags.color }) }
+        : { pretty: false as const }
+      const daemon = await Daemon.start({ config, foreground: true, stdoutFormat, onRunning: installProcessHandlers })
       await daemon.stopped()
       return
     }
-    const { launchDaemon } = await import('../lifecycle/launch.js')
-    const status = await withProgress(!flags.json, 'Starting mswoole', () =>
-      launchDaemon(config, { timeoutMs: flags.timeout * 1000, exposeGc: flags['expose-gc'] }),
+    const { startDaemon } = await import('../lifecycle/start.js')
+    const started = await withProgress(!flags.json, 'Starting mswoole', () =>
+      startDaemon(config, { timeoutMs: flags.timeout * 1000, exposeGc: flags['expose-gc'] }),
     )
+    const { status } = started
+    if (started.alreadyRunning) process.stderr.write(`mswoole is already running (pid ${status.pid})\n`)
+    for (const warning of started.warnings) this.warnOperator(warning.message)
     this.log(
       keyValueTable([
         ['pid', status.pid],
@@ -55,6 +72,6 @@ export default class Start extends BaseCommand {
         ['log file', status.logFile],
       ]),
     )
-    return { ...status, warnings }
+    return { ...status, alreadyRunning: started.alreadyRunning, warnings: [...warnings, ...started.warnings] }
   }
 }

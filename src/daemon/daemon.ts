@@ -2,9 +2,7 @@ import path from 'node:path'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
-import { isLoopbackHost } from '../config/loopback.js'
 import { logConfigFileWarnings } from '../config/file-modes.js'
-import { SEED_AUTH_KEY } from '../config/schema.js'
 import { MswError } from '../errors.js'
 import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
@@ -19,6 +17,8 @@ import { LocalIndex } from './connections/local-index.js'
 import { ConnectionRegistry } from './connections/registry.js'
 import { Delivery } from './delivery/delivery.js'
 import { startHeartbeat } from './heartbeat.js'
+import { assertPortsFree } from './port-check.js'
+import { startWarnings, type StartWarning } from './start-warnings.js'
 import { DaemonStats } from './stats.js'
 import { openStore } from './store/open-store.js'
 import type { RedisStore } from './store/redis-store.js'
@@ -27,7 +27,7 @@ import { createWorkerBridge } from './worker-bridge.js'
 import { clusterKeys } from './cluster/keys.js'
 import { WorkerGenerations } from './workers/generations.js'
 import { createControlApi } from './control/api.js'
-import { createDaemonLogger, type DaemonLogger } from './logging/logger.js'
+import { createDaemonLogger, type DaemonLogger, type StdoutFormat } from './logging/logger.js'
 import { resolveManagerKey } from './manager/key-file.js'
 import { listenManager, type ManagerServer } from './manager/server.js'
 import { listenOutside, type OutsideServer } from './outside/server.js'
@@ -42,6 +42,8 @@ export interface DaemonOptions {
   config: Config
   /** Also log to stdout: `mswoole start --foreground`. */
   foreground: boolean
+  /** How those stdout lines look: JSON lines unless set. */
+  stdoutFormat?: StdoutFormat
   /** How long a start may wait for a concurrent start to finish. */
   lockTimeoutMs?: number
   /**
@@ -75,6 +77,7 @@ export class Daemon {
   #manager: ManagerServer | undefined
   /** Where the generated manager key is kept (none when the config sets manager.key). */
   #managerKeyFile: string | undefined
+  #warnings: StartWarning[] = []
   #stopping: Promise<StopResult> | undefined
   #store: Store | undefined
   #workers: WorkerGenerations | undefined
@@ -108,12 +111,11 @@ export class Daemon {
         level: config.app.log.level,
         maxSize: config.app.log.max_size,
         maxFiles: config.app.log.max_files,
-        stdout: options.foreground,
+        stdout: options.foreground ? (options.stdoutFormat ?? { pretty: false }) : false,
         nodeId,
       })
       daemon = new Daemon(config, log, nodeId)
       if (claimed.state === 'stale') daemon.logger.warn({ stalePid: claimed.pid }, 'removed the pid file and socket of a daemon that died')
-      warnOfPublicAuthKey(config, daemon.logger)
       await logConfigFileWarnings(config.dir, daemon.logger)
       await daemon.#listen()
       daemon.state = 'running'
@@ -140,6 +142,11 @@ export class Daemon {
 
   async #listen(): Promise<void> {
     const { app, paths } = this.config
+    // Before the workers load (seconds, for a large app): a port in use fails the start at once.
+    await assertPortsFree([
+      { host: app.outside.host, port: app.outside.port, what: 'outside' },
+      { host: app.manager.host, port: app.manager.port, what: 'manager' },
+    ])
     // Before any frame is built: the master's replies and the control API's envelopes follow it.
     setWireFormat(app.setting.wire_format)
     const api = createControlApi(this)
@@ -244,6 +251,8 @@ export class Daemon {
       stats: this.stats,
       logger: this.logger,
     })
+    this.#warnings = startWarnings(app, { outside: this.#outside.address, manager: this.#manager.address, managerKey: managerKey.key })
+    for (const { message, ...where } of this.#warnings) this.logger.warn(where, message)
     this.#stopHeartbeat = startHeartbeat(this.registry, {
       idleSeconds: app.setting.heartbeat_idle_time,
       checkSeconds: app.setting.heartbeat_check_interval,
@@ -261,6 +270,11 @@ export class Daemon {
     await removeFiles(this.config.paths.pidFile, this.config.paths.socket)
     this.log.flushSync()
     await this.log.close()
+  }
+
+  /** What the operator should change in the settings this daemon started with (see start-warnings.ts). */
+  get warnings(): readonly StartWarning[] {
+    return this.#warnings
   }
 
   /** Where control methods send; there once the ports are up. */
@@ -329,12 +343,19 @@ export class Daemon {
     await accepting
     // Close hooks are running in the workers: let them finish, within what is left of the timeout.
     const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - started))
-    const inFlight = this.#workers?.inFlight() ?? 0
-    if (this.#workers && !(await this.#workers.stop(left))) this.logger.warn({ inFlight }, 'workers still busy at stop; ended them')
+    const abortedInFlight = (await this.#workers?.stop(left)) ?? 0
+    if (abortedInFlight > 0) this.logger.warn({ inFlight: abortedInFlight }, 'workers still busy at stop; ended them')
     await this.#cluster?.leave()
     await this.#store?.close()
     await this.#manager?.close()
-    const result: StopResult = { stopped: true, pid: process.pid, closedConnections: closed, forced, durationMs: Date.now() - started }
+    const result: StopResult = {
+      stopped: true,
+      pid: process.pid,
+      closedConnections: closed,
+      forced,
+      abortedInFlight,
+      durationMs: Date.now() - started,
+    }
     this.logger.info(result, 'stopped')
     // Let the stop request's answer go out before the control socket closes.
     setImmediate(() => void this.#release())
@@ -403,16 +424,5 @@ async function claimRuntime(socketPath: string, pidFile: string): Promise<ProbeR
       return probe
     case 'absent':
       return probe
-  }
-}
-
-/** The seed's key is public: anyone can mint tokens with it, which matters once the port leaves loopback. */
-function warnOfPublicAuthKey(config: Config, logger: Logger): void {
-  const { auth, outside } = config.app
-  if (auth.enabled && auth.key === SEED_AUTH_KEY && !isLoopbackHost(outside.host)) {
-    logger.warn(
-      { key: 'auth.key', host: outside.host },
-      'auth.key is the public default: anyone can mint client tokens; set a long random key of your own',
-    )
   }
 }

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { MswError, systemCode } from '../errors.js'
 import type { Address } from '../ipc/methods.js'
 
 /** Binds a server and turns bind failures into catalogued errors that name the port. */
-export function listen(server: Server, host: string, port: number, what: string): Promise<Address> {
+export function listen(server: NetServer, host: string, port: number, what: string): Promise<Address> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       const code = systemCode(err)

@@ -27,7 +27,7 @@ function report(message: ReadyMessage): Promise<void> {
 try {
   const config = await loadConfig(dir === undefined ? {} : { dir })
   const daemon = await Daemon.start({ config, foreground: false, onRunning: installProcessHandlers })
-  await report({ type: 'ready', status: daemon.status() })
+  await report({ type: 'ready', status: daemon.status(), warnings: [...daemon.warnings] })
 } catch (err) {
   const error =
     err instanceof MswError ? err.toJSON() : { code: 'MSW_ERR_START_FAILED' as const, message: String((err as Error)?.stack ?? err) }

@@ -172,6 +172,8 @@ export interface StopResult {
   pid: number
   closedConnections: number
   forced: number
+  /** Messages and hooks still running in the workers at the timeout, ended unfinished. */
+  abortedInFlight: number
   durationMs: number
 }
 

@@ -1,4 +1,4 @@
-import { prettyFactory } from 'pino-pretty'
+import { formatLogLine } from './format-line.js'
 
 export interface LinePrinterOptions {
   /** Print JSON lines as they are (for jq and log shippers). */
@@ -6,17 +6,8 @@ export interface LinePrinterOptions {
   color: boolean
 }
 
-/** Prints log lines, pretty for people, untouched for machines. */
+/** Prints log lines, one line per event for people, untouched for machines. */
 export function createLinePrinter(options: LinePrinterOptions): (line: string) => void {
-  if (options.raw) return (line) => process.stdout.write(line + '\n')
-  const pretty = prettyFactory({ colorize: options.color, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'hostname' })
-  return (line) => {
-    let formatted: string
-    try {
-      formatted = pretty(line)
-    } catch {
-      formatted = line + '\n'
-    }
-    process.stdout.write(formatted)
-  }
+  if (options.raw) return (line) => process.stdout.write(`${line}\n`)
+  return (line) => process.stdout.write(formatLogLine(line, { color: options.color }))
 }

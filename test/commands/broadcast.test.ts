@@ -98,16 +98,24 @@ describe('mswoole broadcast', () => {
     expect(await a.next('serverBroadcast')).toEqual({ status: 200, event: 'serverBroadcast', info: '', param: [1, 2] })
   })
 
-  it('fails with one line on bad --param JSON, or with no message at all', async () => {
+  it('says on stderr that a room with no connection got nothing, and still exits 0', async () => {
+    const { project: p } = daemon()
+    const { exitCode, json, stderr } = await cliJson<DeliveryResult>(p, ['broadcast', '--room', 'bc5-nobody-here', 'anyone?'])
+    expect(exitCode).toBe(0)
+    expect(json).toEqual({ delivered: 0, nodes: 0 })
+    expect(stderr.trim()).toBe('Warning: room bc5-nobody-here has no connection: the message reached nobody')
+  })
+
+  it('fails with one line and exit 2 on bad --param JSON, or with no message at all', async () => {
     const { project: p } = daemon()
     const bad = await cli(p, ['broadcast', '--room', 'roomA', '--param', '{winner: 42}', 'hi'])
-    expect(bad.exitCode).toBe(1)
+    expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toMatch(/^Error: --param is not valid JSON: .* \[MSW_ERR_INVALID_ARGUMENT\]$/)
     const badJson = await cliJson<{ error: { code: string } }>(p, ['broadcast', '--room', 'roomA', '--param', '{'])
-    expect(badJson.exitCode).toBe(1)
+    expect(badJson.exitCode).toBe(2)
     expect(badJson.json.error.code).toBe('MSW_ERR_INVALID_ARGUMENT')
     const empty = await cli(p, ['broadcast', '--room', 'roomA'])
-    expect(empty.exitCode).toBe(1)
+    expect(empty.exitCode).toBe(2)
     expect(empty.stderr).toBe('Error: give a message, --param <json>, or both [MSW_ERR_INVALID_ARGUMENT]')
   })
 

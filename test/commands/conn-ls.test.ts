@@ -56,15 +56,33 @@ describe('mswoole conn ls', () => {
 
     await openHere({ id: 207, type: 'wechatUser', code: 'ls2-roomA', nickname: 'Ann' })
     const fd = (await list(p, ['--uid', '207'])).connections[0]?.fd
-    const table = await cli(p, ['conn', 'ls'])
-    expect(table.exitCode).toBe(0)
-    for (const head of ['fd', 'uid', 'type', 'nickname', 'room', 'ip', 'connected', 'last active', 'in/out'])
-      expect(table.stdout).toContain(head)
-    const row = table.stdout.split('\n').find((line) => line.includes('Ann'))
-    expect(row).toBeDefined()
-    for (const cell of [String(fd), '207', 'wechatUser', 'ls2-roomA', '127.0.0.1', 'ago']) expect(row).toContain(cell)
+    // A narrow COLUMNS bounds a pipe's table too; -o wide lifts it.
+    const narrow = { env: { COLUMNS: '60' } }
+    const wide = await cli(p, ['conn', 'ls', '-o', 'wide'], narrow)
+    expect(wide.exitCode).toBe(0)
+    const [head, ...rows] = wide.stdout.trimEnd().split('\n')
+    expect(head?.split(/ {3,}/)).toEqual(['FD', 'UID', 'TYPE', 'NICKNAME', 'ROOM', 'IP', 'CONNECTED', 'LAST ACTIVE', 'IN/OUT'])
+    const row = rows.find((line) => line.includes('Ann'))
+    expect(row?.split(/ {3,}/)).toEqual([
+      String(fd),
+      '207',
+      'wechatUser',
+      'Ann',
+      'ls2-roomA',
+      '127.0.0.1',
+      expect.stringMatching(/ ago$/),
+      expect.stringMatching(/ ago$/),
+      expect.stringMatching(/^\d+\/\d+$/),
+    ])
     // One page holds everyone: no paging line.
-    expect(table.stdout).not.toMatch(/of \d+ connections/)
+    expect(wide.stdout).not.toMatch(/of \d+ connections/)
+
+    const fitted = await cli(p, ['conn', 'ls'], narrow)
+    expect(fitted.exitCode).toBe(0)
+    const lines = fitted.stdout.trimEnd().split('\n')
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(60)
+    // The least useful columns went first.
+    expect(lines[0]?.split(/ {3,}/)).toEqual(['FD', 'UID', 'TYPE', 'ROOM', 'IP', 'CONNECTED'])
   })
 
   it('pages with --limit and --offset', async () => {

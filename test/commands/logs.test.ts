@@ -1,14 +1,20 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import { LOG_LEVELS, type LogLevelName, type StatusResult } from '../../src/ipc/methods.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { BIN, useProjects, useSharedDaemon, cli, startDaemon } from '../helpers/cli.js'
 import { LineCollector } from '../helpers/lines.js'
+import { onTerminal, terminalText } from '../helpers/terminal.js'
 import { closed, clientUrl, connect } from '../helpers/ws-client.js'
+import { topLevelKeys } from '../logs/top-level-keys.js'
 
 const project = useProjects()
+
+const rank = (level: LogLevelName) => LOG_LEVELS.indexOf(level)
+/** The head of a printed line: the time, to the millisecond, and the level padded to five. */
+const PRINTED = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/
 
 /** The fds of the 'connection open' lines kept in the log and its rotated files, oldest first; every line must be whole JSON. */
 async function openedFds(logDir: string, maxFiles: number): Promise<number[]> {
@@ -62,14 +68,45 @@ describe('mswoole logs, from a running daemon', () => {
     expect(result.stdout.split('\n').filter((line) => line.length > 0)).toEqual(all.slice(-2))
   })
 
-  it('pretty-prints for people', async () => {
+  it('writes JSON lines that name their level and never repeat a key', async () => {
     const { project: p } = daemon()
-    const result = await cli(p, ['logs'])
+    const lines = await fileLines(p.logFile)
+    expect(lines.some((line) => line.includes('"msg":"mswoole started"'))).toBe(true)
+    for (const line of lines) {
+      const keys = topLevelKeys(line)
+      expect(keys, line).toEqual([...new Set(keys)])
+      expect(LOG_LEVELS, line).toContain((JSON.parse(line) as { level: unknown }).level)
+    }
+  })
+
+  it('prints one line per event for people, with no colour off a terminal, and the numbered levels of older files', async () => {
+    const { project: p } = daemon()
+    // A rotated file from an earlier version, which numbered its levels: read when the current file has too few lines.
+    const old = { level: 40, time: '2026-01-02T03:04:05.006Z', pid: 1, hostname: 'h', msg: 'from an older version', worker: 3 }
+    await writeFile(`${p.logFile}.1`, `${JSON.stringify(old)}\n`)
+    const result = await cli(p, ['logs', '-n', '200'])
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toContain('INFO')
-    expect(result.stdout).toContain('mswoole started')
-    expect(result.stdout).not.toContain('"level":')
-    expect(result.stdout).not.toContain('"msg":')
+    const printed = result.stdout.split('\n').slice(0, -1)
+    expect(printed.length).toBeGreaterThan(2)
+    for (const line of printed) expect(line).toMatch(PRINTED)
+    expect(printed[0]).toMatch(/ WARN {2}from an older version worker=3$/)
+    expect(printed.find((line) => line.includes('mswoole started'))).toMatch(/ INFO {2}mswoole started version=\S+ outside=\{.*"port":\d+/)
+    expect(result.stdout).not.toContain('\u001b')
+  })
+
+  it('colours on a terminal, and not with --no-color', async () => {
+    const { project: p } = daemon()
+    const env = { TERM: 'xterm-256color', NO_COLOR: undefined }
+    const coloured = await onTerminal([process.execPath, BIN, 'logs', '-n', '3', '--level', 'info', '-c', p.configDir], env)
+    expect(coloured.exitCode).toBe(0)
+    expect(terminalText(coloured.stdout)).toContain('\u001b[32mINFO \u001b[0m mswoole started ')
+    const plain = await onTerminal([process.execPath, BIN, 'logs', '-n', '3', '--level', 'info', '--no-color', '-c', p.configDir], env)
+    expect(plain.exitCode).toBe(0)
+    const lines = terminalText(plain.stdout)
+      .split('\n')
+      .filter((line) => line.length > 0)
+    expect(lines).toHaveLength(3)
+    for (const line of lines) expect(line).toMatch(PRINTED)
   })
 })
 
@@ -82,18 +119,26 @@ describe('mswoole logs, each with a daemon of its own', () => {
     expect(await waitForExit(first.pid, 10_000)).toBe(true)
     await startDaemon(p)
 
-    const file = (await fileLines(p.logFile)).map((line) => JSON.parse(line) as { level: number })
-    expect(file.some((line) => line.level < 40)).toBe(true)
+    const file = (await fileLines(p.logFile)).map((line) => JSON.parse(line) as { level: LogLevelName })
+    expect(file.some((line) => rank(line.level) < rank('warn'))).toBe(true)
+    // A rotated file from an earlier version, which numbered its levels (40 = warn), is filtered the same way.
+    const old = [
+      { level: 30, time: '2026-01-02T03:04:05.006Z', msg: 'old info' },
+      { level: 40, time: '2026-01-02T03:04:05.007Z', msg: 'old warning' },
+    ]
+    await writeFile(`${p.logFile}.1`, old.map((line) => `${JSON.stringify(line)}\n`).join(''))
 
     const result = await cli(p, ['logs', '--level', 'warn', '--json'])
     expect(result.exitCode).toBe(0)
     const shown = result.stdout
       .split('\n')
       .filter((line) => line.length > 0)
-      .map((line) => JSON.parse(line) as { level: number; msg: string })
-    expect(shown.map((line) => line.msg)).toContain('removed the pid file and socket of a daemon that died')
-    for (const line of shown) expect(line.level).toBeGreaterThanOrEqual(40)
-    expect(shown).toHaveLength(file.filter((line) => line.level >= 40).length)
+      .map((line) => JSON.parse(line) as { level: LogLevelName | number; msg: string })
+    expect(shown[0]).toEqual(old[1])
+    const current = shown.slice(1) as Array<{ level: LogLevelName; msg: string }>
+    expect(current.map((line) => line.msg)).toContain('removed the pid file and socket of a daemon that died')
+    for (const line of current) expect(rank(line.level)).toBeGreaterThanOrEqual(rank('warn'))
+    expect(current).toHaveLength(file.filter((line) => rank(line.level) >= rank('warn')).length)
   })
 
   it('-f --json streams new lines after the tail and exits 0 when the daemon goes away', async () => {
@@ -109,6 +154,7 @@ describe('mswoole logs, each with a daemon of its own', () => {
     expect((await cli(p, ['stop'])).exitCode).toBe(0)
     const result = await follower
     expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe('mswoole stopped; no more lines')
     const msgs = out.lines.map((line) => JSON.parse(line) as { msg: string; pid: number })
     expect(msgs.map((line) => line.msg)).toEqual(['mswoole started', 'stopping', 'stopped'])
     for (const line of msgs) expect(line.pid).toBe(status.pid)

@@ -81,7 +81,7 @@ describe('mswoole push', () => {
       )
     }
     const bad = await cli(p, ['push', '--fd', '1', '--param', 'not json'])
-    expect(bad.exitCode).toBe(1)
+    expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toMatch(/^Error: --param is not valid JSON: .*\[MSW_ERR_INVALID_ARGUMENT\]$/)
     expect((await cli(p, ['push', '--fd', '1'])).stderr).toContain('give a message, --param <json>, or both')
   })

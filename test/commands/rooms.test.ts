@@ -1,4 +1,3 @@
-import { stripVTControlCharacters } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionsListResult, RoomsListResult } from '../../src/ipc/methods.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
@@ -45,10 +44,7 @@ describe('mswoole rooms', () => {
       { name: 'rm2-roomA', members: 2 },
       { name: 'rm2-roomB', members: 1 },
     ])
-    const table = stripVTControlCharacters((await cli(p, ['rooms'])).stdout)
-    expect(table).toMatch(/│ name\s+│ members │/)
-    expect(table).toMatch(/│ rm2-roomA\s+│ 2\s+│/)
-    expect(table).toMatch(/│ rm2-roomB\s+│ 1\s+│/)
+    expect((await cli(p, ['rooms'])).stdout).toBe('NAME        MEMBERS\nrm2-roomA   2\nrm2-roomB   1')
 
     // Kicks close two members from the server's side; once their clients see the close, the rooms have changed.
     // The uids are this test's own, so finding them in the whole list finds its members.
@@ -69,7 +65,7 @@ describe('mswoole rooms', () => {
     expect(page).toMatchObject({ total: 3, offset: 1, limit: 2 })
     expect(page.rooms.map((r) => r.name)).toEqual(['rm3-live-2', 'rm3-live-3'])
     // This test's rooms, all four of them, one to a page.
-    const human = await cli(p, ['rooms', '--prefix', 'rm3-', '--limit', '1'])
+    const human = await cli(p, ['rooms', '--prefix', 'rm3-', '--limit', '1', '-o', 'wide'])
     expect(human.stdout).toContain('1 of 4 rooms')
   })
 })

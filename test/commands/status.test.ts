@@ -14,7 +14,8 @@ describe('mswoole status, with a daemon running', () => {
   it('reports a running daemon as JSON', async () => {
     const { project: p, status: started } = daemon()
     const ws = await connect(await clientUrl(started.outside.port))
-    const { exitCode, json } = await cliJson<StatusResult>(p, ['status'])
+    // -o shapes the table only: the JSON is the same.
+    const { exitCode, json } = await cliJson<StatusResult>(p, ['status', '-o', 'wide'])
     expect(exitCode).toBe(0)
     expect(json).toMatchObject({
       running: true,
@@ -38,15 +39,34 @@ describe('mswoole status, with a daemon running', () => {
     ws.close()
   })
 
-  it('shows a table for people', async () => {
+  it('shows key: value lines, then the workers as columns', async () => {
     const { project: p, status: started } = daemon()
     const result = await cli(p, ['status'])
     expect(result.exitCode).toBe(0)
-    for (const label of ['pid', 'uptime', 'version', 'node id', 'outside', 'manager', 'connections', 'workers', 'memory']) {
-      expect(result.stdout).toContain(label)
-    }
-    expect(result.stdout).toContain(String(started.pid))
-    expect(result.stdout).toContain('┌')
+    const [facts = '', workers = ''] = result.stdout.trimEnd().split('\n\n')
+    const lines = facts.split('\n')
+    expect(lines.map((line) => line.slice(0, line.indexOf(':')))).toEqual([
+      'state',
+      'pid',
+      'uptime',
+      'version',
+      'node id',
+      'cluster',
+      'outside',
+      'manager',
+      'connections',
+      'workers',
+      'memory',
+      'log file',
+    ])
+    // The values line up after the longest key.
+    expect(new Set(lines.map((line) => line.search(/(?<=:\s+)\S/))).size).toBe(1)
+    expect(lines).toContain(`pid:          ${started.pid}`)
+    expect(lines).toContain('state:        running')
+    const [head, ...rows] = workers.split('\n')
+    expect(head).toMatch(/^WORKER\s+THREAD\s+GENERATION\s+HANDLED\s+IN FLIGHT\s+MEMORY$/)
+    expect(rows).toHaveLength(2)
+    for (const row of rows) expect(row).toMatch(/^\d+\s+\d+\s+1\s+\d+\s+\d+\s+([\d.]+ [KMG]iB|-)$/)
   })
 })
 

@@ -25,7 +25,12 @@ describe('mswoole stop', () => {
 
     const { exitCode, json } = await cliJson<StopOutcome>(p, ['stop'])
     expect(exitCode).toBe(0)
-    expect(json).toMatchObject({ wasRunning: true, pid: status.pid, killed: false, result: { closedConnections: 3, forced: 0 } })
+    expect(json).toMatchObject({
+      wasRunning: true,
+      pid: status.pid,
+      killed: false,
+      result: { closedConnections: 3, forced: 0, abortedInFlight: 0 },
+    })
     for (const close of await Promise.all(closes)) expect(close.code).toBe(1001)
     await expectGone(p)
 

@@ -20,8 +20,8 @@ describe('a daemon that crashes', () => {
 
     const lines = await readLogLines(p)
     expect(lines.some((line) => line.msg === 'mswoole started')).toBe(true)
-    const last = lines.at(-1) as { level: number; msg: string; err?: { message?: string; stack?: string } }
-    expect(last).toMatchObject({ level: 60, msg: 'crashed' })
+    const last = lines.at(-1) as { level: string; msg: string; err?: { message?: string; stack?: string } }
+    expect(last).toMatchObject({ level: 'fatal', msg: 'crashed' })
     expect(last.err?.stack).toContain('boom from test')
     expect(last.err?.stack).toContain('crash-daemon.ts')
 

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StopOutcome } from '../../src/lifecycle/stop.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
-import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
+import { cliJson, startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 import { poll, within } from '../helpers/poll.js'
 import { readLogLines } from '../helpers/project.js'
@@ -32,8 +33,11 @@ describe('a controller stuck in a busy loop at stop', () => {
     )
     expect(busy.workers.some((worker) => worker.inFlight > 0)).toBe(true)
 
-    const stop = await cli(p, ['stop', '--timeout', '2'])
+    const stop = await cliJson<StopOutcome>(p, ['stop', '--timeout', '2'])
     expect(stop.exitCode, stop.stderr).toBe(0)
+    // The cut-short handler is told where the operator looks, not only in the log.
+    expect(stop.json).toMatchObject({ wasRunning: true, killed: false, result: { abortedInFlight: 1 } })
+    expect(stop.stderr.trim()).toBe('Warning: 1 handler still running at the 2 s timeout was cut short')
     expect(await waitForExit(started.pid, 15_000)).toBe(true)
 
     const closes = await within(Promise.all(others.map((client) => client.closed())), 10_000, 'other clients closing')
@@ -41,6 +45,6 @@ describe('a controller stuck in a busy loop at stop', () => {
     await within(stuck.closed(), 10_000, 'the stuck client closing')
 
     const warn = (await readLogLines(p)).find((line) => line.msg === 'workers still busy at stop; ended them')
-    expect(warn).toMatchObject({ level: 40 })
+    expect(warn).toMatchObject({ level: 'warn' })
   })
 })

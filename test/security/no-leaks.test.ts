@@ -78,7 +78,7 @@ describe('what a client sees', () => {
     const failures = lines.filter((line) => line.msg === 'controller error')
     expect(failures).toHaveLength(2)
     for (const failure of failures) {
-      expect(failure.level).toBe(50)
+      expect(failure.level).toBe('error')
       expect(String(failure.method).toLowerCase()).toBe('index.index.fail')
       expect(failure.error).toBe('fail was called')
       expect(String(failure.stack)).toMatch(/^Error: fail was called\n\s+at /)

@@ -77,8 +77,8 @@ describe('a symbolic link planted in the runtime folder', () => {
     const refusal = old
       .split('\n')
       .filter((line) => line.includes('"msg":"log file not reopened"'))
-      .map((line) => JSON.parse(line) as { level: number; err: { code: string } })
-    expect(refusal).toEqual([expect.objectContaining({ level: 50, err: expect.objectContaining({ code: 'MSW_ERR_UNSAFE_FILE' }) })])
+      .map((line) => JSON.parse(line) as { level: string; err: { code: string } })
+    expect(refusal).toEqual([expect.objectContaining({ level: 'error', err: expect.objectContaining({ code: 'MSW_ERR_UNSAFE_FILE' }) })])
     expect(await readFile(secret, 'utf8')).toBe(SECRET)
 
     // Still serving, and still logging to the file it had.

@@ -148,7 +148,7 @@ describe('signals to the daemon', () => {
       .filter((line) => line.includes('"msg":"status snapshot"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .at(-1)
-    expect(snapshot).toMatchObject({ level: 30, signal: 'SIGUSR2', state: 'running', connections: 0, generation: 1, pid: status.pid })
+    expect(snapshot).toMatchObject({ level: 'info', signal: 'SIGUSR2', state: 'running', connections: 0, generation: 1, pid: status.pid })
     expect(snapshot?.uptime).toEqual(expect.any(Number))
     expect(snapshot?.memory).toMatchObject({ rss: expect.any(Number), heapUsed: expect.any(Number) })
     expect(snapshot?.workers).toEqual([expect.objectContaining({ id: 0, memory: expect.any(Number) })])

@@ -1,6 +1,8 @@
 import pino, { type Logger } from 'pino'
 import { MswError } from '../../errors.js'
 import type { LogLevelName } from '../../ipc/methods.js'
+import { formatLogLine } from '../../logs/format-line.js'
+import { mergeLineFields } from './line-fields.js'
 import { LogTap } from './log-tap.js'
 import { RotatingFile } from './rotating-file.js'
 
@@ -9,10 +11,13 @@ export interface DaemonLoggerOptions {
   level: LogLevelName
   maxSize: number
   maxFiles: number
-  /** Also write JSON lines to stdout (foreground mode, for journald and containers). */
-  stdout: boolean
+  /** Also write to stdout (foreground mode): JSON lines for journald and containers, or one-line text for a terminal. */
+  stdout: false | StdoutFormat
   nodeId: string
 }
+
+/** How the foreground daemon writes its lines to stdout; the log file always has JSON lines. */
+export type StdoutFormat = { pretty: false } | { pretty: true; color: boolean }
 
 export interface DaemonLogger {
   logger: Logger
@@ -41,17 +46,26 @@ export function createDaemonLogger(options: DaemonLoggerOptions): DaemonLogger {
       process.stderr.write(`mswoole: log file ${options.file} is failing (${err.message}); logging continues to followers only\n`)
     },
   })
+  const stdout = options.stdout
+  const toStdout: ((line: string) => string) | undefined =
+    stdout === false ? undefined : stdout.pretty ? (line) => formatLogLine(line.slice(0, -1), { color: stdout.color }) : (line) => line
   const sink = {
     write(line: string) {
       file.write(line)
-      if (options.stdout) process.stdout.write(line)
+      if (toStdout) process.stdout.write(toStdout(line))
       tap.push(line)
     },
   }
+  const identity = { pid: process.pid, node: options.nodeId }
   const logger = pino(
     {
       level: options.level,
-      base: { pid: process.pid, node: options.nodeId },
+      // The identity comes through the mixin, not as base bindings: pino would write a field of the same name twice.
+      base: null,
+      mixin: () => identity,
+      mixinMergeStrategy: (fields, mixed) => mergeLineFields(fields, mixed as Record<string, unknown>),
+      // "level":"warn", for jq and log shippers; readers still take the numbers of older files.
+      formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     sink,

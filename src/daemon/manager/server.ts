@@ -126,15 +126,9 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
   server.on('upgrade', sockets.upgrade)
 
   const address = await listen(server, host, options.port, 'manager')
-  if (key === '') logger.warn({ host, port: address.port }, 'manager.key is empty: the manager port is open to anyone on this machine')
-  else if (options.keyFile !== undefined)
+  // The warnings of an open or wide manager port are the daemon's (start-warnings.ts): `mswoole start` tells them too.
+  if (key !== '' && options.keyFile !== undefined)
     logger.info({ host, port: address.port, keyFile: options.keyFile }, `the manager key is in ${options.keyFile}`)
-  if (['0.0.0.0', '::', ''].includes(host) && (options.allowedHosts ?? []).length === 0) {
-    logger.warn(
-      { host, port: address.port },
-      'manager.host listens on every address, but only loopback Host headers are taken: list the names and addresses backends use in manager.allowed_hosts',
-    )
-  }
   return {
     address,
     async close() {

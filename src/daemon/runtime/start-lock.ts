@@ -44,3 +44,18 @@ async function isStale(lockFile: string): Promise<boolean> {
     return systemCode(err) === 'ENOENT'
   }
 }
+
+/**
+ * Removes the lock of a start whose daemon was killed before it could let go
+ * (a launcher's timeout): only when it names that pid, and that pid is gone.
+ */
+export async function removeLockOf(lockFile: string, pid: number): Promise<void> {
+  const text = await readFile(lockFile, 'utf8').catch(() => '')
+  if (Number.parseInt(text.trim(), 10) === pid && !isProcessAlive(pid)) await unlink(lockFile).catch(() => undefined)
+}
+
+/** The live process that holds the start lock, if any: a start is under way. */
+export async function lockHolder(lockFile: string): Promise<number | undefined> {
+  const pid = Number.parseInt((await readFile(lockFile, 'utf8').catch(() => '')).trim(), 10)
+  return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined
+}

@@ -74,15 +74,18 @@ export class WorkerGenerations {
     return [...(this.#retiring?.status() ?? []), ...(this.#current?.status() ?? [])]
   }
 
-  /** Lets every generation finish within `timeoutMs`, then ends them all. */
-  async stop(timeoutMs: number): Promise<boolean> {
+  /**
+   * Lets every generation finish within `timeoutMs`, then ends them all.
+   * Resolves to how much work (messages, hooks) was still running and was cut: 0 when all finished.
+   */
+  async stop(timeoutMs: number): Promise<number> {
     this.#closed = true
     const deadline = Date.now() + timeoutMs
     const pools = [this.#retiring, this.#current].filter((pool): pool is WorkerPool => pool !== undefined)
-    let drained = true
-    for (const pool of pools) drained = (await pool.drain(Math.max(0, deadline - Date.now()))) && drained
+    for (const pool of pools) await pool.drain(Math.max(0, deadline - Date.now()))
+    const cut = this.inFlight()
     await Promise.all(pools.map((pool) => pool.stop()))
-    return drained
+    return cut
   }
 
   async #reload(maxWaitMs: number): Promise<ReloadResult> {

@@ -59,7 +59,7 @@ describe('the MSwoole-ws protocol', () => {
       expect(await c.ask({ method: 'echo' }, 'echo')).toMatchObject({ status: 200 })
       c.close()
       // Only this test makes an action throw, so this is its error; poll until the log file has it.
-      const isError = (line: Record<string, unknown>): boolean => line.level === 50 && JSON.stringify(line).includes('Index')
+      const isError = (line: Record<string, unknown>): boolean => line.level === 'error' && JSON.stringify(line).includes('Index')
       const lines = await poll(
         () => readLogLines(p),
         (all) => all.some(isError),

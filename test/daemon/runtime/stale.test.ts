@@ -3,7 +3,7 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../../../src/daemon/runtime/process-alive.js'
 import { waitForExit } from '../../../src/lifecycle/wait-exit.js'
-import { useProjects, cli, startDaemon } from '../../helpers/cli.js'
+import { useProjects, cli, cliJson, startDaemon } from '../../helpers/cli.js'
 import { readLogLines } from '../../helpers/project.js'
 
 const project = useProjects()
@@ -21,9 +21,15 @@ describe('runtime files left by a daemon that died', () => {
     const first = await startDaemon(p)
     await killDaemonHard(first.pid)
 
+    // LSB's "dead and pid file exists": exit 1, naming the pid that is gone.
     const status = await cli(p, ['status'])
-    expect(status.exitCode).toBe(3)
-    expect(status.stdout).toContain('not running')
+    expect(status.exitCode).toBe(1)
+    expect(status.stdout.trim()).toBe(
+      `mswoole is not running, but its pid file remains (pid ${first.pid} is gone): run mswoole stop to clean up, or mswoole start`,
+    )
+    const machine = await cliJson<{ running: boolean; stale: boolean; pid: number }>(p, ['status'])
+    expect(machine.exitCode).toBe(1)
+    expect(machine.json).toMatchObject({ running: false, stale: true, pid: first.pid })
     // status only looks: the stale files are still there for start to judge.
     expect((await stat(p.pidFile)).isFile()).toBe(true)
     expect((await stat(p.socket)).isSocket()).toBe(true)
@@ -35,7 +41,7 @@ describe('runtime files left by a daemon that died', () => {
 
     const lines = await readLogLines(p)
     const warn = lines.find((line) => line.msg === 'removed the pid file and socket of a daemon that died')
-    expect(warn).toMatchObject({ level: 40, stalePid: first.pid, pid: second.pid })
+    expect(warn).toMatchObject({ level: 'warn', stalePid: first.pid, pid: second.pid })
   })
 
   it('does not let the start lock of a dead process block a start', async () => {
