@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/apps-in-js.ts'],
     // Suites spawn real daemons; each uses its own folder and free ports, so files run in parallel.
     pool: 'forks',
     // Most of a file's time is spent waiting on daemons, sockets and servers rather than on

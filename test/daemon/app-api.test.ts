@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { cliJson, startDaemon, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
-import { readLogLines } from '../helpers/project.js'
+import { FIXTURE_APP, readLogLines } from '../helpers/project.js'
 
-const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app', import.meta.url))
 const project = useProjects()
 
 async function connect(port: number, id: number, code = 'room1'): Promise<TestClient> {

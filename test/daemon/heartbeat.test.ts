@@ -1,12 +1,11 @@
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 import { poll } from '../helpers/poll.js'
+import { FIXTURE_APP } from '../helpers/project.js'
 
-const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app', import.meta.url))
 const project = useProjects()
 
 describe('heartbeat', () => {

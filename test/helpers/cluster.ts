@@ -2,7 +2,6 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import WebSocket from 'ws'
@@ -12,11 +11,10 @@ import type { ConnectionsListResult, MethodName, ParamsOf, ResultOf, StatusResul
 import { cleanupProject, cliJson, startDaemon } from './cli.js'
 import { mintToken, TestClient } from './client.js'
 import { poll, within } from './poll.js'
-import { makeProject, type AppJson, type Project } from './project.js'
+import { FIXTURE_APP, makeProject, type AppJson, type Project } from './project.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
-/** The test controllers' app (test/fixtures/app: Probe and others). */
-export const FIXTURE_APP = fileURLToPath(new URL('../fixtures/app', import.meta.url))
+export { FIXTURE_APP }
 
 /** One node of a test cluster: its own project folder, sharing Redis and a prefix with the others. */
 export interface ClusterNode extends Project {

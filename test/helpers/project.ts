@@ -3,8 +3,21 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The project's sample application, which test daemons run unless told otherwise. */
+/** The project's sample application, from its TypeScript sources. */
 export const SAMPLE_APP = fileURLToPath(new URL('../../app', import.meta.url))
+
+/**
+ * What test daemons run unless told otherwise: the sample application as the
+ * run's global setup built it in JavaScript (test/setup/apps-in-js.ts), or
+ * its sources when a file runs without that setup.
+ */
+export const TEST_APP = process.env.MSW_TEST_APP ?? SAMPLE_APP
+
+/** The test controllers (test/fixtures/app: Probe and others), from their sources. */
+export const FIXTURE_APP_SOURCES = fileURLToPath(new URL('../fixtures/app', import.meta.url))
+
+/** The test controllers as daemons run them: the run's JavaScript build, as for TEST_APP. */
+export const FIXTURE_APP = process.env.MSW_TEST_FIXTURE_APP ?? FIXTURE_APP_SOURCES
 
 /** A throwaway project folder: config/ with app.json on free ports (0), runtime/ beside it. */
 export interface Project {
@@ -24,7 +37,7 @@ export async function makeProject(app: AppJson = {}): Promise<Project> {
   const configDir = path.join(root, 'config')
   await mkdir(configDir)
   const merged = {
-    app: SAMPLE_APP,
+    app: TEST_APP,
     ...app,
     // One worker thread unless a test asks for more: each costs a daemon start most of a
     // second of CPU, and the suites about workers (reload, routing, status) ask for theirs.

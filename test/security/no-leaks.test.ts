@@ -34,7 +34,8 @@ const INPUTS: Array<[string, { status: number; event: string }]> = [
 
 describe('what a client sees', () => {
   it('is never a stack or an internal path, for bad input, reserved names or a throwing controller; the log has the stack', async () => {
-    const p = await project({ setting: { worker_num: 1 } })
+    // The TypeScript sources, not the suite's JavaScript build of them: the log's stack names the .ts file.
+    const p = await project({ app: SAMPLE_APP, setting: { worker_num: 1 } })
     const { outside } = await startDaemon(p)
     const token = await mintToken({ id: 1, type: 'wechatUser', code: 'room1' })
     const client = await TestClient.connect(`ws://127.0.0.1:${outside.port}/?auth=${token}`)

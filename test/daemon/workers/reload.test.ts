@@ -1,21 +1,19 @@
 import { cp, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import type { ReloadResult, StatusResult } from '../../../src/ipc/methods.js'
 import { BIN, cli, cliJson, startDaemon, useProjects } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
 import { LineCollector } from '../../helpers/lines.js'
-import { processesMentioning, readLogLines, type Project } from '../../helpers/project.js'
+import { FIXTURE_APP_SOURCES, processesMentioning, readLogLines, type Project } from '../../helpers/project.js'
 
-const FIXTURE_APP = fileURLToPath(new URL('../../fixtures/app', import.meta.url))
 const project = useProjects()
 
 /** A project with its own copy of the fixture app, so a test can edit the code on disk; two workers, as a generation has by default. */
 async function editableProject(setting: Record<string, unknown> = {}): Promise<{ p: Project; counter: string }> {
   const p = await project({ app: './app', setting: { ack: false, worker_num: 2, ...setting } })
-  await cp(FIXTURE_APP, path.join(p.root, 'app'), { recursive: true })
+  await cp(FIXTURE_APP_SOURCES, path.join(p.root, 'app'), { recursive: true })
   // An ES-module scope, as an application package would declare it (top-level await needs one).
   await writeFile(path.join(p.root, 'app', 'package.json'), '{"type":"module"}\n')
   return { p, counter: path.join(p.root, 'app', 'Load', 'Controller', 'Counter.ts') }
