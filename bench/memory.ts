@@ -17,7 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { IpcClient } from '../src/ipc/client.js'
-import type { StatusResult } from '../src/ipc/methods.js'
+import type { StatusResult } from '../src/contracts/control-api.js'
 import type { ConnectFigures } from './fan-out-client.js'
 import { openControlHeapProbe, type HeapProbe } from './lib/heap-probe.js'
 import { openIdleClients, type IdleClients } from './lib/idle-clients.js'

@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws'
 import { IpcClient } from '../../src/ipc/client.js'
-import type { DeliveryResult } from '../../src/ipc/methods.js'
+import type { DeliveryResult } from '../../src/contracts/control-api.js'
 
 export interface BroadcastTrigger {
   /** Broadcasts `{status: 200, event: "serverBroadcast", info: "", param}` to the room; resolves with the sockets written. */

@@ -9,7 +9,7 @@
  * lowest per-second throughput during a reload against the median per-second throughput.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ReloadResult } from '../../src/ipc/methods.js'
+import type { ReloadResult } from '../../src/contracts/control-api.js'
 import type { LoadSnapshot } from '../load-client.js'
 import type { MswooleTarget } from '../lib/mswoole-target.js'
 import { REPO_ROOT } from '../lib/paths.js'

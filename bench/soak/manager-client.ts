@@ -3,7 +3,7 @@
  * runs with an empty manager key, which mswoole allows on a loopback host only). One call is
  * far cheaper than a CLI process, so broadcasts and status samples go this way.
  */
-import type { DeliveryResult, StatusResult } from '../../src/ipc/methods.js'
+import type { DeliveryResult, StatusResult } from '../../src/contracts/control-api.js'
 import { isLoopbackHost } from '../load-client.js'
 
 const CALL_TIMEOUT_MS = 15_000

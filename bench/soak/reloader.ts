@@ -3,7 +3,7 @@
  * time (a reload still running pushes the next one later), each recorded with the daemon's
  * durationMs and new generation, or its error.
  */
-import type { ReloadResult } from '../../src/ipc/methods.js'
+import type { ReloadResult } from '../../src/contracts/control-api.js'
 import type { MswooleTarget } from '../lib/mswoole-target.js'
 
 export interface ReloadRecord {

@@ -1,5 +1,5 @@
 import { MswError } from '../errors.js'
-import { paramSchemas, type MethodName, type ParamsOf } from '../ipc/methods.js'
+import { paramSchemas, type MethodName, type ParamsOf } from '../contracts/control-api.js'
 
 /**
  * Checks a control request's params as the daemon will, so that a bad value

@@ -1,4 +1,4 @@
-import type { ConnectionInfo, Page, RoomInfo, WorkerStatus } from '../ipc/methods.js'
+import type { ConnectionInfo, Page, RoomInfo, WorkerStatus } from '../contracts/control-api.js'
 import { type Column, keyValueLines, type Layout, renderColumns } from './columns.js'
 import { layoutFor } from './output-flag.js'
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { MAX_PAGE } from '../ipc/methods.js'
+import { MAX_PAGE } from '../contracts/control-api.js'
 
 /** `--limit` and `--offset` of a paged listing; `things` names what is listed ("connections"). */
 export function pagingFlags(things: string) {

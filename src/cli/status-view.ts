@@ -1,4 +1,4 @@
-import type { StatusResult } from '../ipc/methods.js'
+import type { StatusResult } from '../contracts/control-api.js'
 import type { Layout } from './columns.js'
 import { formatBytes, formatDuration, keyValueTable, workersTable } from './format.js'
 

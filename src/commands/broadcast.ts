@@ -4,7 +4,7 @@ import { checkParams } from '../cli/check-params.js'
 import { deliveredText, nobodyWarning, parseConnectionRef } from '../cli/connection-ref.js'
 import { envelopeFields, MESSAGE_NAMES, messageArgs, messageFlags } from '../cli/message-flags.js'
 import { withDaemon } from '../ipc/client.js'
-import type { DeliveryResult } from '../ipc/methods.js'
+import type { DeliveryResult } from '../contracts/control-api.js'
 
 export default class Broadcast extends BaseCommand {
   static override summary = 'Send a message to every connection in a room, or to all'

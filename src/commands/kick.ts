@@ -3,7 +3,8 @@ import { BaseCommand } from '../cli/base-command.js'
 import { checkParams } from '../cli/check-params.js'
 import { parseConnectionRef } from '../cli/connection-ref.js'
 import { withDaemon } from '../ipc/client.js'
-import type { KickResult } from '../ipc/methods.js'
+import type { KickResult } from '../contracts/control-api.js'
+import { CLOSE_CODES } from '../protocol/close-codes.js'
 
 export default class Kick extends BaseCommand {
   static override summary = 'Close a client connection'
@@ -21,7 +22,7 @@ export default class Kick extends BaseCommand {
   }
 
   static override flags = {
-    code: Flags.integer({ description: 'WebSocket close code: 1000 or 3000–4999', default: 4000 }),
+    code: Flags.integer({ description: 'WebSocket close code: 1000 or 3000–4999', default: CLOSE_CODES.KICKED }),
     reason: Flags.string({ description: 'close reason the client receives (at most 123 bytes)', default: 'kicked' }),
   }
 

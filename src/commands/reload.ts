@@ -2,7 +2,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { workersTable } from '../cli/format.js'
 import { withProgress } from '../cli/progress.js'
 import { withDaemon } from '../ipc/client.js'
-import type { ReloadResult } from '../ipc/methods.js'
+import type { ReloadResult } from '../contracts/control-api.js'
 
 export default class Reload extends BaseCommand {
   static override summary = 'Reload the application without dropping a connection'

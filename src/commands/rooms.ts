@@ -4,7 +4,7 @@ import { pagedListing, roomsTable } from '../cli/format.js'
 import { layoutFor, outputFlags } from '../cli/output-flag.js'
 import { pagingFlags } from '../cli/paging-flags.js'
 import { withDaemon } from '../ipc/client.js'
-import type { RoomsListResult } from '../ipc/methods.js'
+import type { RoomsListResult } from '../contracts/control-api.js'
 
 export default class Rooms extends BaseCommand {
   static override summary = 'List rooms and how many connections each holds'

@@ -6,8 +6,8 @@ import { keyValueTable } from '../cli/format.js'
 import { withProgress } from '../cli/progress.js'
 import { MswError } from '../errors.js'
 import { configFileWarnings, type ConfigFileWarning } from '../config/file-modes.js'
-import type { StartWarning } from '../daemon/start-warnings.js'
-import type { StatusResult } from '../ipc/methods.js'
+import type { StartWarning } from '../contracts/ready-message.js'
+import type { StatusResult } from '../contracts/control-api.js'
 
 /** What `start --json` prints: the daemon's status, whether it was running already, and every warning told on stderr. */
 export type StartJson = StatusResult & { alreadyRunning: boolean; warnings: Array<ConfigFileWarning | StartWarning> }

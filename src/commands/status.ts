@@ -5,7 +5,7 @@ import { readPidFile } from '../daemon/runtime/pid-file.js'
 import { looksLikeDaemon } from '../daemon/runtime/process-alive.js'
 import { MswError } from '../errors.js'
 import { withDaemon } from '../ipc/client.js'
-import type { StatusResult } from '../ipc/methods.js'
+import type { StatusResult } from '../contracts/control-api.js'
 
 export default class Status extends BaseCommand {
   static override summary = "Show the daemon's state"

@@ -5,7 +5,8 @@
  * appends ", got <value>" and the file and key.
  */
 import * as z from 'zod'
-import { parseOriginPattern } from '../daemon/outside/origin-policy.js'
+import { LOG_LEVELS } from './log-levels.js'
+import { parseOriginPattern } from './origin-pattern.js'
 
 const MiB = 1024 * 1024
 
@@ -45,8 +46,6 @@ const origins = () =>
       { error: 'expected an array of origins' },
     )
     .default([])
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 
 export const AppSchema = z.strictObject(
   {

@@ -1,6 +1,6 @@
 import { isStoreMethod } from '../app-api/store-methods.js'
 import { MswError } from '../errors.js'
-import type { AppCallName, AppCalls } from '../worker/protocol.js'
+import type { AppCallName, AppCalls } from '../contracts/thread-channel.js'
 import type { Presence } from './cluster/presence.js'
 import type { LocalIndex } from './connections/local-index.js'
 import type { ConnectionRegistry } from './connections/registry.js'

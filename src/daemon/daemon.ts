@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import { logConfigFileWarnings } from '../config/file-modes.js'
 import { MswError } from '../errors.js'
-import type { ReloadResult, StatusResult, StopResult } from '../ipc/methods.js'
+import type { ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import { connectionId } from '../protocol/connection-id.js'
@@ -18,7 +18,8 @@ import { ConnectionRegistry } from './connections/registry.js'
 import { Delivery } from './delivery/delivery.js'
 import { startHeartbeat } from './heartbeat.js'
 import { assertPortsFree } from './port-check.js'
-import { startWarnings, type StartWarning } from './start-warnings.js'
+import { startWarnings } from './start-warnings.js'
+import type { StartWarning } from '../contracts/ready-message.js'
 import { DaemonStats } from './stats.js'
 import { openStore } from './store/open-store.js'
 import type { RedisStore } from './store/redis-store.js'
@@ -35,6 +36,7 @@ import { removeFiles, removeFilesSync, writePidFile } from './runtime/pid-file.j
 import { probeDaemon, type ProbeResult } from './runtime/probe.js'
 import { ensureRuntimeDir } from './runtime/runtime-dir.js'
 import { acquireStartLock } from './runtime/start-lock.js'
+import { CLOSE_CODES } from '../protocol/close-codes.js'
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -53,8 +55,6 @@ export interface DaemonOptions {
   onRunning?: (daemon: Daemon) => void
 }
 
-/** WebSocket close code for "going away": the server is shutting down. */
-const GOING_AWAY = 1001
 const CLOSE_HANDSHAKE_MS = 2000
 /** How long a crashing daemon waits for its log to take the crash line. */
 const CRASH_LOG_WAIT_MS = 2000
@@ -339,7 +339,7 @@ export class Daemon {
     this.logger.info({ timeout: timeoutSeconds, connections: this.registry.size }, 'stopping')
     this.#stopHeartbeat?.()
     const accepting = this.#outside?.stopAccepting()
-    const { closed, forced } = await this.registry.closeAll(GOING_AWAY, 'server shutting down', timeoutSeconds * 1000)
+    const { closed, forced } = await this.registry.closeAll(CLOSE_CODES.GOING_AWAY, 'server shutting down', timeoutSeconds * 1000)
     await accepting
     // Close hooks are running in the workers: let them finish, within what is left of the timeout.
     const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - started))

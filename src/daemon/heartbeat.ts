@@ -1,12 +1,10 @@
 import type { ConnectionRegistry } from './connections/registry.js'
+import { CLOSE_CODES } from '../protocol/close-codes.js'
 
 export interface HeartbeatOptions {
   idleSeconds: number
   checkSeconds: number
 }
-
-/** Close code for a connection dropped for silence (4000–4999 is the application's range; 408 as in HTTP). */
-export const IDLE_CLOSE_CODE = 4408
 
 /**
  * Every check interval: close connections silent for longer than the idle
@@ -20,7 +18,7 @@ export function startHeartbeat(registry: ConnectionRegistry, options: HeartbeatO
     const now = Date.now()
     for (const connection of registry.values()) {
       if (connection.state !== 'open') continue
-      if (now - connection.lastActiveAt > idleMs) registry.close(connection, IDLE_CLOSE_CODE, 'idle timeout')
+      if (now - connection.lastActiveAt > idleMs) registry.close(connection, CLOSE_CODES.IDLE_TIMEOUT, 'idle timeout')
       else connection.ws.ping()
     }
   }, options.checkSeconds * 1000)

@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo, Server as NetServer } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { MswError, systemCode } from '../errors.js'
-import type { Address } from '../ipc/methods.js'
+import type { Address } from '../contracts/control-api.js'
 
 /** Binds a server and turns bind failures into catalogued errors that name the port. */
 export function listen(server: NetServer, host: string, port: number, what: string): Promise<Address> {

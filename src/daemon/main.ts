@@ -3,7 +3,7 @@ import './signals/early-signals.js'
 import { loadConfig } from '../config/load.js'
 import { MswError } from '../errors.js'
 import { Daemon } from './daemon.js'
-import type { ReadyMessage } from './ready-message.js'
+import type { ReadyMessage } from '../contracts/ready-message.js'
 import { installProcessHandlers } from './process-handlers.js'
 
 /**

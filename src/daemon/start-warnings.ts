@@ -1,16 +1,7 @@
 import { isLoopbackHost } from '../config/loopback.js'
 import { SEED_AUTH_KEY, type AppConfig } from '../config/schema.js'
-import type { Address } from '../ipc/methods.js'
-
-/** A setting the daemon runs with but the operator should change: logged, and told to `mswoole start`. */
-export interface StartWarning {
-  /** The setting, as a dotted path. */
-  key: string
-  message: string
-  /** The port it is about. */
-  host: string
-  port: number
-}
+import type { Address } from '../contracts/control-api.js'
+import type { StartWarning } from '../contracts/ready-message.js'
 
 const EVERY_ADDRESS = new Set(['0.0.0.0', '::', ''])
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { MswError } from '../errors.js'
-import type { FromWorker } from '../worker/protocol.js'
+import type { FromWorker } from '../contracts/thread-channel.js'
 import { createAppCalls } from './app-calls.js'
 import type { Router } from './cluster/router.js'
 import type { Delivery } from './delivery/delivery.js'
@@ -48,6 +48,8 @@ export function createWorkerBridge(deps: AppCallDeps & { delivery: Delivery; rou
         logger[message.level]({ ...message.fields, worker: worker.id }, message.msg)
         return
       default:
+        // The pool answers ready, loadError and stats itself; anything else is a message this master does not know.
+        logger.error({ type: message.t, worker: worker.id }, 'unknown message from a worker')
         return
     }
   }

@@ -1,6 +1,6 @@
 import { Migrator, type Kysely } from 'kysely'
 import { MswError } from '../errors.js'
-import { locateLoadError } from '../worker/load-error.js'
+import { locateLoadError } from '../load-location.js'
 import { describeError } from './describe-error.js'
 import { MigrationError } from './migration-error.js'
 import type { AppMigrationProvider } from './migration-provider.js'

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Migration as KyselyMigration, MigrationProvider } from 'kysely'
-import { locateLoadError } from '../worker/load-error.js'
+import { locateLoadError } from '../load-location.js'
 import { MigrationError } from './migration-error.js'
 import { findMigrationFiles, type MigrationFile } from './migration-files.js'
 

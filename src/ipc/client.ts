@@ -3,7 +3,7 @@ import net from 'node:net'
 import { MswError, systemCode } from '../errors.js'
 import { fromRpcError, isRecord, type JsonRpcErrorObject } from './jsonrpc.js'
 import { LineReader } from './line-reader.js'
-import type { MethodName, Notifications, ParamsOf, ResultOf } from './methods.js'
+import type { MethodName, Notifications, ParamsOf, ResultOf } from '../contracts/control-api.js'
 import { checkSocketPath } from './socket-path.js'
 
 interface Pending {

@@ -1,7 +1,14 @@
 import type { Logger } from 'pino'
 import { MswError } from '../errors.js'
 import { failure, idOf, parseRequest, type JsonRpcId, type JsonRpcNotification, type JsonRpcResponse } from './jsonrpc.js'
-import { isMethodName, paramSchemas, type MethodName, type Notifications, type ParsedParamsOf, type ResultOf } from './methods.js'
+import {
+  isMethodName,
+  paramSchemas,
+  type MethodName,
+  type Notifications,
+  type ParsedParamsOf,
+  type ResultOf,
+} from '../contracts/control-api.js'
 
 /**
  * The one dispatch of the control API: JSON-RPC 2.0 messages in, answers out.

@@ -1,11 +1,11 @@
 import type { Config } from '../config/load.js'
 import { MswError } from '../errors.js'
-import type { StatusResult } from '../ipc/methods.js'
+import type { StatusResult } from '../contracts/control-api.js'
 import { assertPortsFree } from '../daemon/port-check.js'
 import { probeDaemon } from '../daemon/runtime/probe.js'
 import { ensureRuntimeDir } from '../daemon/runtime/runtime-dir.js'
 import { lockHolder } from '../daemon/runtime/start-lock.js'
-import type { StartWarning } from '../daemon/start-warnings.js'
+import type { StartWarning } from '../contracts/ready-message.js'
 import { launchDaemon, type LaunchOptions } from './launch.js'
 
 export interface StartOutcome {

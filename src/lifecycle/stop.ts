@@ -1,7 +1,7 @@
 import type { Config } from '../config/load.js'
 import { MswError } from '../errors.js'
 import { IpcClient } from '../ipc/client.js'
-import type { StopResult } from '../ipc/methods.js'
+import type { StopResult } from '../contracts/control-api.js'
 import { readPidFile, removeFiles } from '../daemon/runtime/pid-file.js'
 import { probeDaemon } from '../daemon/runtime/probe.js'
 import { killHard, waitForExit } from './wait-exit.js'

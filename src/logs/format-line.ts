@@ -1,4 +1,4 @@
-import type { LogLevelName } from '../ipc/methods.js'
+import type { LogLevelName } from '../config/log-levels.js'
 import { levelName } from './levels.js'
 
 export interface FormatOptions {

@@ -1,6 +1,4 @@
-import { LOG_LEVELS, type LogLevelName } from '../ipc/methods.js'
-
-const LEVEL_VALUES: Record<LogLevelName, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 }
+import { LEVEL_VALUES, LOG_LEVELS, type LogLevelName } from '../config/log-levels.js'
 
 /**
  * A line's `level` as a name: lines say `"level":"warn"`; log files written by

@@ -3,10 +3,10 @@ import type { App, AppLogger, KeyValueStore, SendOptions, Target } from '../app-
 import type { DbConfig } from '../config/schema.js'
 import { openDatabase } from '../db/open-database.js'
 import { MswError } from '../errors.js'
-import type { LogLevelName } from '../ipc/methods.js'
+import type { LogLevelName } from '../config/log-levels.js'
 import { STORE_METHODS } from '../app-api/store-methods.js'
 import { envelope, STATUS } from '../protocol/envelope.js'
-import type { AppCallName, AppCalls, FromWorker, ToWorker } from './protocol.js'
+import type { AppCallName, AppCalls, FromWorker, ToWorker } from '../contracts/thread-channel.js'
 
 /**
  * The App controllers call, inside a worker. Nothing here touches a socket:

@@ -1,7 +1,8 @@
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isRoutableName } from './route.js'
-import { ControllerLoadError, locateLoadError } from './load-error.js'
+import { locateLoadError } from '../load-location.js'
+import { ControllerLoadError } from './load-error.js'
 import { makeImporter, type Importer } from './module-importer.js'
 
 /**

@@ -1,13 +1,13 @@
 import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WorkerApp, type PostToMaster } from './app.js'
-import { batcher, unbatch } from './batch.js'
+import { batcher, unbatch } from '../contracts/thread-batch.js'
 import { loadControllers, type ControllerIndex } from './controller-loader.js'
 import { Dispatcher, errorFields } from './dispatcher.js'
 import { MswError } from '../errors.js'
 import { ControllerLoadError } from './load-error.js'
 import { runMigrations } from './migrations.js'
-import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
+import type { FromWorker, ToWorker, WorkerData } from '../contracts/thread-channel.js'
 import { setWireFormat } from '../protocol/wire-format.js'
 
 /**

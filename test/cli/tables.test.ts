@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Layout } from '../../src/cli/columns.js'
 import { connectionsTable, pagedListing, roomsTable, workersTable } from '../../src/cli/format.js'
 import { statusView } from '../../src/cli/status-view.js'
-import type { ConnectionInfo, StatusResult, WorkerStatus } from '../../src/ipc/methods.js'
+import type { ConnectionInfo, StatusResult, WorkerStatus } from '../../src/contracts/control-api.js'
 
 /** Every table as an operator sees it in an 80-column terminal, from fixed data. */
 const AT_80: Layout = { width: 80, wide: false }

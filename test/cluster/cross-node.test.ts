@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DeliveryResult, KickResult } from '../../src/ipc/methods.js'
+import type { DeliveryResult, KickResult } from '../../src/contracts/control-api.js'
 import { cli, cliJson } from '../helpers/cli.js'
 import type { Envelope, TestClient } from '../helpers/client.js'
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { DeliveryResult } from '../../src/ipc/methods.js'
+import type { DeliveryResult } from '../../src/contracts/control-api.js'
 import { cliJson } from '../helpers/cli.js'
 import type { Envelope, TestClient } from '../helpers/client.js'
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ConnectionsListResult } from '../../src/ipc/methods.js'
+import type { ConnectionsListResult } from '../../src/contracts/control-api.js'
 import { cli, cliJson, startDaemon, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type TokenFields } from '../helpers/client.js'
 import { useOpenedClients } from '../helpers/opened-clients.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ConnectionsListResult, KickResult } from '../../src/ipc/methods.js'
+import type { ConnectionsListResult, KickResult } from '../../src/contracts/control-api.js'
 import { cli, cliJson, useProjects, useSharedDaemon } from '../helpers/cli.js'
 import { useOpenedClients } from '../helpers/opened-clients.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ConnectionsListResult, DeliveryResult } from '../../src/ipc/methods.js'
+import type { ConnectionsListResult, DeliveryResult } from '../../src/contracts/control-api.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import type { TestClient } from '../helpers/client.js'
 import { useOpenedClients } from '../helpers/opened-clients.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { useProjects, useSharedDaemon, cli, cliJson } from '../helpers/cli.js'
 import { clientUrl, connect } from '../helpers/ws-client.js'
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { withDaemon } from '../../src/ipc/client.js'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'

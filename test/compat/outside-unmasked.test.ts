@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 import { SwooleClient } from './swoole-client.js'

@@ -174,7 +174,7 @@ describe('loadConfig: schema failures', () => {
       [{ setting: { worker_num: 65 } }, 'setting.worker_num: expected an integer from 1 to 64, got 65'],
       [{ setting: { heartbeat_idle_time: 0 } }, 'setting.heartbeat_idle_time: expected an integer >= 1, got 0'],
       [{ setting: { max_message_size: 16 * 1024 * 1024 + 1 } }, 'setting.max_message_size: expected an integer from 1 to 16777216'],
-      [{ log: { level: 'loud' } }, 'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"'],
+      [{ log: { level: 'loud' } }, 'log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", got "loud"'],
       [{ log: { max_size: 100 } }, 'log.max_size: expected an integer >= 4096, got 100'],
       [{ auth: { codec: 'des' } }, 'auth.codec: expected one of "mswoole", "jwt", got "des"'],
       [{ node_id: '' }, 'node_id: expected a non-empty name'],

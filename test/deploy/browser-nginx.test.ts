@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import type { ConnectionInfo, ConnectionsListResult, ReloadResult } from '../../src/ipc/methods.js'
+import type { ConnectionInfo, ConnectionsListResult, ReloadResult } from '../../src/contracts/control-api.js'
 import { launchChromium, seedClient, type PageState } from '../helpers/browser.js'
 import { cliJson, startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken } from '../helpers/client.js'

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { ConnectionsListResult, StatusResult } from '../../src/ipc/methods.js'
+import type { ConnectionsListResult, StatusResult } from '../../src/contracts/control-api.js'
 import { cleanupProject, cli, cliJson, startDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 import { makeClusterProjects, type ClusterNode } from '../helpers/cluster.js'

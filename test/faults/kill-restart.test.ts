@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ConnectionsListResult } from '../../src/ipc/methods.js'
+import type { ConnectionsListResult } from '../../src/contracts/control-api.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { cliJson, startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'

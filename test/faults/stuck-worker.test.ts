@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import type { StopOutcome } from '../../src/lifecycle/stop.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { cliJson, startDaemon, useProjects } from '../helpers/cli.js'

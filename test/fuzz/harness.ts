@@ -1,7 +1,7 @@
 import './seed.js'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, expect } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { cleanupProject, cliJson, startDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type Envelope } from '../helpers/client.js'
 import { poll, within } from '../helpers/poll.js'

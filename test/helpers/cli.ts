@@ -3,7 +3,7 @@ import { execa, type Options } from 'execa'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { readPidFile } from '../../src/daemon/runtime/pid-file.js'
 import { withDaemon } from '../../src/ipc/client.js'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { waitForExit } from '../../src/lifecycle/wait-exit.js'
 import { makeProject, processesMentioning, type AppJson, type Project } from './project.js'
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { cleanupProject, startDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 import { makeProject, type Project } from '../helpers/project.js'

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../src/ipc/methods.js'
+import type { StatusResult } from '../../src/contracts/control-api.js'
 import { cli, cliJson, startDaemon, useProjects } from '../helpers/cli.js'
 import { refusal, TestClient } from '../helpers/client.js'
 import { poll } from '../helpers/poll.js'

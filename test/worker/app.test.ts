@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads'
 import { describe, expect, it, vi } from 'vitest'
 import { AppCallError, asFd, WorkerApp } from '../../src/worker/app.js'
-import type { FromWorker } from '../../src/worker/protocol.js'
+import type { FromWorker } from '../../src/contracts/thread-channel.js'
 import { setWireFormat } from '../../src/protocol/wire-format.js'
 
 /** A WorkerApp whose posts are recorded. */

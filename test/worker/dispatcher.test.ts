@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkerApp } from '../../src/worker/app.js'
 import { loadControllers } from '../../src/worker/controller-loader.js'
 import { Dispatcher } from '../../src/worker/dispatcher.js'
-import type { FromWorker } from '../../src/worker/protocol.js'
+import type { FromWorker } from '../../src/contracts/thread-channel.js'
 import type { CloseEvent, Message } from '../../src/app-api/types.js'
 import { makeTempApp, type TempApp } from './temp-app.js'
 

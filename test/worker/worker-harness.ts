@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
-import type { FromWorker, ToWorker, WorkerData } from '../../src/worker/protocol.js'
-import { unbatch } from '../../src/worker/batch.js'
+import type { FromWorker, ToWorker, WorkerData } from '../../src/contracts/thread-channel.js'
+import { unbatch } from '../../src/contracts/thread-batch.js'
 
 type Kind = FromWorker['t']
 type Of<K extends Kind> = Extract<FromWorker, { t: K }>

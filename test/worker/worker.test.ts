@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Message } from '../../src/app-api/types.js'
-import type { FromWorker } from '../../src/worker/protocol.js'
+import type { FromWorker } from '../../src/contracts/thread-channel.js'
 import { WorkerHarness } from './worker-harness.js'
 
 /** The sample app in a real worker thread, driven with the master's messages. */

@@ -4,7 +4,7 @@ import { connectionsTable, pagedListing } from '../../cli/format.js'
 import { layoutFor, outputFlags } from '../../cli/output-flag.js'
 import { pagingFlags } from '../../cli/paging-flags.js'
 import { withDaemon } from '../../ipc/client.js'
-import type { ConnectionsListResult } from '../../ipc/methods.js'
+import type { ConnectionsListResult } from '../../contracts/control-api.js'
 
 export default class ConnLs extends BaseCommand {
   static override summary = 'List client connections'

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import { RateWindow } from '../protocol/rate-window.js'
 import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
+import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 export type CloseHook = (closed: ClosedConnection) => void
 
@@ -86,7 +87,7 @@ export class ConnectionRegistry {
     if (connection.state === 'closed') return
     connection.closeReason = reason
     connection.ws.terminate()
-    this.#finalize(connection, 1006, reason)
+    this.#finalize(connection, CLOSE_CODES.ABNORMAL, reason)
   }
 
   /** Closes every connection and resolves once all are gone; what is left at the deadline is destroyed. */
@@ -104,7 +105,7 @@ export class ConnectionRegistry {
     for (const connection of [...this.#byFd.values()]) {
       connection.ws.terminate()
       // terminate() emits 'close' on a later tick; finalize now so hooks run before we report.
-      this.#finalize(connection, 1006, connection.closeReason ?? 'forced')
+      this.#finalize(connection, CLOSE_CODES.ABNORMAL, connection.closeReason ?? 'forced')
     }
     return { closed: total, forced }
   }

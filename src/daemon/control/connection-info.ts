@@ -1,4 +1,4 @@
-import type { ConnectionInfo } from '../../ipc/methods.js'
+import type { ConnectionInfo } from '../../contracts/control-api.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import { describeConnection, type DirectoryEntry } from '../cluster/directory-entry.js'
 import type { Connection } from '../connections/connection.js'

@@ -1,4 +1,4 @@
-import type { ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../ipc/methods.js'
+import type { ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../contracts/control-api.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
 import type { Router } from '../cluster/router.js'

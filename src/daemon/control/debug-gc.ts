@@ -1,5 +1,5 @@
 import { MswError } from '../../errors.js'
-import type { GcResult } from '../../ipc/methods.js'
+import type { GcResult } from '../../contracts/control-api.js'
 
 /**
  * A full, synchronous collection of the master's heap, for benchmarks that

@@ -1,5 +1,5 @@
 import { MswError } from '../../errors.js'
-import type { DeliveryResult, ParsedParamsOf } from '../../ipc/methods.js'
+import type { DeliveryResult, ParsedParamsOf } from '../../contracts/control-api.js'
 import { envelope } from '../../protocol/envelope.js'
 import type { Router } from '../cluster/router.js'
 import type { DaemonStats } from '../stats.js'

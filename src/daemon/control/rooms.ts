@@ -1,4 +1,4 @@
-import type { ParsedParamsOf, RoomsListResult } from '../../ipc/methods.js'
+import type { ParsedParamsOf, RoomsListResult } from '../../contracts/control-api.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
 import type { LocalIndex } from '../connections/local-index.js'
 

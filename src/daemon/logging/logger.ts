@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino'
 import { MswError } from '../../errors.js'
-import type { LogLevelName } from '../../ipc/methods.js'
+import type { LogLevelName } from '../../config/log-levels.js'
 import { formatLogLine } from '../../logs/format-line.js'
 import { mergeLineFields } from './line-fields.js'
 import { LogTap } from './log-tap.js'

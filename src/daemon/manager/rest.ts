@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { invokeMethod, type Handlers } from '../../ipc/dispatch.js'
-import type { MethodName } from '../../ipc/methods.js'
+import type { MethodName } from '../../contracts/control-api.js'
 import { readBodyParams } from './body.js'
 import { coerceFormParams, parseForm } from './form.js'
 import { requestContext } from './http-calls.js'

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Handlers } from '../../ipc/dispatch.js'
-import type { Address } from '../../ipc/methods.js'
+import type { Address } from '../../contracts/control-api.js'
 import { headerTimeoutOptions } from '../header-timeout.js'
 import { listen } from '../listen.js'
 import type { Registry } from 'prom-client'

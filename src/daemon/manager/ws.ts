@@ -12,6 +12,7 @@ import type { KeyGate } from './auth.js'
 import { errorBody, HttpError, httpHeadersOf, httpStatusOf } from './http-error.js'
 import type { RequestGuard } from './request-guard.js'
 import { answerConsole } from './seed-console.js'
+import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 export interface ManagerSocketsOptions {
   handlers: Handlers
@@ -41,7 +42,6 @@ interface Peer {
   answered: boolean
 }
 
-const GOING_AWAY = 1001
 const CLOSE_TIMEOUT_MS = 2000
 /** A manager client that lets this much pile up unread (a log follow it never reads) is cut. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
@@ -75,7 +75,7 @@ export function createManagerSockets(options: ManagerSocketsOptions): ManagerSoc
     const { ws } = peer
     if (ws.readyState === WebSocket.CLOSED) return
     const done = once(ws, 'close')
-    ws.close(GOING_AWAY, 'server shutting down')
+    ws.close(CLOSE_CODES.GOING_AWAY, 'server shutting down')
     const timer = setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS)
     await done
     clearTimeout(timer)

@@ -1,5 +1,6 @@
 import WebSocket from 'ws'
 import { frames } from '../protocol/frames.js'
+import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 /**
  * ws closes a connection by itself on a frame over maxPayload (1009) or on
@@ -9,8 +10,8 @@ import { frames } from '../protocol/frames.js'
 export class OutsideSocket extends WebSocket {
   override close(code?: number, data?: string | Buffer): void {
     if (this.readyState === WebSocket.OPEN) {
-      if (code === 1009) this.send(frames().tooLarge)
-      else if (code === 1007) this.send(frames().badUtf8)
+      if (code === CLOSE_CODES.MESSAGE_TOO_BIG) this.send(frames().tooLarge)
+      else if (code === CLOSE_CODES.INVALID_PAYLOAD) this.send(frames().badUtf8)
     }
     super.close(code, data)
   }

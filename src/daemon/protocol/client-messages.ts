@@ -9,6 +9,7 @@ import { wireFrames } from './frames.js'
 import { escapeStrings } from '../../protocol/escape-html.js'
 import { readFrame } from './inbound.js'
 import { senderOf } from './sender.js'
+import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 export interface ClientMessageOptions {
   ack: boolean
@@ -20,9 +21,6 @@ export interface ClientMessageOptions {
   /** Hands a checked message to the application's workers. */
   route(message: Message): void
 }
-
-/** Close code for a client that keeps flooding past twice its rate: policy violation. */
-const FLOOD_CLOSE_CODE = 1008
 
 /** Wires one connection's frames: keepalive, refusals, rate limit, ack, and routing. */
 export function handleClientMessages(connection: Connection, options: ClientMessageOptions): void {
@@ -40,7 +38,7 @@ export function handleClientMessages(connection: Connection, options: ClientMess
     const rate = connection.rate.take(now)
     if (rate === 'flood') {
       options.logger.warn({ fd: connection.fd, ip: connection.ip }, 'client flooding, disconnected')
-      options.registry.close(connection, FLOOD_CLOSE_CODE, 'rate limit exceeded')
+      options.registry.close(connection, CLOSE_CODES.POLICY_VIOLATION, 'rate limit exceeded')
       return
     }
     if (rate === 'limited') return void delivery.write(connection, wireFrames().rateLimited)

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { MswError } from '../../errors.js'
 import { IpcClient } from '../../ipc/client.js'
-import type { StatusResult } from '../../ipc/methods.js'
+import type { StatusResult } from '../../contracts/control-api.js'
 import { looksLikeDaemon } from './process-alive.js'
 import { readPidFile } from './pid-file.js'
 

@@ -2,9 +2,9 @@ import type { Logger } from 'pino'
 import type { CloseEvent, Message } from '../../app-api/types.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
-import type { ReloadResult, WorkerStatus } from '../../ipc/methods.js'
+import type { ReloadResult, WorkerStatus } from '../../contracts/control-api.js'
 import { frames } from '../protocol/frames.js'
-import type { FromWorker } from '../../worker/protocol.js'
+import type { FromWorker } from '../../contracts/thread-channel.js'
 import { WorkerPool, type PoolWorker } from './pool.js'
 
 export interface GenerationsOptions {

@@ -3,10 +3,10 @@ import type { Logger } from 'pino'
 import type { CloseEvent, Message } from '../../app-api/types.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
-import type { WorkerStatus } from '../../ipc/methods.js'
-import type { FromWorker, ToWorker, WorkerData } from '../../worker/protocol.js'
+import type { WorkerStatus } from '../../contracts/control-api.js'
+import type { FromWorker, ToWorker, WorkerData } from '../../contracts/thread-channel.js'
 import { wireFormat } from '../../protocol/wire-format.js'
-import { batcher, unbatch } from '../../worker/batch.js'
+import { batcher, unbatch } from '../../contracts/thread-batch.js'
 import { workerEntry } from './entry.js'
 
 export interface PoolOptions {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ReloadResult, StatusResult } from '../../../src/ipc/methods.js'
+import type { ReloadResult, StatusResult } from '../../../src/contracts/control-api.js'
 import { cli, cliJson, startDaemon, useProjects } from '../../helpers/cli.js'
 import { FIXTURE_APP } from '../../helpers/project.js'
 import { usePostgres } from '../../helpers/postgres.js'

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StatusResult } from '../../../src/ipc/methods.js'
+import type { StatusResult } from '../../../src/contracts/control-api.js'
 import { cleanupProject, cli, startDaemon, useProjects } from '../../helpers/cli.js'
 import { refusal, TestClient } from '../../helpers/client.js'
 import { makeProject, type Project } from '../../helpers/project.js'

@@ -1,4 +1,4 @@
-import type { StatusResult } from '../../../src/ipc/methods.js'
+import type { StatusResult } from '../../../src/contracts/control-api.js'
 import type { TestClient } from '../../helpers/client.js'
 
 /** The manager port of a started daemon, and its key. */

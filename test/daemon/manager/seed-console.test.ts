@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { waitForExit } from '../../../src/lifecycle/wait-exit.js'
 import { withDaemon } from '../../../src/ipc/client.js'
-import type { StatusResult } from '../../../src/ipc/methods.js'
+import type { StatusResult } from '../../../src/contracts/control-api.js'
 import { useSharedDaemon } from '../../helpers/cli.js'
 import { mintToken, TestClient } from '../../helpers/client.js'
 import { poll } from '../../helpers/poll.js'

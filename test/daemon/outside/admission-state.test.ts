@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConnectionCap } from '../../../src/daemon/outside/connection-cap.js'
-import { OriginPolicy, parseOriginPattern } from '../../../src/daemon/outside/origin-policy.js'
+import { parseOriginPattern } from '../../../src/config/origin-pattern.js'
+import { OriginPolicy } from '../../../src/daemon/outside/origin-policy.js'
 import { UpgradeRate } from '../../../src/daemon/outside/upgrade-rate.js'
 
 describe('OriginPolicy', () => {

@@ -1,7 +1,7 @@
 /**
- * Collects the messages of one turn of the event loop and hands them over as
- * one array: a postMessage per batch instead of one per message, which is what
- * the thread hop costs.
+ * Collects the messages posted by one piece of synchronous work (until the
+ * microtask queue runs) and hands them over as one array: a postMessage per
+ * batch instead of one per message, which is what the thread hop costs.
  */
 export function batcher<T>(deliver: (batch: T[]) => void): (message: T) => void {
   let batch: T[] | undefined

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { CONNECTION_ID, parseConnectionId } from '../protocol/connection-id.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json-depth.js'
+import { LOG_LEVELS } from '../config/log-levels.js'
+import { CLOSE_CODES, isSendableCloseCode } from '../protocol/close-codes.js'
 
 /**
  * The control API's method table: params (validated with zod) and results.
@@ -8,17 +10,11 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json-depth.js'
  * so the two sides cannot drift apart.
  */
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
-export type LogLevelName = (typeof LOG_LEVELS)[number]
-
 export const MAX_TAIL_LINES = 10_000
 export const MAX_PAGE = 1000
 
 /** A close code a server may send: 1000 (normal) or one of the application range 3000–4999. */
-const closeCode = z
-  .number()
-  .int()
-  .refine((code) => code === 1000 || (code >= 3000 && code <= 4999), 'close code must be 1000 or 3000–4999')
+const closeCode = z.number().int().refine(isSendableCloseCode, 'close code must be 1000 or 3000–4999')
 
 /** A close frame carries at most 123 bytes of reason. */
 const closeReason = z.string().refine((reason) => Buffer.byteLength(reason) <= 123, 'reason must be at most 123 bytes of UTF-8')
@@ -82,7 +78,7 @@ export const paramSchemas = {
   'connections.kick': z
     .object({
       fd: connectionRef,
-      code: closeCode.default(4000),
+      code: closeCode.default(CLOSE_CODES.KICKED),
       reason: closeReason.default('kicked'),
     })
     .strict(),

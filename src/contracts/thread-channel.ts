@@ -1,4 +1,4 @@
-import type { LogLevelName } from '../ipc/methods.js'
+import type { LogLevelName } from '../config/log-levels.js'
 import type { CloseEvent, Message } from '../app-api/types.js'
 import type { DbConfig } from '../config/schema.js'
 import type { ErrorCode } from '../errors.js'
