@@ -154,12 +154,13 @@ describe('WorkerApp calls', () => {
   })
 
   it('refuses new calls past the pending limit instead of queueing without end', async () => {
-    const { app, posted } = recorded({ maxPendingCalls: 2 })
-    void app.count('a')
-    void app.count('b')
+    const { app, posted } = recorded({ maxPendingCalls: 2, callTimeoutMs: 50 })
+    const held = [app.count('a'), app.count('b')].map((call) => call.catch((e: unknown) => e))
     const third = await app.count('c').catch((e: unknown) => e)
     expect(third).toBeInstanceOf(AppCallError)
     expect(posted).toHaveLength(2)
+    // The two held calls end here, by their timeout, instead of rejecting later in another file.
+    expect(await Promise.all(held)).toEqual([expect.any(AppCallError), expect.any(AppCallError)])
   })
 
   it('rejects a call the master never answers once the timeout passes', async () => {
