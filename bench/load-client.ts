@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
+import { isLoopbackHost } from '../src/config/loopback.js'
 import { isMain } from './lib/is-main.js'
 
 export type { LatencySummary } from './lib/histogram.js'
@@ -161,16 +162,6 @@ export interface LoadResult {
 }
 
 // ---- bounds ---------------------------------------------------------------
-
-/** 127.0.0.0/8, ::1 and localhost: the only hosts this client will load. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (host === 'localhost' || host === '::1') return true
-  if (isIPv4(host)) return host.split('.')[0] === '127'
-  // IPv4-mapped loopback, as URL prints it (::ffff:7f00:1).
-  const mapped = /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host)
-  return mapped
-}
 
 export function assertLoopbackUrl(raw: string): URL {
   let url: URL

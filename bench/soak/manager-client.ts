@@ -4,7 +4,7 @@
  * far cheaper than a CLI process, so broadcasts and status samples go this way.
  */
 import type { DeliveryResult, StatusResult } from '../../src/contracts/control-api.js'
-import { isLoopbackHost } from '../load-client.js'
+import { isLoopbackHost } from '../../src/config/loopback.js'
 
 const CALL_TIMEOUT_MS = 15_000
 
