@@ -22,7 +22,7 @@ import type { Socket } from 'node:net'
 import { parseArgs } from 'node:util'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { serveBaseline } from '../lib/baseline-server.js'
-import { wireFrame } from '../../src/daemon/delivery/wire-frame.js'
+import { wireFrame } from '../../src/daemon/clients/wire-frame.js'
 
 const { values } = parseArgs({
   options: {

@@ -82,8 +82,8 @@ export const AppSchema = z.strictObject(
       heartbeat_check_interval: int(1).default(10), // seconds
       max_message_size: int(1, 16 * MiB).default(65536), // bytes
       max_wait_time: int(0).default(30), // seconds
-      ack: bool().default(true), // answer each routed message with receiveMessage first, as the seed did
-      escape_html: bool().default(true), // HTML-escape client strings before routing
+      ack: bool().default(true), // answer each dispatched message with receiveMessage first, as the seed did
+      escape_html: bool().default(true), // HTML-escape client strings before dispatch
       // "seed": MSwoole-ws's texts and PHP json_encode's \uXXXX JSON, byte for byte; "modern": English texts, plain UTF-8 JSON.
       wire_format: oneOf(['seed', 'modern']).default('seed'),
       max_messages_per_second: int(1).default(50), // per connection

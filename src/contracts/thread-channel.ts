@@ -56,15 +56,45 @@ export interface AppCalls {
 
 export type AppCallName = keyof AppCalls
 
+/** The worker cannot serve; `code` is MSW_ERR_APP_LOAD when absent (a controller that does not load). */
+export interface LoadErrorMessage {
+  t: 'loadError'
+  message: string
+  code?: ErrorCode
+  file?: string
+  line?: number
+  stack?: string
+  details?: Record<string, unknown>
+}
+
+/** A frame for an fd, a room's members (minus `except`), or a uid's connections. */
+export interface SendMessage {
+  t: 'send'
+  to: 'fd' | 'room' | 'uid'
+  target: string | number
+  frame: string
+  except?: number[]
+}
+
+export type CallMessage = { [K in AppCallName]: { t: 'call'; id?: number; name: K; args: AppCalls[K] } }[AppCallName]
+
+export interface LogMessage {
+  t: 'log'
+  level: LogLevelName
+  msg: string
+  fields?: Record<string, unknown>
+}
+
+/** How the master settles a call: its value, or an error with a code. */
+export type CallOutcome = { value: unknown } | { error: { code: string; message: string } }
+
 export type FromWorker =
   | { t: 'ready'; controllers: string[] }
-  /** The worker cannot serve; `code` is MSW_ERR_APP_LOAD when absent (a controller that does not load). */
-  | { t: 'loadError'; message: string; code?: ErrorCode; file?: string; line?: number; stack?: string; details?: Record<string, unknown> }
-  /** A frame for an fd, a room's members (minus `except`), or a uid's connections. */
-  | { t: 'send'; to: 'fd' | 'room' | 'uid'; target: string | number; frame: string; except?: number[] }
-  | { [K in AppCallName]: { t: 'call'; id?: number; name: K; args: AppCalls[K] } }[AppCallName]
+  | LoadErrorMessage
+  | SendMessage
+  | CallMessage
   /** The message `seq` is finished (for in-flight accounting and ordering). */
   | { t: 'done'; seq: number }
-  | { t: 'log'; level: LogLevelName; msg: string; fields?: Record<string, unknown> }
+  | LogMessage
   /** Sent every few seconds: the worker's own heap, for `status`. */
   | { t: 'stats'; heapUsed: number }

@@ -2,8 +2,8 @@ import { isStoreMethod } from '../app-api/store-methods.js'
 import { MswError } from '../errors.js'
 import type { AppCallName, AppCalls } from '../contracts/thread-channel.js'
 import type { Presence } from './cluster/presence.js'
-import type { LocalIndex } from './connections/local-index.js'
-import type { ConnectionRegistry } from './connections/registry.js'
+import type { LocalIndex } from './clients/local-index.js'
+import type { ConnectionRegistry } from './clients/registry.js'
 import type { Store } from './store/store.js'
 
 type Handlers = { [K in AppCallName]: (...args: AppCalls[K]) => unknown }
@@ -44,11 +44,11 @@ export function createAppCalls({ registry, index, presence, store }: AppCallDeps
     count: (room) => store.scard(room),
     closeKeyAdd: (fd, key) => {
       const connection = open(fd)
-      if (connection && index.join(connection, key)) presence.closeKeysChanged(connection)
+      if (connection && index.join(connection, key)) presence.roomsChanged(connection)
     },
     closeKeyRemove: (fd, key) => {
       const connection = open(fd)
-      if (connection && index.leave(connection, key)) presence.closeKeysChanged(connection)
+      if (connection && index.leave(connection, key)) presence.roomsChanged(connection)
     },
     controllerAdd: (fd, controller) => {
       const connection = open(fd)

@@ -11,12 +11,13 @@ import { connectionId } from '../protocol/connection-id.js'
 import { setWireFormat } from '../protocol/wire-format.js'
 import { Presence } from './cluster/presence.js'
 import type { RedisCluster } from './cluster/redis-cluster.js'
-import { Router } from './cluster/router.js'
-import { createClientLifecycle } from './connections/client-lifecycle.js'
-import { LocalIndex } from './connections/local-index.js'
-import { ConnectionRegistry } from './connections/registry.js'
-import { Delivery } from './delivery/delivery.js'
-import { startHeartbeat } from './heartbeat.js'
+import { ClusterDelivery } from './cluster/cluster-delivery.js'
+import { lostReply } from './clients/frames.js'
+import { createClientLifecycle } from './clients/lifecycle.js'
+import { LocalIndex } from './clients/local-index.js'
+import { ConnectionRegistry } from './clients/registry.js'
+import { Delivery } from './clients/delivery.js'
+import { startHeartbeat } from './clients/heartbeat.js'
 import { assertPortsFree } from './port-check.js'
 import { startWarnings } from './start-warnings.js'
 import type { StartWarning } from '../contracts/ready-message.js'
@@ -24,9 +25,9 @@ import { DaemonStats } from './stats.js'
 import { openStore } from './store/open-store.js'
 import type { RedisStore } from './store/redis-store.js'
 import type { Store } from './store/store.js'
-import { createWorkerBridge } from './worker-bridge.js'
+import { createWorkerRequests } from './worker-requests.js'
 import { clusterKeys } from './cluster/keys.js'
-import { WorkerGenerations } from './workers/generations.js'
+import { WorkerGenerations } from './pool/generations.js'
 import { createControlApi } from './control/api.js'
 import { createDaemonLogger, type DaemonLogger, type StdoutFormat } from './logging/logger.js'
 import { resolveManagerKey } from './manager/key-file.js'
@@ -70,7 +71,7 @@ export class Daemon {
   readonly index = new LocalIndex()
   readonly logger: Logger
   readonly stats = new DaemonStats()
-  #router: Router | undefined
+  #clusterDelivery: ClusterDelivery | undefined
   #cluster: RedisCluster | undefined
   #ipc: IpcServer | undefined
   #outside: OutsideServer | undefined
@@ -161,8 +162,14 @@ export class Daemon {
       stats: this.stats,
       logger: this.logger,
     })
-    const router = new Router({ node: this.nodeId, registry: this.registry, delivery, stats: this.stats, logger: this.logger })
-    this.#router = router
+    const clusterDelivery = new ClusterDelivery({
+      node: this.nodeId,
+      registry: this.registry,
+      delivery,
+      stats: this.stats,
+      logger: this.logger,
+    })
+    this.#clusterDelivery = clusterDelivery
     if (this.config.cache.driver === 'redis') {
       // Loaded with the store (see openStore): only a Redis node needs the cluster's modules.
       const { RedisCluster } = await import('./cluster/redis-cluster.js')
@@ -172,9 +179,9 @@ export class Daemon {
         registry: this.registry,
         nodeTimeoutMs: app.setting.node_timeout * 1000,
         logger: this.logger,
-        onMessage: (message) => router.receive(message),
+        onMessage: (message) => clusterDelivery.receive(message),
       })
-      router.attach(this.#cluster)
+      clusterDelivery.attach(this.#cluster)
     }
     const cluster = this.#cluster
     const presence = new Presence({
@@ -192,8 +199,16 @@ export class Daemon {
       maxExecutionMs: app.setting.max_execution_time * 1000,
       maxMemoryMb: app.setting.worker_max_memory,
       logger: this.logger,
-      onMessage: createWorkerBridge({ registry: this.registry, index: this.index, presence, store, delivery, router, logger: this.logger }),
-      reply: (fd, frame) => void delivery.toFd(fd, frame),
+      requests: createWorkerRequests({
+        registry: this.registry,
+        index: this.index,
+        presence,
+        store,
+        delivery,
+        clusterDelivery,
+        logger: this.logger,
+      }),
+      reply: (fd, status) => void delivery.toFd(fd, lostReply(status)),
       onWorkerRestart: () => this.stats.workerRestarts++,
     })
     await this.#workers.start()
@@ -203,7 +218,7 @@ export class Daemon {
       presence,
       delivery,
       stats: this.stats,
-      workers: this.#workers,
+      app: this.#workers,
       logger: this.logger,
       ack: app.setting.ack,
       escapeHtml: app.setting.escape_html,
@@ -278,9 +293,9 @@ export class Daemon {
   }
 
   /** Where control methods send; there once the ports are up. */
-  get router(): Router {
-    if (!this.#router) throw new MswError('MSW_ERR_NOT_RUNNING', 'the daemon is still starting')
-    return this.#router
+  get clusterDelivery(): ClusterDelivery {
+    if (!this.#clusterDelivery) throw new MswError('MSW_ERR_NOT_RUNNING', 'the daemon is still starting')
+    return this.#clusterDelivery
   }
 
   get store(): Store {

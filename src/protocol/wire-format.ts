@@ -25,7 +25,7 @@ export function wireFormat(): WireFormat {
 
 /** The infos of the replies the seed itself sent; the events are the same in both formats. */
 export interface WireTexts {
-  /** 200 receiveMessage: the ack sent before each message is routed. */
+  /** 200 receiveMessage: the ack sent before each message is dispatched. */
   ack: string
   /** 404 controllerNotFound */
   controllerNotFound: string

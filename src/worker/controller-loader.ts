@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { isRoutableName } from './route.js'
+import { isCallableName } from './method-name.js'
 import { locateLoadError } from '../load-location.js'
 import { ControllerLoadError } from './load-error.js'
 import { makeImporter, type Importer } from './module-importer.js'
@@ -82,7 +82,7 @@ async function findControllerFiles(root: string): Promise<{ files: Array<{ name:
   const seen = new Map<string, string>()
   for (const module of modules) {
     const moduleDir = path.join(root, module)
-    if (!isRoutableName(module) || !(await isDirectory(moduleDir))) continue
+    if (!isCallableName(module) || !(await isDirectory(moduleDir))) continue
     const controllerDirName = (await listDir(moduleDir)).find((entry) => entry.toLowerCase() === 'controller')
     if (controllerDirName === undefined) continue // a shared module (Common, Model…) with no controllers
     const controllerDir = path.join(moduleDir, controllerDirName)
@@ -92,7 +92,7 @@ async function findControllerFiles(root: string): Promise<{ files: Array<{ name:
       if (!EXTENSIONS.includes(ext) || entry.endsWith('.d.ts')) continue
       const file = path.join(controllerDir, entry)
       const base = path.basename(entry, ext)
-      if (!isRoutableName(base)) {
+      if (!isCallableName(base)) {
         skipped.push(file)
         continue
       }
@@ -146,7 +146,7 @@ async function asLoadError(err: unknown, file: string, root: string, what = 'can
 function actionsOf(instance: object): Map<string, string> {
   const actions = new Map<string, string>()
   for (const [name, descriptor] of prototypeMembers(instance)) {
-    if (typeof descriptor.value !== 'function' || HOOK_NAMES.has(name) || !isRoutableName(name)) continue
+    if (typeof descriptor.value !== 'function' || HOOK_NAMES.has(name) || !isCallableName(name)) continue
     const key = name.toLowerCase()
     if (!actions.has(key)) actions.set(key, name)
   }

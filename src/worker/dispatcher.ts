@@ -4,11 +4,11 @@ import { callMethod, type ControllerIndex } from './controller-loader.js'
 import { STATUS } from '../protocol/envelope.js'
 import { wireTexts } from '../protocol/wire-format.js'
 import { FdQueue } from './fd-queue.js'
-import { parseMethod } from './route.js'
+import { parseMethod } from './method-name.js'
 
 /**
- * Turns the master's `message` and `close` into controller calls: routes the
- * method, answers the seed's 404/405/500 envelopes, and reports `done` for
+ * Turns the master's `message` and `close` into controller calls: finds the
+ * action a method names, answers the seed's 404/405/500 envelopes, and reports `done` for
  * every message whatever the controller did.
  */
 
@@ -70,16 +70,16 @@ export class Dispatcher {
   async #handle(seq: number, data: Message): Promise<void> {
     let where = ''
     try {
-      const route = parseMethod(data.method)
-      if (!route.valid) {
-        this.#app.log.debug('invalid method', { fd: data.fd, reason: route.reason })
+      const named = parseMethod(data.method)
+      if (!named.valid) {
+        this.#app.log.debug('invalid method', { fd: data.fd, reason: named.reason })
         return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
       }
-      const controller = this.#controllers.find(route.module, route.controller)
+      const controller = this.#controllers.find(named.module, named.controller)
       if (controller === undefined)
         return this.#reply(data.fd, STATUS.controllerNotFound, 'controllerNotFound', wireTexts().controllerNotFound)
 
-      const method = controller.actions.get(route.action) ?? (controller.hooks.has('onMessage') ? 'onMessage' : undefined)
+      const method = controller.actions.get(named.action) ?? (controller.hooks.has('onMessage') ? 'onMessage' : undefined)
       if (method === undefined) return this.#reply(data.fd, STATUS.methodNotFound, 'methodNotFound', wireTexts().methodNotFound)
       where = `${controller.name}.${method}`
       await callMethod(controller, method, [this.#app, data])

@@ -4,7 +4,7 @@
  * with Index.Index.index filling in what is missing.
  */
 
-export interface Route {
+export interface ActionName {
   valid: true
   /** Lower-cased, ready for the case-insensitive controller index. */
   module: string
@@ -12,13 +12,13 @@ export interface Route {
   action: string
 }
 
-export interface InvalidRoute {
+export interface InvalidMethod {
   valid: false
   /** Why, for the log; the client only hears controllerNotFound. */
   reason: string
 }
 
-export type ParsedMethod = Route | InvalidRoute
+export type ParsedMethod = ActionName | InvalidMethod
 
 export const DEFAULT_MODULE = 'index'
 export const DEFAULT_CONTROLLER = 'index'
@@ -48,25 +48,25 @@ export function parseMethod(method: unknown): ParsedMethod {
   const module = lower.length === 3 ? (lower[0] ?? DEFAULT_MODULE) : DEFAULT_MODULE
 
   for (const name of [module, controller, action]) {
-    if (isReservedName(name)) return invalid(`"${name}" is not a routable name`)
+    if (isReservedName(name)) return invalid(`"${name}" is not a callable name`)
   }
   return { valid: true, module, controller, action }
 }
 
 /** True for a name a client may reach: a plain identifier segment that is not reserved. */
-export function isRoutableName(name: string): boolean {
+export function isCallableName(name: string): boolean {
   return SEGMENT.test(name) && name.length <= MAX_SEGMENT_LENGTH && !isReservedName(name)
 }
 
-/** True for names that must never be routed to: object internals and `_private` helpers. */
+/** True for names a client must never reach: object internals and `_private` helpers. */
 export function isReservedName(name: string): boolean {
   return name.startsWith('_') || RESERVED.has(name.toLowerCase())
 }
 
-function defaults(): Route {
+function defaults(): ActionName {
   return { valid: true, module: DEFAULT_MODULE, controller: DEFAULT_CONTROLLER, action: DEFAULT_ACTION }
 }
 
-function invalid(reason: string): InvalidRoute {
+function invalid(reason: string): InvalidMethod {
   return { valid: false, reason }
 }

@@ -115,7 +115,7 @@ function verifyEcho(reply: Envelope, fields: Record<string, unknown>): void {
   expect(param.fd).toEqual(expect.any(Number))
   expect(param.code).toBe('room1')
   expect(param.auth).toMatchObject({ id: 1, type: 'wechatUser', code: 'room1' })
-  // The method reaches the router as the client sent it, unescaped.
+  // The method reaches the workers as the client sent it, unescaped.
   if (typeof fields.method === 'string') expect(param.method).toBe(fields.method)
   for (const key of Object.keys(fields)) {
     if (SERVER_FIELDS.has(key)) continue

@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { isRoutableName, parseMethod } from '../../src/worker/route.js'
+import { isCallableName, parseMethod } from '../../src/worker/method-name.js'
 
-const route = (module: string, controller: string, action: string) => ({ valid: true, module, controller, action })
+const action = (module: string, controller: string, action: string) => ({ valid: true, module, controller, action })
 
 describe('parseMethod', () => {
   it('fills in Index.Index.index for a missing or empty method', () => {
-    expect(parseMethod(undefined)).toEqual(route('index', 'index', 'index'))
-    expect(parseMethod(null)).toEqual(route('index', 'index', 'index'))
-    expect(parseMethod('')).toEqual(route('index', 'index', 'index'))
-    expect(parseMethod(' ... ')).toEqual(route('index', 'index', 'index'))
+    expect(parseMethod(undefined)).toEqual(action('index', 'index', 'index'))
+    expect(parseMethod(null)).toEqual(action('index', 'index', 'index'))
+    expect(parseMethod('')).toEqual(action('index', 'index', 'index'))
+    expect(parseMethod(' ... ')).toEqual(action('index', 'index', 'index'))
   })
 
   it('reads one segment as the action, two as controller.action, three as module.controller.action', () => {
-    expect(parseMethod('join')).toEqual(route('index', 'index', 'join'))
-    expect(parseMethod('user.join')).toEqual(route('index', 'user', 'join'))
-    expect(parseMethod('live.user.join')).toEqual(route('live', 'user', 'join'))
+    expect(parseMethod('join')).toEqual(action('index', 'index', 'join'))
+    expect(parseMethod('user.join')).toEqual(action('index', 'user', 'join'))
+    expect(parseMethod('live.user.join')).toEqual(action('live', 'user', 'join'))
   })
 
   it('is case-insensitive and trims dots and spaces around the method', () => {
-    expect(parseMethod('Live.User.Join')).toEqual(route('live', 'user', 'join'))
-    expect(parseMethod('..live.user.join.')).toEqual(route('live', 'user', 'join'))
-    expect(parseMethod('  INDEX ')).toEqual(route('index', 'index', 'index'))
+    expect(parseMethod('Live.User.Join')).toEqual(action('live', 'user', 'join'))
+    expect(parseMethod('..live.user.join.')).toEqual(action('live', 'user', 'join'))
+    expect(parseMethod('  INDEX ')).toEqual(action('index', 'index', 'index'))
   })
 
   it('refuses more than three segments, empty inner segments and other characters', () => {
@@ -34,7 +34,7 @@ describe('parseMethod', () => {
     expect(parseMethod({ toString: () => 'index' })).toMatchObject({ valid: false })
   })
 
-  it('never routes to constructor, prototype, __proto__ or _private names in any segment or case', () => {
+  it('never names constructor, prototype, __proto__ or _private names in any segment or case', () => {
     for (const method of [
       'constructor',
       'index.Constructor',
@@ -55,12 +55,12 @@ describe('parseMethod', () => {
   })
 })
 
-describe('isRoutableName', () => {
+describe('isCallableName', () => {
   it('accepts plain identifiers and refuses reserved ones', () => {
-    expect(isRoutableName('join')).toBe(true)
-    expect(isRoutableName('join2_now')).toBe(true)
-    expect(isRoutableName('constructor')).toBe(false)
-    expect(isRoutableName('_x')).toBe(false)
-    expect(isRoutableName('a-b')).toBe(false)
+    expect(isCallableName('join')).toBe(true)
+    expect(isCallableName('join2_now')).toBe(true)
+    expect(isCallableName('constructor')).toBe(false)
+    expect(isCallableName('_x')).toBe(false)
+    expect(isCallableName('a-b')).toBe(false)
   })
 })

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws'
 import type { AuthPayload } from '../../auth/payload.js'
-import type { RateWindow } from '../protocol/rate-window.js'
+import type { RateWindow } from './rate-window.js'
 
 /** open → closing → closed; each transition happens in ConnectionRegistry only. */
 export type ConnectionState = 'open' | 'closing' | 'closed'
@@ -24,8 +24,11 @@ export interface Connection extends ConnectionIdentity {
   state: ConnectionState
   /** Why the server closed it (kick, heartbeat, shutdown…); undefined when the client did. */
   closeReason: string | undefined
-  /** Rooms (store sets) the fd leaves when it closes. */
-  readonly closeKeys: Set<string>
+  /**
+   * The rooms it is in, left when it closes: its token's code, the rooms a
+   * controller joined it to, and the seed's close keys (fdAddCloseKey), which are rooms too.
+   */
+  readonly rooms: Set<string>
   /** Controllers ("Module.Controller") whose onClose runs when it closes; made at the first one (most connections have none). */
   controllers: Set<string> | undefined
   readonly uids: Set<string>

@@ -1,6 +1,6 @@
 import { envelope } from '../../protocol/envelope.js'
 import { wireFormat, wireTexts, type WireFormat } from '../../protocol/wire-format.js'
-import { wireFrame, type WireFrame } from '../delivery/wire-frame.js'
+import { wireFrame, type WireFrame } from './wire-frame.js'
 
 export interface Frames {
   ack: string
@@ -73,6 +73,11 @@ export function frames(): Frames {
 /** The most frequent replies, already framed, in the daemon's wire format. */
 export function wireFrames(): WireFrames {
   return forFormat(wireFormat()).wire
+}
+
+/** The reply owed to a message its controller will never answer: its worker died (500) or it ran past max_execution_time (504). */
+export function lostReply(status: 500 | 504): string {
+  return status === 500 ? frames().workerLost : frames().timedOut
 }
 
 export function forbiddenKeyFrame(key: string): string {

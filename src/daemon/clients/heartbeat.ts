@@ -1,5 +1,5 @@
-import type { ConnectionRegistry } from './connections/registry.js'
-import { CLOSE_CODES } from '../protocol/close-codes.js'
+import type { ConnectionRegistry } from './registry.js'
+import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 export interface HeartbeatOptions {
   idleSeconds: number

@@ -1,21 +1,25 @@
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
-import type { Presence } from '../cluster/presence.js'
-import type { Delivery } from '../delivery/delivery.js'
-import { handleClientMessages } from '../protocol/client-messages.js'
+import type { Delivery } from './delivery.js'
+import { type AppDispatch, handleClientMessages } from './message-handler.js'
 import type { DaemonStats } from '../stats.js'
-import type { WorkerGenerations } from '../workers/generations.js'
-import type { ClosedConnection, ConnectionIdentity } from './connection.js'
+import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
 import type { LocalIndex } from './local-index.js'
 import type { ConnectionRegistry } from './registry.js'
+
+/** Who else keeps track of this node's connections (the store's view of rooms and uids). */
+export interface ConnectionWatcher {
+  opened(connection: Connection): void
+  closed(connection: Connection): void
+}
 
 export interface ClientLifecycleOptions {
   registry: ConnectionRegistry
   index: LocalIndex
-  presence: Presence
+  presence: ConnectionWatcher
   delivery: Delivery
   stats: DaemonStats
-  workers: WorkerGenerations
+  app: AppDispatch
   logger: Logger
   ack: boolean
   escapeHtml: boolean
@@ -42,7 +46,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
       delivery: options.delivery,
       stats: options.stats,
       logger,
-      route: (message) => options.workers.dispatch(message),
+      app: options.app,
     })
     logger.debug({ fd: connection.fd, ip: connection.ip, type: identity.auth?.type, code: identity.code }, 'connection open')
   }
@@ -52,7 +56,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
     index.forget(connection)
     presence.closed(connection)
     if (connection.controllers !== undefined && connection.controllers.size > 0) {
-      options.workers.closeEvent([...connection.controllers], {
+      options.app.closeEvent([...connection.controllers], {
         fd: connection.fd,
         auth: connection.auth ?? {},
         code: connection.code,

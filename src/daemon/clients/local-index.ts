@@ -1,9 +1,8 @@
 import type { Connection } from './connection.js'
 
 /**
- * This node's rooms and uids, each to the open connections in it. A room is
- * what a connection leaves when it closes (its close keys): its token's code,
- * the rooms a controller joined it to, the keys of fdAddCloseKey. Room sends
+ * This node's rooms and uids, each to the open connections in it (a
+ * connection's own `rooms` say which it leaves when it closes). Room sends
  * and uid sends read this index, never the store, so they cost no round trip
  * and stay correct whichever store holds the cluster's view.
  */
@@ -13,15 +12,15 @@ export class LocalIndex {
 
   /** True when the connection was not in the room yet. */
   join(connection: Connection, room: string): boolean {
-    if (connection.state !== 'open' || connection.closeKeys.has(room)) return false
-    connection.closeKeys.add(room)
+    if (connection.state !== 'open' || connection.rooms.has(room)) return false
+    connection.rooms.add(room)
     add(this.#rooms, room, connection)
     return true
   }
 
   /** True when the connection was in the room. */
   leave(connection: Connection, room: string): boolean {
-    if (!connection.closeKeys.delete(room)) return false
+    if (!connection.rooms.delete(room)) return false
     remove(this.#rooms, room, connection)
     return true
   }
@@ -41,7 +40,7 @@ export class LocalIndex {
 
   /** Takes a closed connection out of every room and uid; its own sets stay, for the close hooks to read. */
   forget(connection: Connection): void {
-    for (const room of connection.closeKeys) remove(this.#rooms, room, connection)
+    for (const room of connection.rooms) remove(this.#rooms, room, connection)
     for (const uid of connection.uids) remove(this.#uids, uid, connection)
   }
 

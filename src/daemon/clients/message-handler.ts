@@ -1,15 +1,21 @@
 import type { Logger } from 'pino'
 import type { RawData } from 'ws'
-import type { Message } from '../../app-api/types.js'
-import type { Connection } from '../connections/connection.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
-import type { Delivery } from '../delivery/delivery.js'
+import type { CloseEvent, Message } from '../../app-api/types.js'
+import type { Connection } from './connection.js'
+import type { ConnectionRegistry } from './registry.js'
+import type { Delivery } from './delivery.js'
 import type { DaemonStats } from '../stats.js'
 import { wireFrames } from './frames.js'
 import { escapeStrings } from '../../protocol/escape-html.js'
-import { readFrame } from './inbound.js'
+import { readFrame } from './read-frame.js'
 import { senderOf } from './sender.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
+
+/** Where a client's messages and close events go: the application's workers. */
+export interface AppDispatch {
+  dispatch(message: Message): void
+  closeEvent(controllers: string[], event: CloseEvent): void
+}
 
 export interface ClientMessageOptions {
   ack: boolean
@@ -18,11 +24,11 @@ export interface ClientMessageOptions {
   delivery: Delivery
   stats: DaemonStats
   logger: Logger
-  /** Hands a checked message to the application's workers. */
-  route(message: Message): void
+  /** Takes a checked message to the application's workers. */
+  app: Pick<AppDispatch, 'dispatch'>
 }
 
-/** Wires one connection's frames: keepalive, refusals, rate limit, ack, and routing. */
+/** Wires one connection's frames: keepalive, refusals, rate limit, ack, and dispatch to the workers. */
 export function handleClientMessages(connection: Connection, options: ClientMessageOptions): void {
   const { delivery } = options
   connection.ws.on('pong', () => {
@@ -47,8 +53,8 @@ export function handleClientMessages(connection: Connection, options: ClientMess
     if (inbound.kind === 'reject') return void delivery.write(connection, inbound.frame)
     if (options.ack) delivery.write(connection, wireFrames().ack)
     const fields = options.escapeHtml ? (escapeStrings(inbound.fields) as Record<string, unknown>) : inbound.fields
-    // `method` is routed as sent: a routable name is [A-Za-z0-9_.] only, which escaping never changes.
-    options.route({
+    // `method` is dispatched as sent: a valid method name is [A-Za-z0-9_.] only, which escaping never changes.
+    options.app.dispatch({
       ...fields,
       ...(typeof inbound.fields.method === 'string' ? { method: inbound.fields.method } : {}),
       fd: connection.fd,

@@ -2,7 +2,7 @@ import type { RawData } from 'ws'
 import { MAX_JSON_DEPTH } from '../../protocol/json-depth.js'
 import { forbiddenKeyFrame, frames, tooDeepFrame } from './frames.js'
 
-/** Keys that could reach an object's prototype once the data is copied or routed. */
+/** Keys that could reach an object's prototype once the data is copied or dispatched. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 export type Inbound =
@@ -10,9 +10,9 @@ export type Inbound =
   | { kind: 'keepalive' }
   /** Refused with a frame that says why; the connection stays open. */
   | { kind: 'reject'; frame: string }
-  | { kind: 'route'; fields: Record<string, unknown> }
+  | { kind: 'message'; fields: Record<string, unknown> }
 
-/** Reads one client frame: keepalive, a JSON object to route, or a clear refusal. */
+/** Reads one client frame: keepalive, a JSON object for the workers, or a clear refusal. */
 export function readFrame(data: RawData, isBinary: boolean): Inbound {
   if (isBinary) return { kind: 'reject', frame: frames().binary }
   const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
@@ -32,7 +32,7 @@ export function readFrame(data: RawData, isBinary: boolean): Inbound {
   if (typeof fields.method === 'string' && fields.method.split('.').some((part) => FORBIDDEN_KEYS.has(part.toLowerCase()))) {
     return { kind: 'reject', frame: forbiddenKeyFrame(fields.method) }
   }
-  return { kind: 'route', fields }
+  return { kind: 'message', fields }
 }
 
 function checkKeys(value: unknown, depth: number): string | undefined {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws'
-import { RateWindow } from '../protocol/rate-window.js'
+import { RateWindow } from './rate-window.js'
 import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
@@ -58,7 +58,7 @@ export class ConnectionRegistry {
       messagesOut: 0,
       state: 'open',
       closeReason: undefined,
-      closeKeys: new Set(),
+      rooms: new Set(),
       controllers: undefined,
       uids: new Set(),
       session: undefined,

@@ -1,5 +1,5 @@
 import type { Message } from '../../app-api/types.js'
-import type { Connection } from '../connections/connection.js'
+import type { Connection } from './connection.js'
 
 /**
  * Who a message is from, as the controller sees it: `auth` and `code`.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { MswError } from '../../errors.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
-import type { Delivery } from '../delivery/delivery.js'
+import type { ConnectionRegistry } from '../clients/registry.js'
+import type { Delivery } from '../clients/delivery.js'
 import type { DaemonStats } from '../stats.js'
 import type { BusMessage } from './bus-message.js'
 import { connectionId, parseConnectionId } from '../../protocol/connection-id.js'
@@ -17,7 +17,7 @@ export interface Sent {
   nodes: number
 }
 
-export interface RouterOptions {
+export interface ClusterDeliveryOptions {
   node: string
   registry: ConnectionRegistry
   delivery: Delivery
@@ -32,10 +32,10 @@ export interface RouterOptions {
  * nothing waits for the other nodes to answer. A send to one connection goes
  * to the node that holds it.
  */
-export class Router {
+export class ClusterDelivery {
   #cluster: RedisCluster | undefined
 
-  constructor(private readonly options: RouterOptions) {}
+  constructor(private readonly options: ClusterDeliveryOptions) {}
 
   /** The cluster this node belongs to, once it has joined; none on the memory store. */
   attach(cluster: RedisCluster): void {

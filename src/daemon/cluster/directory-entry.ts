@@ -1,4 +1,4 @@
-import type { Connection } from '../connections/connection.js'
+import type { Connection } from '../clients/connection.js'
 
 /**
  * A connection as the cluster's directory holds it (one hash per node, fd →
@@ -27,7 +27,7 @@ export function describeConnection(connection: Connection): DirectoryEntry {
     code: connection.code,
     nickname: auth?.nickname ?? null,
     ip: connection.ip,
-    rooms: [...connection.closeKeys],
+    rooms: [...connection.rooms],
     uids: [...connection.uids],
     connectedAt: connection.connectedAt,
   }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Connection } from '../connections/connection.js'
+import type { Connection } from '../clients/connection.js'
 import { MswError } from '../../errors.js'
 import type { Store } from '../store/store.js'
 import { directoryEntry } from './directory-entry.js'
@@ -45,8 +45,8 @@ export class Presence {
     return this.#settle(write, true, connection, 'leave')
   }
 
-  /** A close key changed without a set write of ours (fdAddCloseKey): only the directory learns of it. */
-  closeKeysChanged(connection: Connection): void {
+  /** Its rooms changed without a set write of ours (a close key, fdAddCloseKey): only the directory learns of it. */
+  roomsChanged(connection: Connection): void {
     void this.#settle(this.#describe(connection), false, connection, 'close key')
   }
 
@@ -64,7 +64,7 @@ export class Presence {
     const { store, directory } = this.options
     const member = this.options.member(connection)
     const writes: Array<Promise<unknown>> = []
-    for (const key of connection.closeKeys) writes.push(store.srem(key, member))
+    for (const key of connection.rooms) writes.push(store.srem(key, member))
     for (const uid of connection.uids) writes.push(store.srem(clusterKeys.uid(uid), member))
     if (directory !== undefined) writes.push(store.hdel(directory, String(connection.fd)))
     void this.#settle(Promise.all(writes), false, connection, 'close')

@@ -6,9 +6,9 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/load.js'
 import type { ReloadResult, StatusResult, StopResult } from '../../contracts/control-api.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
-import type { Router } from '../cluster/router.js'
-import type { LocalIndex } from '../connections/local-index.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
+import type { ClusterDelivery } from '../cluster/cluster-delivery.js'
+import type { LocalIndex } from '../clients/local-index.js'
+import type { ConnectionRegistry } from '../clients/registry.js'
 import type { DaemonLogger } from '../logging/logger.js'
 import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
@@ -26,7 +26,7 @@ export interface ControlTarget {
   readonly logger: Logger
   readonly log: DaemonLogger
   readonly config: Config
-  readonly router: Router
+  readonly clusterDelivery: ClusterDelivery
   readonly store: Store
   readonly cluster: RedisCluster | undefined
   status(): StatusResult
@@ -37,14 +37,14 @@ export interface ControlTarget {
 /** The control API, implemented once; the control socket and the manager port both serve it. */
 export function createControlApi(daemon: ControlTarget): Handlers {
   const { registry, stats, index, nodeId: node } = daemon
-  const messaging = () => ({ router: daemon.router, store: daemon.store, stats })
+  const messaging = () => ({ clusterDelivery: daemon.clusterDelivery, store: daemon.store, stats })
   return {
     status: async () => daemon.status(),
     stop: async ({ timeout }) => daemon.stop(timeout),
     reload: async () => daemon.reload(),
     'connections.list': (params) => listConnections({ node, registry, cluster: daemon.cluster }, params),
     'connections.kick': async (params) => {
-      const result = await kickConnection({ node, router: daemon.router, stats }, params)
+      const result = await kickConnection({ node, clusterDelivery: daemon.clusterDelivery, stats }, params)
       daemon.logger.info(result, 'connection kicked')
       return result
     },

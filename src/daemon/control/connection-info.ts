@@ -1,7 +1,7 @@
 import type { ConnectionInfo } from '../../contracts/control-api.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import { describeConnection, type DirectoryEntry } from '../cluster/directory-entry.js'
-import type { Connection } from '../connections/connection.js'
+import type { Connection } from '../clients/connection.js'
 
 /** A connection of this node as `connections.list` shows it, with its activity. */
 export function connectionInfo(node: string, connection: Connection): ConnectionInfo {

@@ -1,8 +1,8 @@
 import type { ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../contracts/control-api.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
-import type { Router } from '../cluster/router.js'
-import type { ConnectionRegistry } from '../connections/registry.js'
+import type { ClusterDelivery } from '../cluster/cluster-delivery.js'
+import type { ConnectionRegistry } from '../clients/registry.js'
 import type { DaemonStats } from '../stats.js'
 import { connectionInfo, remoteConnectionInfo } from './connection-info.js'
 
@@ -64,12 +64,12 @@ function matches(info: ConnectionInfo, uids: Iterable<string>, filter: ListParam
 
 /** `connections.kick`: closes the connection, on whichever node holds it, with the code and reason the client will see. */
 export async function kickConnection(
-  deps: { node: string; router: Router; stats: DaemonStats },
+  deps: { node: string; clusterDelivery: ClusterDelivery; stats: DaemonStats },
   params: ParsedParamsOf<'connections.kick'>,
 ): Promise<KickResult> {
   const { fd } = params.fd
   const node = params.fd.node ?? deps.node
-  await deps.router.kick(node, fd, params.code, params.reason)
+  await deps.clusterDelivery.kick(node, fd, params.code, params.reason)
   if (node === deps.node) deps.stats.kicks++
   return { fd, node, cid: connectionId(node, fd), code: params.code, reason: params.reason }
 }

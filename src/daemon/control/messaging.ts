@@ -1,13 +1,13 @@
 import { MswError } from '../../errors.js'
 import type { DeliveryResult, ParsedParamsOf } from '../../contracts/control-api.js'
 import { envelope } from '../../protocol/envelope.js'
-import type { Router } from '../cluster/router.js'
+import type { ClusterDelivery } from '../cluster/cluster-delivery.js'
 import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
 import { clusterKeys } from '../cluster/keys.js'
 
 export interface MessagingDeps {
-  router: Router
+  clusterDelivery: ClusterDelivery
   store: Store
   stats: DaemonStats
 }
@@ -17,8 +17,8 @@ export async function broadcast(deps: MessagingDeps, params: ParsedParamsOf<'bro
   const message = envelope(params.status, params.event, params.info, params.param)
   const sent =
     params.room === undefined
-      ? await deps.router.toAll(message, params.except)
-      : await deps.router.toRoom(params.room, message, params.except)
+      ? await deps.clusterDelivery.toAll(message, params.except)
+      : await deps.clusterDelivery.toRoom(params.room, message, params.except)
   deps.stats.broadcasts++
   return sent
 }
@@ -29,10 +29,10 @@ export async function push(deps: MessagingDeps, params: ParsedParamsOf<'push'>):
   let sent: DeliveryResult = { delivered: 0, nodes: 0 }
   // The schema lets exactly one of fd and uid through.
   if (params.fd !== undefined) {
-    sent = await deps.router.toConnection(params.fd.node, params.fd.fd, message)
+    sent = await deps.clusterDelivery.toConnection(params.fd.node, params.fd.fd, message)
   } else if (params.uid !== undefined) {
     const uid = params.uid
-    sent = await deps.router.toUid(uid, message)
+    sent = await deps.clusterDelivery.toUid(uid, message)
     // Nobody here: the uid's set in the store says whether anyone is bound elsewhere.
     if (sent.delivered === 0 && (sent.nodes === 0 || (await deps.store.scard(clusterKeys.uid(uid))) === 0)) {
       throw new MswError('MSW_ERR_CONN_NOT_FOUND', `no connection for uid ${uid}`, { details: { uid } })

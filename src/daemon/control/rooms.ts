@@ -1,6 +1,6 @@
 import type { ParsedParamsOf, RoomsListResult } from '../../contracts/control-api.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
-import type { LocalIndex } from '../connections/local-index.js'
+import type { LocalIndex } from '../clients/local-index.js'
 
 export interface RoomsDeps {
   node: string

@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import { frames } from '../protocol/frames.js'
+import { frames } from '../clients/frames.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 /**

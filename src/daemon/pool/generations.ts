@@ -3,9 +3,7 @@ import type { CloseEvent, Message } from '../../app-api/types.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { ReloadResult, WorkerStatus } from '../../contracts/control-api.js'
-import { frames } from '../protocol/frames.js'
-import type { FromWorker } from '../../contracts/thread-channel.js'
-import { WorkerPool, type PoolWorker } from './pool.js'
+import { WorkerPool, type WorkerRequests } from './pool.js'
 
 export interface GenerationsOptions {
   appDir: string
@@ -16,9 +14,10 @@ export interface GenerationsOptions {
   maxExecutionMs: number
   maxMemoryMb: number
   logger: Logger
-  onMessage(message: FromWorker, worker: PoolWorker, pool: WorkerPool): void
-  /** Writes a frame to an fd (for the replies owed by lost messages). */
-  reply(fd: number, frame: string): void
+  /** Sends, calls and logs of the workers. */
+  requests: WorkerRequests
+  /** Answers a message that will never reach its controller: 500 when its worker died, 504 past max_execution_time. */
+  reply(fd: number, status: 500 | 504): void
   /** A worker died or was ended and a new one takes its place. */
   onWorkerRestart(): void
 }
@@ -52,11 +51,11 @@ export class WorkerGenerations {
   }
 
   dispatch(data: Message): void {
-    this.#route(data.fd, { kind: 'message', data })
+    this.#schedule(data.fd, { kind: 'message', data })
   }
 
   closeEvent(controllers: string[], event: CloseEvent): void {
-    this.#route(event.fd, { kind: 'close', controllers, event })
+    this.#schedule(event.fd, { kind: 'close', controllers, event })
   }
 
   /** Reloads run one after another; each sees the application as it is on disk when it starts. */
@@ -129,16 +128,16 @@ export class WorkerGenerations {
       readyTimeoutMs: options.readyTimeoutMs,
       maxExecutionMs: options.maxExecutionMs,
       maxMemoryMb: options.maxMemoryMb,
-      onMessage: options.onMessage,
+      requests: options.requests,
       onLost: (lost) => {
-        for (const { fd, status } of lost) options.reply(fd, status === 500 ? frames().workerLost : frames().timedOut)
+        for (const { fd, status } of lost) options.reply(fd, status)
       },
       onFdIdle: (fd) => this.#release(fd),
       onReplace: options.onWorkerRestart,
     })
   }
 
-  #route(fd: number, work: Work): void {
+  #schedule(fd: number, work: Work): void {
     const held = this.#held.get(fd)
     if (held) return void held.push(work)
     if (this.#retiring?.busyWith(fd)) return void this.#held.set(fd, [work])

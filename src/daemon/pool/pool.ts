@@ -4,10 +4,19 @@ import type { CloseEvent, Message } from '../../app-api/types.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { WorkerStatus } from '../../contracts/control-api.js'
-import type { FromWorker, ToWorker, WorkerData } from '../../contracts/thread-channel.js'
+import type { CallMessage, CallOutcome, FromWorker, LogMessage, SendMessage, ToWorker, WorkerData } from '../../contracts/thread-channel.js'
 import { wireFormat } from '../../protocol/wire-format.js'
 import { batcher, unbatch } from '../../contracts/thread-batch.js'
-import { workerEntry } from './entry.js'
+import { loadFailure } from './load-failure.js'
+import { workerEntry } from './worker-entry.js'
+
+/** What a worker asks of the master beyond its own bookkeeping: carried out outside the pool. */
+export interface WorkerRequests {
+  send(message: SendMessage): void
+  /** `respond` settles the call in the worker that made it (a call without an id is never answered). */
+  call(message: CallMessage, respond: (outcome: CallOutcome) => void): void
+  log(message: LogMessage, workerId: number): void
+}
 
 export interface PoolOptions {
   appDir: string
@@ -21,8 +30,8 @@ export interface PoolOptions {
   maxExecutionMs: number
   /** V8 old-space limit of each worker, in MB; past it the worker dies and is replaced. */
   maxMemoryMb: number
-  /** Everything a worker asks of the master (sends, calls, logs). */
-  onMessage(message: FromWorker, worker: PoolWorker, pool: WorkerPool): void
+  /** Sends, calls and logs of the workers. */
+  requests: WorkerRequests
   /** Messages that will never be answered by their controller: each fd is owed this status. */
   onLost(lost: Array<{ fd: number; status: 500 | 504 }>): void
   /** The fd has nothing in flight in this pool any more. */
@@ -45,6 +54,8 @@ export class PoolWorker {
   ready = false
   readonly inFlight = new Map<number, InFlight>()
   readonly backlog: ToWorker[] = []
+  /** Settles the start of a worker still loading: ready, or why it cannot serve. */
+  loading: { ready(): void; failed(err: MswError): void } | undefined
   readonly #send: (message: ToWorker) => void
 
   constructor(
@@ -120,24 +131,6 @@ export class WorkerPool {
     return this.#fdBusy.has(fd)
   }
 
-  /** Settles a call a worker made. */
-  answer(worker: PoolWorker, id: number, outcome: { value: unknown } | { error: { code: string; message: string } }): void {
-    worker.post({ t: 'result', id, ...outcome } as ToWorker)
-  }
-
-  /** Marks message `seq` finished. */
-  finished(worker: PoolWorker, seq: number): void {
-    const entry = worker.inFlight.get(seq)
-    if (!entry) return
-    worker.inFlight.delete(seq)
-    worker.handled++
-    this.#release(entry.fd)
-  }
-
-  stats(worker: PoolWorker, heapUsed: number): void {
-    worker.memory = heapUsed
-  }
-
   inFlight(): number {
     return this.#slots.reduce((sum, worker) => sum + worker.inFlight.size, 0)
   }
@@ -201,6 +194,59 @@ export class WorkerPool {
       inFlight: worker.inFlight.size,
       memory: worker.memory,
     }))
+  }
+
+  /**
+   * Every message from a worker thread, in one place: the pool keeps its own
+   * books (ready, load errors, heap, finished messages) and hands the rest to
+   * `requests`. A type this master does not know is a build mismatch between
+   * master and worker, logged as an error rather than dropped.
+   */
+  #handle(worker: PoolWorker, message: FromWorker): void {
+    switch (message.t) {
+      case 'ready':
+        worker.ready = true
+        for (const queued of worker.backlog.splice(0)) worker.post(queued)
+        this.options.logger.debug({ worker: worker.id, generation: this.generation, controllers: message.controllers }, 'worker ready')
+        worker.loading?.ready()
+        return
+      case 'loadError':
+        worker.loading?.failed(loadFailure(message))
+        return
+      case 'stats':
+        worker.memory = message.heapUsed
+        return
+      case 'done':
+        this.#finished(worker, message.seq)
+        return
+      case 'send':
+        this.options.requests.send(message)
+        return
+      case 'call':
+        this.options.requests.call(message, (outcome) => {
+          if (message.id !== undefined) worker.post({ t: 'result', id: message.id, ...outcome } as ToWorker)
+        })
+        return
+      case 'log':
+        this.options.requests.log(message, worker.id)
+        return
+      default: {
+        const unknown: never = message
+        this.options.logger.error(
+          { code: 'MSW_ERR_INTERNAL', type: (unknown as { t?: unknown }).t, worker: worker.id, generation: this.generation },
+          'unknown message type from a worker; the master and worker builds differ',
+        )
+      }
+    }
+  }
+
+  /** Marks message `seq` finished. */
+  #finished(worker: PoolWorker, seq: number): void {
+    const entry = worker.inFlight.get(seq)
+    if (!entry) return
+    worker.inFlight.delete(seq)
+    worker.handled++
+    this.#release(entry.fd)
   }
 
   #send(fd: number, make: (seq: number) => ToWorker): void {
@@ -270,43 +316,30 @@ export class WorkerPool {
     return new Promise<PoolWorker>((resolve, reject) => {
       const timer = setTimeout(() => {
         void thread.terminate()
-        reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} did not report ready within ${this.options.readyTimeoutMs} ms`))
+        worker.loading?.failed(
+          new MswError('MSW_ERR_APP_LOAD', `worker ${id} did not report ready within ${this.options.readyTimeoutMs} ms`),
+        )
       }, this.options.readyTimeoutMs)
-      thread.on('message', (received: FromWorker | FromWorker[]) => {
-        for (const message of unbatch(received)) handle(message)
-      })
-      const handle = (message: FromWorker): void => {
-        if (message.t === 'ready') {
+      worker.loading = {
+        ready: () => {
           clearTimeout(timer)
-          worker.ready = true
-          for (const queued of worker.backlog.splice(0)) worker.post(queued)
-          logger.debug({ worker: id, generation, controllers: message.controllers }, 'worker ready')
+          worker.loading = undefined
           resolve(worker)
-        } else if (message.t === 'loadError') {
+        },
+        failed: (err) => {
           clearTimeout(timer)
-          if (message.code !== undefined && message.code !== 'MSW_ERR_APP_LOAD') {
-            // A migration or the database: the worker's message already names what failed and where.
-            reject(new MswError(message.code, message.message, message.details === undefined ? {} : { details: message.details }))
-            return
-          }
-          const where =
-            message.file && !message.message.includes(message.file) ? `${message.file}${message.line ? `:${message.line}` : ''}: ` : ''
-          reject(
-            new MswError('MSW_ERR_APP_LOAD', `cannot load the application: ${where}${message.message}`, {
-              details: { file: message.file, line: message.line },
-            }),
-          )
-        } else if (message.t === 'stats') {
-          this.stats(worker, message.heapUsed)
-        } else {
-          this.options.onMessage(message, worker, this)
-        }
+          worker.loading = undefined
+          reject(err)
+        },
       }
+      thread.on('message', (received: FromWorker | FromWorker[]) => {
+        for (const message of unbatch(received)) this.#handle(worker, message)
+      })
       thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
       thread.on('exit', (code) => {
         clearTimeout(timer)
         if (!this.#slots.includes(worker))
-          return reject(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
+          return worker.loading?.failed(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
         if (this.#stopping) return
         this.#replace(worker, code)
       })
