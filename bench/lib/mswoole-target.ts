@@ -30,6 +30,8 @@ export interface MswooleTargetOptions {
   cache?: Record<string, unknown>
   /** `start --expose-gc`: the daemon answers `debug.gc` on its control socket (bench/lib/heap-probe.ts). */
   exposeGc?: boolean
+  /** `start --cpu-prof DIR`: the daemon and its workers write CPU profiles there when it stops (bench/profile.ts). */
+  cpuProfDir?: string
 }
 
 export interface MswooleTarget {
@@ -101,7 +103,11 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
 
   let status: { pid: number; socket: string; outside: { port: number } }
   try {
-    status = await cliJson(['start', ...(options.exposeGc === true ? ['--expose-gc'] : [])])
+    status = await cliJson([
+      'start',
+      ...(options.exposeGc === true ? ['--expose-gc'] : []),
+      ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', options.cpuProfDir]),
+    ])
   } catch (err) {
     await rm(root, { recursive: true, force: true })
     throw err

@@ -1,18 +1,23 @@
 /**
- * Collects the messages posted by one piece of synchronous work (until the
- * microtask queue runs) and hands them over as one array: a postMessage per
- * batch instead of one per message, which is what the thread hop costs.
+ * Collects messages and hands them over as one array: a postMessage per batch
+ * instead of one per message, which is what the thread hop costs. A batch
+ * closes when `schedule` runs its callback: by default when the microtask
+ * queue runs, which ends one piece of synchronous work. The master passes
+ * setImmediate, so the frames of every socket read in one turn of its event
+ * loop (each in its own I/O callback, with microtasks run between them)
+ * travel together.
  */
-export function batcher<T>(deliver: (batch: T[]) => void): (message: T) => void {
+export function batcher<T>(deliver: (batch: T[]) => void, schedule: (flush: () => void) => void = queueMicrotask): (message: T) => void {
   let batch: T[] | undefined
+  const flush = (): void => {
+    const full = batch as T[]
+    batch = undefined
+    deliver(full)
+  }
   return (message) => {
     if (batch) return void batch.push(message)
     batch = [message]
-    queueMicrotask(() => {
-      const full = batch as T[]
-      batch = undefined
-      deliver(full)
-    })
+    schedule(flush)
   }
 }
 

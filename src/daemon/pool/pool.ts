@@ -62,7 +62,7 @@ export class PoolWorker {
     readonly id: number,
     readonly thread: Worker,
   ) {
-    this.#send = batcher<ToWorker>((batch) => thread.postMessage(batch))
+    this.#send = batcher<ToWorker>((batch) => thread.postMessage(batch), setImmediate)
   }
 
   post(message: ToWorker): void {
