@@ -22,9 +22,27 @@ export interface WorkerData {
   migrate?: boolean
   /** setting.wire_format: how the App's sends are encoded; "seed" when absent. */
   wire?: WireFormat
+  /** How client frames are taken: setting.ack (answer each with receiveMessage first) and setting.escape_html. */
+  client?: { ack: boolean; escapeHtml: boolean }
+}
+
+/**
+ * A client's text frame as the master read it, for the worker to parse,
+ * check, escape and hand to a controller: the master moves text, never objects.
+ */
+export interface ClientFrame {
+  fd: number
+  text: string
+  /** The connection's token; undefined for an anonymous client (auth disabled). */
+  auth: Message['auth'] | undefined
+  /** The room code from the token, "" without one. */
+  code: string
 }
 
 export type ToWorker =
+  /** A client frame: answered with an `ack` (setting.ack) or a refusal, then handled like a message. */
+  | ({ t: 'frame'; seq: number } & ClientFrame)
+  /** A message already read (a client's, from a test harness or a future server-side source). */
   | { t: 'message'; seq: number; data: Message }
   /** Run onClose of these controllers; answered with `done` for `seq` like a message. */
   | { t: 'close'; seq: number; controllers: string[]; event: CloseEvent }
@@ -93,6 +111,8 @@ export type FromWorker =
   | LoadErrorMessage
   | SendMessage
   | CallMessage
+  /** The master's prebuilt receiveMessage for the fd, sent before anything a controller sends for that frame. */
+  | { t: 'ack'; fd: number }
   /** The message `seq` is finished (for in-flight accounting and ordering). */
   | { t: 'done'; seq: number }
   | LogMessage

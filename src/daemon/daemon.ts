@@ -198,6 +198,7 @@ export class Daemon {
       readyTimeoutMs: app.setting.worker_start_timeout * 1000,
       maxExecutionMs: app.setting.max_execution_time * 1000,
       maxMemoryMb: app.setting.worker_max_memory,
+      client: { ack: app.setting.ack, escapeHtml: app.setting.escape_html },
       logger: this.logger,
       requests: createWorkerRequests({
         registry: this.registry,
@@ -220,8 +221,6 @@ export class Daemon {
       stats: this.stats,
       app: this.#workers,
       logger: this.logger,
-      ack: app.setting.ack,
-      escapeHtml: app.setting.escape_html,
     })
     this.registry.onClose(clients.closed)
     this.#outside = await listenOutside({

@@ -2,11 +2,12 @@ import type { Logger } from 'pino'
 import { MswError } from '../errors.js'
 import { type AppCallDeps, createAppCalls } from './app-calls.js'
 import type { Delivery } from './clients/delivery.js'
+import { wireFrames } from './clients/frames.js'
 import type { ClusterDelivery } from './cluster/cluster-delivery.js'
 import type { WorkerRequests } from './pool/pool.js'
 
 /**
- * Carries out what workers ask for: sends, App calls and log lines. Each is
+ * Carries out what workers ask for: acks, sends, App calls and log lines. Each is
  * started the moment it arrives, so a worker's join followed by a send to
  * that room happen in order.
  */
@@ -16,7 +17,12 @@ export function createWorkerRequests(
   const calls = createAppCalls(deps)
   const { delivery, clusterDelivery, logger } = deps
   const failed = (err: unknown) => logger.error({ err }, 'delivery failed')
+  const { registry } = deps
   return {
+    ack(fd) {
+      const connection = registry.get(fd)
+      if (connection) delivery.write(connection, wireFrames().ack)
+    },
     send(message) {
       if (message.to === 'fd') delivery.toFd(Number(message.target), message.frame)
       else if (message.to === 'room') clusterDelivery.toRoom(String(message.target), message.frame, message.except).catch(failed)

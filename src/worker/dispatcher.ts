@@ -1,10 +1,14 @@
 import type { CloseEvent, Message } from '../app-api/types.js'
+import type { ClientFrame } from '../contracts/thread-channel.js'
+import { escapeStrings } from '../protocol/escape-html.js'
 import type { WorkerApp, PostToMaster } from './app.js'
 import { callMethod, type ControllerIndex } from './controller-loader.js'
 import { STATUS } from '../protocol/envelope.js'
 import { wireTexts } from '../protocol/wire-format.js'
 import { FdQueue } from './fd-queue.js'
 import { parseMethod } from './method-name.js'
+import { readMessage } from './read-message.js'
+import { senderOf } from './sender.js'
 
 /**
  * Turns the master's `message` and `close` into controller calls: finds the
@@ -16,6 +20,8 @@ export interface DispatcherOptions {
   controllers: ControllerIndex
   app: WorkerApp
   post: PostToMaster
+  /** setting.ack and setting.escape_html; both on when absent, as in the default configuration. */
+  client?: { ack: boolean; escapeHtml: boolean }
 }
 
 export class Dispatcher {
@@ -23,11 +29,37 @@ export class Dispatcher {
   readonly #app: WorkerApp
   readonly #post: PostToMaster
   readonly #queue = new FdQueue()
+  readonly #client: { ack: boolean; escapeHtml: boolean }
 
   constructor(options: DispatcherOptions) {
     this.#controllers = options.controllers
     this.#app = options.app
     this.#post = options.post
+    this.#client = options.client ?? { ack: true, escapeHtml: true }
+  }
+
+  /**
+   * A client's text frame: refused with a frame that says why, or
+   * acknowledged (setting.ack) and handled as a message. The ack and the
+   * refusal go out at once, before the replies of the fd's earlier messages
+   * still running, as the seed's ack did.
+   */
+  frame(seq: number, frame: ClientFrame): Promise<void> {
+    const read = readMessage(frame.text)
+    if (read.kind === 'reject') {
+      this.#post({ t: 'send', to: 'fd', target: frame.fd, frame: read.frame })
+      this.#post({ t: 'done', seq })
+      return Promise.resolve()
+    }
+    if (this.#client.ack) this.#post({ t: 'ack', fd: frame.fd })
+    const fields = this.#client.escapeHtml ? (escapeStrings(read.fields) as Record<string, unknown>) : read.fields
+    // `method` goes to the controller as sent: a valid method name is [A-Za-z0-9_.] only, which escaping never changes.
+    return this.message(seq, {
+      ...fields,
+      ...(typeof read.fields.method === 'string' ? { method: read.fields.method } : {}),
+      fd: frame.fd,
+      ...senderOf(frame, fields),
+    })
   }
 
   /** Handles a client message after the fd's earlier ones; resolves once `done` is posted. */

@@ -43,12 +43,15 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
   }
   for (const file of controllers.skipped) app.log.warn('not a controller name, file skipped', { file })
 
-  const dispatcher = new Dispatcher({ controllers, app, post })
+  const dispatcher = new Dispatcher({ controllers, app, post, ...(data.client === undefined ? {} : { client: data.client }) })
   port.on('message', (received: ToWorker | ToWorker[]) => {
     for (const message of unbatch(received)) handle(message)
   })
   function handle(message: ToWorker): void {
     switch (message.t) {
+      case 'frame':
+        void dispatcher.frame(message.seq, message)
+        break
       case 'message':
         void dispatcher.message(message.seq, message.data)
         break

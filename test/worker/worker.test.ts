@@ -174,4 +174,44 @@ describe('worker on the sample app', () => {
     expect(closed).toEqual([{ t: 'log', level: 'info', msg: 'index: connection closed', fields: { fd: 6, code: 'c1', closeCode: 1001 } }])
     expect(await worker.take('log', (m) => m.level === 'warn')).toMatchObject({ fields: { controller: 'Live.Gone', fd: 6 } })
   })
+
+  describe('client frames, as the master forwards their text', () => {
+    const token = { id: 7, type: 'wechatUser', code: 'c1', nickname: 'Ann', ctime: 1 }
+    function frame(
+      fd: number,
+      text: string,
+      sender: { auth: typeof token | undefined; code: string } = { auth: token, code: 'c1' },
+    ): number {
+      worker.post({ t: 'frame', seq: ++seq, fd, text, ...sender })
+      return seq
+    }
+
+    it('acks, then hands the escaped fields to the controller with the token as the sender', async () => {
+      const s = frame(20, JSON.stringify({ method: 'echo', text: '<b>', auth: { id: 666 }, code: 'other' }))
+      const ack = await worker.take('ack', (m) => m.fd === 20)
+      const answer = await reply(20, s)
+      expect(worker.indexOf(ack)).toBeLessThan(worker.received.findIndex((m) => m.t === 'send' && m.target === 20))
+      expect(answer).toMatchObject({ event: 'echo', param: { fd: 20, method: 'echo', text: '&lt;b&gt;', code: 'c1', auth: { id: 7 } } })
+    })
+
+    it("takes an anonymous client's auth and code from its frame", async () => {
+      const s = frame(21, JSON.stringify({ method: 'echo', auth: { id: 9 }, code: 'x' }), { auth: undefined, code: '' })
+      expect(await reply(21, s)).toMatchObject({ param: { auth: { id: 9 }, code: 'x' } })
+    })
+
+    it('refuses what is not a JSON object with a clear reply and no ack, and finishes the seq', async () => {
+      for (const [text, info] of [
+        ['{not json', 'message is not valid JSON'],
+        ['[1,2]', 'message must be a JSON object'],
+        ['{"method":5}', 'method must be a string'],
+        ['{"method":"echo","__proto__":{"x":1}}', 'forbidden key "__proto__"'],
+      ] as const) {
+        const s = frame(22, text)
+        const refused = await worker.take('send', toFd(22))
+        expect(JSON.parse(refused.frame)).toEqual({ status: 400, event: 'badRequest', info })
+        await worker.take('done', (m) => m.seq === s)
+      }
+      expect(worker.received.some((m) => m.t === 'ack' && m.fd === 22)).toBe(false)
+    })
+  })
 })

@@ -21,8 +21,6 @@ export interface ClientLifecycleOptions {
   stats: DaemonStats
   app: AppDispatch
   logger: Logger
-  ack: boolean
-  escapeHtml: boolean
 }
 
 /**
@@ -40,8 +38,6 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
     if (identity.auth) index.bindUid(connection, String(identity.auth.id))
     presence.opened(connection)
     handleClientMessages(connection, {
-      ack: options.ack,
-      escapeHtml: options.escapeHtml,
       registry,
       delivery: options.delivery,
       stats: options.stats,

@@ -1,34 +1,36 @@
 import type { Logger } from 'pino'
 import type { RawData } from 'ws'
-import type { CloseEvent, Message } from '../../app-api/types.js'
-import type { Connection } from './connection.js'
-import type { ConnectionRegistry } from './registry.js'
-import type { Delivery } from './delivery.js'
-import type { DaemonStats } from '../stats.js'
-import { wireFrames } from './frames.js'
-import { escapeStrings } from '../../protocol/escape-html.js'
-import { readFrame } from './read-frame.js'
-import { senderOf } from './sender.js'
+import type { CloseEvent } from '../../app-api/types.js'
+import type { ClientFrame } from '../../contracts/thread-channel.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
+import { replies } from '../../protocol/replies.js'
+import type { DaemonStats } from '../stats.js'
+import type { Connection } from './connection.js'
+import type { Delivery } from './delivery.js'
+import { wireFrames } from './frames.js'
+import type { ConnectionRegistry } from './registry.js'
 
-/** Where a client's messages and close events go: the application's workers. */
+/** Where a client's frames and close events go: the application's workers. */
 export interface AppDispatch {
-  dispatch(message: Message): void
+  dispatch(frame: ClientFrame): void
   closeEvent(controllers: string[], event: CloseEvent): void
 }
 
 export interface ClientMessageOptions {
-  ack: boolean
-  escapeHtml: boolean
   registry: ConnectionRegistry
   delivery: Delivery
   stats: DaemonStats
   logger: Logger
-  /** Takes a checked message to the application's workers. */
+  /** Takes a client's text frame to the application's workers. */
   app: Pick<AppDispatch, 'dispatch'>
 }
 
-/** Wires one connection's frames: keepalive, refusals, rate limit, ack, and dispatch to the workers. */
+/**
+ * Wires one connection's frames: keepalive, rate limit, binary refusal, and
+ * the text of every other frame to the workers. The worker that owns the fd
+ * parses and checks it, and sends the ack (or a refusal) before its
+ * controller's replies: the master moves the text, never an object.
+ */
 export function handleClientMessages(connection: Connection, options: ClientMessageOptions): void {
   const { delivery } = options
   connection.ws.on('pong', () => {
@@ -48,19 +50,17 @@ export function handleClientMessages(connection: Connection, options: ClientMess
       return
     }
     if (rate === 'limited') return void delivery.write(connection, wireFrames().rateLimited)
-    const inbound = readFrame(data, isBinary)
-    if (inbound.kind === 'keepalive') return void delivery.write(connection, wireFrames().keepalive)
-    if (inbound.kind === 'reject') return void delivery.write(connection, inbound.frame)
-    if (options.ack) delivery.write(connection, wireFrames().ack)
-    const fields = options.escapeHtml ? (escapeStrings(inbound.fields) as Record<string, unknown>) : inbound.fields
-    // `method` is dispatched as sent: a valid method name is [A-Za-z0-9_.] only, which escaping never changes.
-    options.app.dispatch({
-      ...fields,
-      ...(typeof inbound.fields.method === 'string' ? { method: inbound.fields.method } : {}),
-      fd: connection.fd,
-      ...senderOf(connection, fields),
-    })
+    if (isBinary) return void delivery.write(connection, replies().binary)
+    // ws has checked the UTF-8 of a text frame (an invalid one closes the connection with 1007).
+    const text = textOf(data)
+    if (text === '2') return void delivery.write(connection, wireFrames().keepalive)
+    options.app.dispatch({ fd: connection.fd, text, auth: connection.auth, code: connection.code })
   })
+}
+
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8')
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
 }
 
 function byteLength(data: RawData): number {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import { frames } from '../clients/frames.js'
+import { replies } from '../../protocol/replies.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 /**
@@ -10,8 +10,8 @@ import { CLOSE_CODES } from '../../protocol/close-codes.js'
 export class OutsideSocket extends WebSocket {
   override close(code?: number, data?: string | Buffer): void {
     if (this.readyState === WebSocket.OPEN) {
-      if (code === CLOSE_CODES.MESSAGE_TOO_BIG) this.send(frames().tooLarge)
-      else if (code === CLOSE_CODES.INVALID_PAYLOAD) this.send(frames().badUtf8)
+      if (code === CLOSE_CODES.MESSAGE_TOO_BIG) this.send(replies().tooLarge)
+      else if (code === CLOSE_CODES.INVALID_PAYLOAD) this.send(replies().badUtf8)
     }
     super.close(code, data)
   }

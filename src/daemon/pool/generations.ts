@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
-import type { CloseEvent, Message } from '../../app-api/types.js'
+import type { CloseEvent } from '../../app-api/types.js'
+import type { ClientFrame } from '../../contracts/thread-channel.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { ReloadResult, WorkerStatus } from '../../contracts/control-api.js'
@@ -13,6 +14,8 @@ export interface GenerationsOptions {
   readyTimeoutMs: number
   maxExecutionMs: number
   maxMemoryMb: number
+  /** How the workers take client frames: setting.ack and setting.escape_html. */
+  client: { ack: boolean; escapeHtml: boolean }
   logger: Logger
   /** Sends, calls and logs of the workers. */
   requests: WorkerRequests
@@ -22,7 +25,7 @@ export interface GenerationsOptions {
   onWorkerRestart(): void
 }
 
-type Work = { kind: 'message'; data: Message } | { kind: 'close'; controllers: string[]; event: CloseEvent }
+type Work = { kind: 'frame'; frame: ClientFrame } | { kind: 'close'; controllers: string[]; event: CloseEvent }
 
 /**
  * The current generation of workers and, during a reload, the one it
@@ -50,8 +53,8 @@ export class WorkerGenerations {
     this.#current = pool
   }
 
-  dispatch(data: Message): void {
-    this.#schedule(data.fd, { kind: 'message', data })
+  dispatch(frame: ClientFrame): void {
+    this.#schedule(frame.fd, { kind: 'frame', frame })
   }
 
   closeEvent(controllers: string[], event: CloseEvent): void {
@@ -128,6 +131,7 @@ export class WorkerGenerations {
       readyTimeoutMs: options.readyTimeoutMs,
       maxExecutionMs: options.maxExecutionMs,
       maxMemoryMb: options.maxMemoryMb,
+      client: options.client,
       requests: options.requests,
       onLost: (lost) => {
         for (const { fd, status } of lost) options.reply(fd, status)
@@ -155,7 +159,7 @@ export class WorkerGenerations {
   #run(work: Work): void {
     const pool = this.#current
     if (!pool) return
-    if (work.kind === 'message') pool.dispatch(work.data)
+    if (work.kind === 'frame') pool.dispatch(work.frame)
     else pool.closeEvent(work.controllers, work.event)
   }
 }

@@ -1,10 +1,19 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import type { CloseEvent, Message } from '../../app-api/types.js'
+import type { CloseEvent } from '../../app-api/types.js'
 import type { DbConfig } from '../../config/schema.js'
 import { MswError } from '../../errors.js'
 import type { WorkerStatus } from '../../contracts/control-api.js'
-import type { CallMessage, CallOutcome, FromWorker, LogMessage, SendMessage, ToWorker, WorkerData } from '../../contracts/thread-channel.js'
+import type {
+  CallMessage,
+  CallOutcome,
+  ClientFrame,
+  FromWorker,
+  LogMessage,
+  SendMessage,
+  ToWorker,
+  WorkerData,
+} from '../../contracts/thread-channel.js'
 import { wireFormat } from '../../protocol/wire-format.js'
 import { batcher, unbatch } from '../../contracts/thread-batch.js'
 import { loadFailure } from './load-failure.js'
@@ -12,6 +21,8 @@ import { workerEntry } from './worker-entry.js'
 
 /** What a worker asks of the master beyond its own bookkeeping: carried out outside the pool. */
 export interface WorkerRequests {
+  /** The prebuilt receiveMessage, to the fd (setting.ack). */
+  ack(fd: number): void
   send(message: SendMessage): void
   /** `respond` settles the call in the worker that made it (a call without an id is never answered). */
   call(message: CallMessage, respond: (outcome: CallOutcome) => void): void
@@ -30,6 +41,8 @@ export interface PoolOptions {
   maxExecutionMs: number
   /** V8 old-space limit of each worker, in MB; past it the worker dies and is replaced. */
   maxMemoryMb: number
+  /** How the workers take client frames: setting.ack and setting.escape_html. */
+  client: { ack: boolean; escapeHtml: boolean }
   /** Sends, calls and logs of the workers. */
   requests: WorkerRequests
   /** Messages that will never be answered by their controller: each fd is owed this status. */
@@ -118,8 +131,8 @@ export class WorkerPool {
     }
   }
 
-  dispatch(data: Message): void {
-    this.#send(data.fd, (seq) => ({ t: 'message', seq, data }))
+  dispatch(frame: ClientFrame): void {
+    this.#send(frame.fd, (seq) => ({ t: 'frame', seq, fd: frame.fd, text: frame.text, auth: frame.auth, code: frame.code }))
   }
 
   closeEvent(controllers: string[], event: CloseEvent): void {
@@ -219,6 +232,9 @@ export class WorkerPool {
       case 'done':
         this.#finished(worker, message.seq)
         return
+      case 'ack':
+        this.options.requests.ack(message.fd)
+        return
       case 'send':
         this.options.requests.send(message)
         return
@@ -304,7 +320,7 @@ export class WorkerPool {
   #spawn(id: number, migrate = false): Promise<PoolWorker> {
     const { appDir, generation, logger, db } = this.options
     const entry = workerEntry()
-    const workerData: WorkerData = { appDir, workerId: id, generation, migrate, db, wire: wireFormat() }
+    const workerData: WorkerData = { appDir, workerId: id, generation, migrate, db, wire: wireFormat(), client: this.options.client }
     const thread = new Worker(entry.file, {
       workerData,
       execArgv: entry.execArgv,
