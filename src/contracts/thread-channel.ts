@@ -33,10 +33,8 @@ export interface WorkerData {
 export interface ClientFrame {
   fd: number
   text: string
-  /** The connection's token; undefined for an anonymous client (auth disabled). */
-  auth: Message['auth'] | undefined
-  /** The room code from the token, "" without one. */
-  code: string
+  /** Who sent it, as the JSON of `[token payload or null (anonymous), room code]`, made once per connection. */
+  sender: string
 }
 
 export type ToWorker =

@@ -58,7 +58,7 @@ export class Dispatcher {
       ...fields,
       ...(typeof read.fields.method === 'string' ? { method: read.fields.method } : {}),
       fd: frame.fd,
-      ...senderOf(frame, fields),
+      ...senderOf(readSender(frame.sender), fields),
     })
   }
 
@@ -157,4 +157,10 @@ export class Dispatcher {
 export function errorFields(err: unknown): { error: string; stack?: string } {
   if (err instanceof Error) return err.stack === undefined ? { error: err.message } : { error: err.message, stack: err.stack }
   return { error: String(err) }
+}
+
+/** The master's `[auth or null, code]` of the connection, read afresh for each message: a controller may change what it gets. */
+function readSender(sender: string): { auth: Message['auth'] | null; code: string } {
+  const [auth, code] = JSON.parse(sender) as [Message['auth'] | null, string]
+  return { auth, code }
 }

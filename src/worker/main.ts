@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WorkerApp, type PostToMaster } from './app.js'
 import { batcher, unbatch } from '../contracts/thread-batch.js'
+import { packFromWorker, unpackToWorker } from '../contracts/thread-packing.js'
 import { loadControllers, type ControllerIndex } from './controller-loader.js'
 import { Dispatcher, errorFields } from './dispatcher.js'
 import { MswError } from '../errors.js'
@@ -20,7 +21,8 @@ import { setWireFormat } from '../protocol/wire-format.js'
 async function main(port: MessagePort, data: WorkerData): Promise<void> {
   // Each thread has its own modules: the App's envelopes follow the master's format.
   if (data?.wire !== undefined) setWireFormat(data.wire)
-  const post: PostToMaster = batcher<FromWorker>((batch) => port.postMessage(batch))
+  const postPacked = batcher<FromWorker | string>((batch) => port.postMessage(batch))
+  const post: PostToMaster = (message) => postPacked(packFromWorker(message))
   const app = new WorkerApp(post, data?.db === undefined ? {} : { db: data.db })
   // A controller's stray promise must not take the worker, and its other fds, down with it.
   process.on('unhandledRejection', (reason) => app.log.error('unhandled rejection in the application', errorFields(reason)))
@@ -44,8 +46,8 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
   for (const file of controllers.skipped) app.log.warn('not a controller name, file skipped', { file })
 
   const dispatcher = new Dispatcher({ controllers, app, post, ...(data.client === undefined ? {} : { client: data.client }) })
-  port.on('message', (received: ToWorker | ToWorker[]) => {
-    for (const message of unbatch(received)) handle(message)
+  port.on('message', (received: ToWorker | string | Array<ToWorker | string>) => {
+    for (const message of unbatch(received)) handle(unpackToWorker(message))
   })
   function handle(message: ToWorker): void {
     switch (message.t) {

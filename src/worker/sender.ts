@@ -1,5 +1,4 @@
 import type { Message } from '../app-api/types.js'
-import type { ClientFrame } from '../contracts/thread-channel.js'
 
 /**
  * Who a message is from, as the controller sees it: `auth` and `code`.
@@ -10,12 +9,15 @@ import type { ClientFrame } from '../contracts/thread-channel.js'
  * Live works without tokens. What the frame does not give (or gives as the
  * wrong type) is left empty, never trusted from elsewhere.
  */
-export function senderOf(frame: ClientFrame, fields: Record<string, unknown>): Pick<Message, 'auth' | 'code'> {
-  if (frame.auth !== undefined) return { auth: frame.auth, code: frame.code }
+export function senderOf(
+  token: { auth: Message['auth'] | null; code: string },
+  fields: Record<string, unknown>,
+): Pick<Message, 'auth' | 'code'> {
+  if (token.auth !== null) return { auth: token.auth, code: token.code }
   const { auth, code } = fields
   return {
     auth: isObject(auth) ? (auth as Message['auth']) : {},
-    code: typeof code === 'string' ? code : typeof code === 'number' && Number.isFinite(code) ? String(code) : frame.code,
+    code: typeof code === 'string' ? code : typeof code === 'number' && Number.isFinite(code) ? String(code) : token.code,
   }
 }
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { FromWorker, ToWorker, WorkerData } from '../../src/contracts/thread-channel.js'
 import { unbatch } from '../../src/contracts/thread-batch.js'
+import { packToWorker, unpackFromWorker } from '../../src/contracts/thread-packing.js'
 
 type Kind = FromWorker['t']
 type Of<K extends Kind> = Extract<FromWorker, { t: K }>
@@ -30,8 +31,9 @@ export class WorkerHarness {
   constructor(data: WorkerData) {
     this.worker = new Worker(ENTRY, { workerData: data })
     // The worker batches what it posts in one turn; the harness looks at each message.
-    this.worker.on('message', (received: FromWorker | FromWorker[]) => {
-      for (const message of unbatch(received)) {
+    this.worker.on('message', (received: FromWorker | string | Array<FromWorker | string>) => {
+      for (const packed of unbatch(received)) {
+        const message = unpackFromWorker(packed)
         this.received.push(message)
         const waiter = this.#waiters.findIndex((w) => w.match(message))
         if (waiter === -1) this.#unclaimed.push(message)
@@ -42,7 +44,7 @@ export class WorkerHarness {
   }
 
   post(message: ToWorker): void {
-    this.worker.postMessage(message)
+    this.worker.postMessage(packToWorker(message))
   }
 
   /** The first message of kind `t` (and matching `where`) not taken yet, waiting for it if need be. */

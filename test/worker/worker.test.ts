@@ -182,7 +182,7 @@ describe('worker on the sample app', () => {
       text: string,
       sender: { auth: typeof token | undefined; code: string } = { auth: token, code: 'c1' },
     ): number {
-      worker.post({ t: 'frame', seq: ++seq, fd, text, ...sender })
+      worker.post({ t: 'frame', seq: ++seq, fd, text, sender: JSON.stringify([sender.auth ?? null, sender.code]) })
       return seq
     }
 

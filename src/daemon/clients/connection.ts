@@ -35,6 +35,8 @@ export interface Connection extends ConnectionIdentity {
   /** The controllers' per-connection data; made at the first write. */
   session: Record<string, unknown> | undefined
   readonly rate: RateWindow
+  /** `[auth or null, code]` as JSON, for the worker that reads its frames; made at its first frame. */
+  sender: string | undefined
 }
 
 export interface ClosedConnection {

@@ -54,7 +54,8 @@ export function handleClientMessages(connection: Connection, options: ClientMess
     // ws has checked the UTF-8 of a text frame (an invalid one closes the connection with 1007).
     const text = textOf(data)
     if (text === '2') return void delivery.write(connection, wireFrames().keepalive)
-    options.app.dispatch({ fd: connection.fd, text, auth: connection.auth, code: connection.code })
+    connection.sender ??= JSON.stringify([connection.auth ?? null, connection.code])
+    options.app.dispatch({ fd: connection.fd, text, sender: connection.sender })
   })
 }
 

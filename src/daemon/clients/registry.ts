@@ -63,6 +63,7 @@ export class ConnectionRegistry {
       uids: new Set(),
       session: undefined,
       rate: new RateWindow(this.options.messagesPerSecond),
+      sender: undefined,
     }
     this.#byFd.set(connection.fd, connection)
     ws.on('close', (code, reason) => this.#finalize(connection, code, reason.toString('utf8')))

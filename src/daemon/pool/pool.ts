@@ -16,6 +16,7 @@ import type {
 } from '../../contracts/thread-channel.js'
 import { wireFormat } from '../../protocol/wire-format.js'
 import { batcher, unbatch } from '../../contracts/thread-batch.js'
+import { packToWorker, unpackFromWorker } from '../../contracts/thread-packing.js'
 import { loadFailure } from './load-failure.js'
 import { workerEntry } from './worker-entry.js'
 
@@ -69,17 +70,17 @@ export class PoolWorker {
   readonly backlog: ToWorker[] = []
   /** Settles the start of a worker still loading: ready, or why it cannot serve. */
   loading: { ready(): void; failed(err: MswError): void } | undefined
-  readonly #send: (message: ToWorker) => void
+  readonly #send: (message: ToWorker | string) => void
 
   constructor(
     readonly id: number,
     readonly thread: Worker,
   ) {
-    this.#send = batcher<ToWorker>((batch) => thread.postMessage(batch), setImmediate)
+    this.#send = batcher<ToWorker | string>((batch) => thread.postMessage(batch), setImmediate)
   }
 
   post(message: ToWorker): void {
-    if (this.ready) this.#send(message)
+    if (this.ready) this.#send(packToWorker(message))
     else this.backlog.push(message)
   }
 }
@@ -132,7 +133,7 @@ export class WorkerPool {
   }
 
   dispatch(frame: ClientFrame): void {
-    this.#send(frame.fd, (seq) => ({ t: 'frame', seq, fd: frame.fd, text: frame.text, auth: frame.auth, code: frame.code }))
+    this.#send(frame.fd, (seq) => ({ t: 'frame', seq, fd: frame.fd, text: frame.text, sender: frame.sender }))
   }
 
   closeEvent(controllers: string[], event: CloseEvent): void {
@@ -348,8 +349,8 @@ export class WorkerPool {
           reject(err)
         },
       }
-      thread.on('message', (received: FromWorker | FromWorker[]) => {
-        for (const message of unbatch(received)) this.#handle(worker, message)
+      thread.on('message', (received: FromWorker | string | Array<FromWorker | string>) => {
+        for (const message of unbatch(received)) this.#handle(worker, unpackFromWorker(message))
       })
       thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
       thread.on('exit', (code) => {
