@@ -30,8 +30,6 @@ export interface MswooleTargetOptions {
   cache?: Record<string, unknown>
   /** `start --expose-gc`: the daemon answers `debug.gc` on its control socket (bench/lib/heap-probe.ts). */
   exposeGc?: boolean
-  /** `start --cpu-prof DIR`: the daemon and its workers write CPU profiles there when it stops (bench/profile.ts). */
-  cpuProfDir?: string
 }
 
 export interface MswooleTarget {
@@ -63,11 +61,14 @@ export async function stopAllMswoole(): Promise<void> {
 }
 
 /** Without ambient MSWOOLE_* variables, which would silently override the bench config. */
-function cleanEnv(): NodeJS.ProcessEnv {
+export function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MSWOOLE_')))
 }
 
-export async function startMswoole(options: MswooleTargetOptions): Promise<MswooleTarget> {
+/** A throwaway project folder with the bench's config/app.json (and cache.json when asked). */
+export async function benchProject(
+  options: Pick<MswooleTargetOptions, 'setting' | 'nodeId' | 'cache'> & { app?: string },
+): Promise<{ root: string; configDir: string; appJson: Record<string, unknown> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'mswoole-bench-'))
   const configDir = path.join(root, 'config')
   await mkdir(configDir)
@@ -82,12 +83,35 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
       ...options.setting,
     },
     auth: { enabled: true, codec: 'mswoole', key: AUTH_KEY, max_age: 0 },
-    app: path.join(REPO_ROOT, 'app'),
+    app: options.app ?? path.join(REPO_ROOT, 'app'),
     runtime: './runtime',
     ...(options.nodeId === undefined ? {} : { node_id: options.nodeId }),
   }
   await writeFile(path.join(configDir, 'app.json'), `${JSON.stringify(appJson, null, 2)}\n`)
   if (options.cache !== undefined) await writeFile(path.join(configDir, 'cache.json'), `${JSON.stringify(options.cache, null, 2)}\n`)
+  return { root, configDir, appJson }
+}
+
+/**
+ * One URL per token, ws://127.0.0.1:<port>/?auth=<token>. Minted in-process with the
+ * same codec the daemon decodes: the CLI's `token` command would cost one process per connection.
+ */
+export async function benchUrls(port: number, count: number, firstUserId = 1): Promise<string[]> {
+  const now = Math.floor(Date.now() / 1000)
+  const tokens = await Promise.all(
+    Array.from({ length: Math.max(1, count) }, (_, i) =>
+      encodeToken(
+        'mswoole',
+        { id: firstUserId + i, type: 'wechatUser', code: 'bench', nickname: `bench${firstUserId + i}`, ctime: now },
+        AUTH_KEY,
+      ),
+    ),
+  )
+  return tokens.map((t) => `ws://127.0.0.1:${port}/?auth=${encodeURIComponent(t)}`)
+}
+
+export async function startMswoole(options: MswooleTargetOptions): Promise<MswooleTarget> {
+  const { root, configDir, appJson } = await benchProject(options)
 
   const cliJson = async <T>(args: string[]): Promise<T> => {
     const { stdout } = await run(process.execPath, [CLI, ...args, '-c', configDir, '--json'], {
@@ -103,27 +127,14 @@ export async function startMswoole(options: MswooleTargetOptions): Promise<Mswoo
 
   let status: { pid: number; socket: string; outside: { port: number } }
   try {
-    status = await cliJson([
-      'start',
-      ...(options.exposeGc === true ? ['--expose-gc'] : []),
-      ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', options.cpuProfDir]),
-    ])
+    status = await cliJson(['start', ...(options.exposeGc === true ? ['--expose-gc'] : [])])
   } catch (err) {
     await rm(root, { recursive: true, force: true })
     throw err
   }
 
-  // Minted in-process with the same codec the daemon decodes: the CLI's `token`
-  // command would cost one process per connection.
-  const now = Math.floor(Date.now() / 1000)
-  const firstId = options.firstUserId ?? 1
-  const tokens = await Promise.all(
-    Array.from({ length: Math.max(1, options.tokens) }, (_, i) =>
-      encodeToken('mswoole', { id: firstId + i, type: 'wechatUser', code: 'bench', nickname: `bench${firstId + i}`, ctime: now }, AUTH_KEY),
-    ),
-  )
   const port = status.outside.port
-  const urls = tokens.map((t) => `ws://127.0.0.1:${port}/?auth=${encodeURIComponent(t)}`)
+  const urls = await benchUrls(port, options.tokens, options.firstUserId)
 
   let stopped = false
   const target: MswooleTarget = {

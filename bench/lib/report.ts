@@ -2,6 +2,8 @@
 import { latestSoak } from '../soak/results-file.js'
 import { soakSection, soakSummaryRow } from '../soak/report-section.js'
 import type { Chart } from './charts.js'
+import { profileSection, storedProfiles } from './profile-section.js'
+import type { ProfileResults } from './profiles.js'
 import type { BenchResults, ResultsFile } from './results.js'
 import type { Check, Comparison, ScenarioResult, Subject, Table } from './scenario.js'
 
@@ -147,7 +149,13 @@ function anchor(title: string): string {
 }
 
 /** `soak`: the newest soak results (bench/soak.ts), shown in a section of their own; they come from a separate run. */
-export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts: Chart[], soak = latestSoak()): string {
+export function renderBenchmarks(
+  shown: ResultsFile,
+  all: ResultsFile[],
+  charts: Chart[],
+  soak = latestSoak(),
+  profiles: ProfileResults[] = storedProfiles(),
+): string {
   const r = shown.results
   const m = r.machine
   return [
@@ -192,6 +200,7 @@ export function renderBenchmarks(shown: ResultsFile, all: ResultsFile[], charts:
     '',
     ...r.scenarios.flatMap(scenarioSection),
     ...(soak === undefined ? [] : soakSection(soak.file, soak.results)),
+    ...profileSection(profiles),
     '## Charts',
     '',
     ...(charts.length === 0

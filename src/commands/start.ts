@@ -1,6 +1,5 @@
 // First, so SIGUSR1 cannot open the inspector of a daemon run in this process (--foreground).
 import '../daemon/signals/early-signals.js'
-import path from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { keyValueTable } from '../cli/format.js'
@@ -29,8 +28,6 @@ export default class Start extends BaseCommand {
     timeout: Flags.integer({ description: 'seconds to wait for the daemon to report ready', default: 30, min: 1 }),
     // For benchmarks: node's --expose-gc in the daemon, which enables the debug.gc control method.
     'expose-gc': Flags.boolean({ hidden: true, description: 'run the daemon with --expose-gc (enables the debug.gc control method)' }),
-    // For profiling: node's --cpu-prof in the daemon; it writes a profile per thread when it stops.
-    'cpu-prof': Flags.string({ hidden: true, description: 'run the daemon with --cpu-prof, writing its CPU profiles to this folder' }),
   }
 
   async run(): Promise<StartJson | undefined> {
@@ -41,12 +38,6 @@ export default class Start extends BaseCommand {
     // Loaded on use: oclif reads every command file to list them, and these pull in the daemon and execa.
     if (flags.foreground) {
       // The flag adds node's --expose-gc to the daemon it spawns; in this process only node itself can.
-      if (flags['cpu-prof'] !== undefined) {
-        throw new MswError(
-          'MSW_ERR_INVALID_ARGUMENT',
-          '--cpu-prof applies to a background start; in the foreground run node --cpu-prof bin/run.js start --foreground',
-        )
-      }
       if (flags['expose-gc'] && typeof globalThis.gc !== 'function') {
         throw new MswError(
           'MSW_ERR_INVALID_ARGUMENT',
@@ -67,11 +58,7 @@ export default class Start extends BaseCommand {
     }
     const { startDaemon } = await import('../lifecycle/start.js')
     const started = await withProgress(!flags.json, 'Starting mswoole', () =>
-      startDaemon(config, {
-        timeoutMs: flags.timeout * 1000,
-        exposeGc: flags['expose-gc'],
-        ...(flags['cpu-prof'] === undefined ? {} : { cpuProfDir: path.resolve(flags['cpu-prof']) }),
-      }),
+      startDaemon(config, { timeoutMs: flags.timeout * 1000, exposeGc: flags['expose-gc'] }),
     )
     const { status } = started
     if (started.alreadyRunning) process.stderr.write(`mswoole is already running (pid ${status.pid})\n`)

@@ -17,8 +17,6 @@ export interface LaunchOptions {
   timeoutMs: number
   /** Run the daemon with node's --expose-gc, which enables the debug.gc control method (benchmarks). */
   exposeGc?: boolean
-  /** Run the daemon with node's --cpu-prof, writing its profiles (and its workers') to this folder (benchmarks). */
-  cpuProfDir?: string
 }
 
 /** A daemon that reported ready: its status, and what it warns of (start-warnings.ts). */
@@ -48,10 +46,7 @@ export async function launchDaemon(config: Config, options: LaunchOptions): Prom
   const marks = await markFiles(outFile, paths.logFile)
   // execa's types spell fds out as literals; at run time any open fd is handed to spawn as it is.
   const outFd = out.fd as 3
-  const nodeArgs = [
-    ...(options.exposeGc === true ? ['--expose-gc'] : []),
-    ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`]),
-  ]
+  const nodeArgs = options.exposeGc === true ? ['--expose-gc'] : []
   const child = execa(process.execPath, [...nodeArgs, ...daemonEntryArgs(), '--config', config.dir], {
     cwd: config.baseDir,
     detached: true,

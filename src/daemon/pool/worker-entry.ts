@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 /**
  * The worker script: the built one beside this file, or, when the daemon
  * itself runs from TypeScript sources, the source entry through tsx. A daemon
- * started with --cpu-prof (`mswoole start --cpu-prof DIR`) has its workers
- * profiled too; no other flag of the master reaches them.
+ * run under `node --cpu-prof` (bench/profile.ts) has its workers profiled too;
+ * no other flag of the master reaches them.
  */
 export function workerEntry(): { file: string; execArgv: string[] } {
   const fromSources = fileURLToPath(import.meta.url).endsWith('.ts')
