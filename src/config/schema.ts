@@ -91,6 +91,7 @@ export const AppSchema = z.strictObject(
       max_execution_time: int(0).default(30), // seconds a handler may run before its worker is replaced; 0 = no limit
       worker_max_memory: int(16).default(512), // MB of V8 old space per worker; past it the worker is replaced
       worker_start_timeout: int(1).default(30), // seconds a new worker may take to load the application
+      reload_standby: bool().default(true), // keep the next generation's threads booted and waiting, so a reload only loads the application
       node_timeout: int(2, 3600).default(10), // seconds after which the cluster forgets a node that stopped answering (Redis store)
     }),
     auth: section({

@@ -24,6 +24,11 @@ export interface WorkerData {
   wire?: WireFormat
   /** How client frames are taken: setting.ack (answer each with receiveMessage first) and setting.escape_html. */
   client?: { ack: boolean; escapeHtml: boolean }
+  /**
+   * Started ahead of a reload: boot (and set up TypeScript) now, load the
+   * application only at `load`, so a reload pays for the application alone.
+   */
+  standby?: boolean
 }
 
 /**
@@ -38,6 +43,8 @@ export interface ClientFrame {
 }
 
 export type ToWorker =
+  /** A standby worker's signal to load the application as it is on disk now. */
+  | { t: 'load' }
   /** A client frame: answered with an `ack` (setting.ack) or a refusal, then handled like a message. */
   | ({ t: 'frame'; seq: number } & ClientFrame)
   /** A message already read (a client's, from a test harness or a future server-side source). */
@@ -105,6 +112,8 @@ export interface LogMessage {
 export type CallOutcome = { value: unknown } | { error: { code: string; message: string } }
 
 export type FromWorker =
+  /** A standby worker has booted (and set up TypeScript) and waits for `load`. */
+  | { t: 'standby' }
   | { t: 'ready'; controllers: string[] }
   | LoadErrorMessage
   | SendMessage

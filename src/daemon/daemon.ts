@@ -196,6 +196,7 @@ export class Daemon {
       db: this.config.db,
       size: app.setting.worker_num,
       readyTimeoutMs: app.setting.worker_start_timeout * 1000,
+      standby: app.setting.reload_standby,
       maxExecutionMs: app.setting.max_execution_time * 1000,
       maxMemoryMb: app.setting.worker_max_memory,
       client: { ack: app.setting.ack, escapeHtml: app.setting.escape_html },

@@ -60,6 +60,11 @@ export function callMethod(controller: LoadedController, method: string, args: u
   return Reflect.apply(fn, controller.instance, args)
 }
 
+/** The controller files of the application as they are on disk now. */
+export async function controllerFiles(appDir: string): Promise<string[]> {
+  return (await findControllerFiles(path.resolve(appDir))).files.map((f) => f.file)
+}
+
 export async function loadControllers(appDir: string): Promise<ControllerIndex> {
   const root = path.resolve(appDir)
   const { files, skipped } = await findControllerFiles(root)

@@ -3,7 +3,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WorkerApp, type PostToMaster } from './app.js'
 import { batcher, unbatch } from '../contracts/thread-batch.js'
 import { packFromWorker, unpackToWorker } from '../contracts/thread-packing.js'
-import { loadControllers, type ControllerIndex } from './controller-loader.js'
+import { controllerFiles, loadControllers, type ControllerIndex } from './controller-loader.js'
+import { prepareImport } from './module-importer.js'
 import { Dispatcher, errorFields } from './dispatcher.js'
 import { MswError } from '../errors.js'
 import { ControllerLoadError } from './load-error.js'
@@ -30,6 +31,7 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
   let controllers: ControllerIndex
   try {
     if (typeof data?.appDir !== 'string') throw new Error('workerData.appDir must be the application folder')
+    if (data.standby === true) await standBy(port, data.appDir)
     controllers = await loadControllers(data.appDir)
     // After the controllers load: code that fails to load never changes the schema the serving generation uses.
     if (data.migrate === true) await runMigrations(data.appDir, app)
@@ -53,6 +55,9 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
     switch (message.t) {
       case 'frame':
         void dispatcher.frame(message.seq, message)
+        break
+      case 'load':
+        // Only a standby worker waits for it, before this handler exists.
         break
       case 'message':
         void dispatcher.message(message.seq, message.data)
@@ -90,6 +95,24 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
 }
 
 const STATS_INTERVAL_MS = 2000
+
+/**
+ * A worker started ahead of a reload: sets up the TypeScript hooks if the
+ * application has TypeScript controllers now, then waits for `load`, so the
+ * controllers it loads are the ones on disk when the reload starts.
+ */
+async function standBy(port: MessagePort, appDir: string): Promise<void> {
+  await prepareImport(await controllerFiles(appDir).catch(() => []))
+  port.postMessage([{ t: 'standby' } satisfies FromWorker])
+  await new Promise<void>((resolve) => {
+    const onMessage = (received: ToWorker | string | Array<ToWorker | string>): void => {
+      if (!unbatch(received).some((message) => typeof message !== 'string' && message.t === 'load')) return
+      port.off('message', onMessage)
+      resolve()
+    }
+    port.on('message', onMessage)
+  })
+}
 
 function loadErrorMessage(err: unknown): Extract<FromWorker, { t: 'loadError' }> {
   const message: Extract<FromWorker, { t: 'loadError' }> = { t: 'loadError', message: err instanceof Error ? err.message : String(err) }

@@ -48,6 +48,18 @@ export async function makeImporter(
   }
 }
 
+/**
+ * Sets up what importing these files will need, ahead of the import: a
+ * standby worker registers the TypeScript hooks for the thread while it
+ * waits, so its load pays for the application alone. Nothing for JavaScript,
+ * and never a failure: a missing tsx is reported by the load itself.
+ */
+export async function prepareImport(files: readonly string[]): Promise<void> {
+  if (isMainThread || !files.some((f) => f.endsWith('.ts'))) return
+  threadHooks ??= registerForThread()
+  await threadHooks.catch(() => undefined)
+}
+
 async function registerForThread(): Promise<void> {
   // The package's own entry first: an application's `import … from 'mswoole'`
   // then finds it loaded, and its dependencies (Kysely, jose) never pass through the hooks.

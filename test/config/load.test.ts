@@ -62,6 +62,7 @@ const DEFAULT_APP = {
     max_execution_time: 30,
     worker_max_memory: 512,
     worker_start_timeout: 30,
+    reload_standby: true,
     node_timeout: 10,
   },
   auth: { enabled: true, codec: 'mswoole', key: 'marico-websocket', max_age: 0 },

@@ -41,7 +41,8 @@ export async function makeProject(app: AppJson = {}): Promise<Project> {
     ...app,
     // One worker thread unless a test asks for more: each costs a daemon start most of a
     // second of CPU, and the suites about workers (reload, routing, status) ask for theirs.
-    setting: { worker_num: 1, ...(app.setting as object | undefined) },
+    // For the same reason no standby generation, unless the test is about reloads (reload.test.ts).
+    setting: { worker_num: 1, reload_standby: false, ...(app.setting as object | undefined) },
     outside: { host: '127.0.0.1', port: 0, ...(app.outside as object | undefined) },
     // An explicit empty key (the open mode, loopback only) unless a test gives one: tests of
     // the generated key leave it out with `manager: { key: undefined }`.

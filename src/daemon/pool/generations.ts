@@ -12,6 +12,8 @@ export interface GenerationsOptions {
   db?: DbConfig
   size: number
   readyTimeoutMs: number
+  /** setting.reload_standby: boot the next generation's threads ahead of the next reload. */
+  standby: boolean
   maxExecutionMs: number
   maxMemoryMb: number
   /** How the workers take client frames: setting.ack and setting.escape_html. */
@@ -25,6 +27,9 @@ export interface GenerationsOptions {
   onWorkerRestart(): void
 }
 
+/** How long after a start or a reload the next generation's threads are booted. */
+const STANDBY_DELAY_MS = 3000
+
 type Work = { kind: 'frame'; frame: ClientFrame } | { kind: 'close'; controllers: string[]; event: CloseEvent }
 
 /**
@@ -37,6 +42,9 @@ type Work = { kind: 'frame'; frame: ClientFrame } | { kind: 'close'; controllers
 export class WorkerGenerations {
   #current: WorkerPool | undefined
   #retiring: WorkerPool | undefined
+  /** The next generation, its threads booted and waiting, so a reload pays for loading the application alone. */
+  #next: WorkerPool | undefined
+  #nextTimer: NodeJS.Timeout | undefined
   readonly #held = new Map<number, Work[]>()
   #reloads: Promise<unknown> = Promise.resolve()
   #closed = false
@@ -51,6 +59,7 @@ export class WorkerGenerations {
     const pool = this.#create(1)
     await pool.start()
     this.#current = pool
+    this.#prepareNext()
   }
 
   dispatch(frame: ClientFrame): void {
@@ -82,6 +91,10 @@ export class WorkerGenerations {
    */
   async stop(timeoutMs: number): Promise<number> {
     this.#closed = true
+    clearTimeout(this.#nextTimer)
+    const next = this.#next
+    this.#next = undefined
+    await next?.stop()
     const deadline = Date.now() + timeoutMs
     const pools = [this.#retiring, this.#current].filter((pool): pool is WorkerPool => pool !== undefined)
     for (const pool of pools) await pool.drain(Math.max(0, deadline - Date.now()))
@@ -95,9 +108,18 @@ export class WorkerGenerations {
     const started = Date.now()
     const old = this.#current
     const generation = (old?.generation ?? 0) + 1
-    const next = this.#create(generation)
-    // A generation that fails to load changes nothing: the old one keeps serving.
-    await next.start()
+    clearTimeout(this.#nextTimer)
+    const standby = this.#next
+    this.#next = undefined
+    const next = standby?.generation === generation ? standby : this.#create(generation)
+    if (standby !== undefined && standby !== next) void standby.stop()
+    // A generation that fails to load changes nothing: the old one keeps serving, with a new standby.
+    try {
+      await next.start()
+    } catch (err) {
+      this.#prepareNext()
+      throw err
+    }
     if (this.#closed) {
       await next.stop()
       throw new MswError('MSW_ERR_RELOAD_REFUSED', 'the daemon is stopping')
@@ -117,7 +139,26 @@ export class WorkerGenerations {
     }
     const durationMs = Date.now() - started
     this.options.logger.info({ generation, durationMs }, 'reload: done')
+    // After the old generation has gone, so booting the standby never slows a reload down.
+    this.#prepareNext()
     return { generation, previous: old?.generation ?? 0, durationMs, workers: next.status() }
+  }
+
+  /**
+   * Boots the threads of the generation after the current one, to wait for
+   * the next reload. A few seconds on: a daemon that is started (or reloaded)
+   * and soon stopped again never pays for them, and a reload before then
+   * starts its generation from scratch.
+   */
+  #prepareNext(): void {
+    if (!this.options.standby) return
+    clearTimeout(this.#nextTimer)
+    this.#nextTimer = setTimeout(() => {
+      if (this.#closed || this.#next !== undefined) return
+      this.#next = this.#create(this.generation + 1)
+      this.#next.prepare()
+    }, STANDBY_DELAY_MS)
+    this.#nextTimer.unref()
   }
 
   #create(generation: number): WorkerPool {

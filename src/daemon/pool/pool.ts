@@ -70,6 +70,8 @@ export class PoolWorker {
   readonly backlog: ToWorker[] = []
   /** Settles the start of a worker still loading: ready, or why it cannot serve. */
   loading: { ready(): void; failed(err: MswError): void } | undefined
+  /** Its thread has gone. */
+  exited = false
   readonly #send: (message: ToWorker | string) => void
 
   constructor(
@@ -83,6 +85,14 @@ export class PoolWorker {
     if (this.ready) this.#send(packToWorker(message))
     else this.backlog.push(message)
   }
+}
+
+/** A worker thread on its way to ready. */
+interface Booting {
+  worker: PoolWorker
+  loaded: Promise<PoolWorker>
+  /** Has a standby worker load the application now; nothing for one that loads at once. */
+  load(): void
 }
 
 /** How often in-flight handlers are checked against max_execution_time. */
@@ -99,6 +109,7 @@ const END_GRACE_MS = 5000
  */
 export class WorkerPool {
   #slots: PoolWorker[] = []
+  #prepared: Booting[] | undefined
   #seq = 0
   #stopping = false
   #drained: Array<() => void> = []
@@ -117,8 +128,24 @@ export class WorkerPool {
    * The generation serves once every worker is ready, so none of it runs a
    * query before the schema is up to date.
    */
+  /**
+   * Boots the generation's threads ahead of start(), to wait there: a reload
+   * then pays for loading the application alone. Safe to call once.
+   */
+  prepare(): void {
+    this.#prepared ??= Array.from({ length: this.options.size }, (_, id) => this.#boot(id, id === 0, true))
+  }
+
   async start(): Promise<void> {
-    const started = await Promise.allSettled(Array.from({ length: this.options.size }, (_, id) => this.#spawn(id, id === 0)))
+    // A prepared thread that has gone since is replaced by a fresh one.
+    const booting = (this.#prepared ?? []).filter((b) => !b.worker.exited)
+    this.#prepared = undefined
+    const all = Array.from(
+      { length: this.options.size },
+      (_, id) => booting.find((b) => b.worker.id === id) ?? this.#boot(id, id === 0, false),
+    )
+    for (const b of all) b.load()
+    const started = await Promise.allSettled(all.map((b) => b.loaded))
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failed) {
       this.#stopping = true
@@ -179,6 +206,10 @@ export class WorkerPool {
   async stop(): Promise<void> {
     this.#stopping = true
     clearInterval(this.#watchdog)
+    const prepared = this.#prepared ?? []
+    this.#prepared = undefined
+    // Waiting for `load`, they hold nothing open: ending them is terminating them.
+    await Promise.all(prepared.map((b) => b.worker.thread.terminate()))
     const idle = new Set(this.#slots.filter((worker) => worker.ready && worker.inFlight.size === 0))
     const lost = this.#slots.flatMap((worker) => this.#takeLost(worker))
     if (lost.length > 0) this.options.onLost(lost)
@@ -218,6 +249,9 @@ export class WorkerPool {
    */
   #handle(worker: PoolWorker, message: FromWorker): void {
     switch (message.t) {
+      case 'standby':
+        this.options.logger.debug({ worker: worker.id, generation: this.generation }, 'worker on standby for the next reload')
+        return
       case 'ready':
         worker.ready = true
         for (const queued of worker.backlog.splice(0)) worker.post(queued)
@@ -319,9 +353,27 @@ export class WorkerPool {
 
   /** Starts one worker and resolves once it has loaded the application (and, with `migrate`, applied its migrations). */
   #spawn(id: number, migrate = false): Promise<PoolWorker> {
+    return this.#boot(id, migrate, false).loaded
+  }
+
+  /**
+   * Starts one worker thread. A standby one boots and waits: its
+   * `load()` has it load the application, and only then does the ready
+   * timeout run. `loaded` settles once it is ready or cannot serve.
+   */
+  #boot(id: number, migrate: boolean, standby: boolean): Booting {
     const { appDir, generation, logger, db } = this.options
     const entry = workerEntry()
-    const workerData: WorkerData = { appDir, workerId: id, generation, migrate, db, wire: wireFormat(), client: this.options.client }
+    const workerData: WorkerData = {
+      appDir,
+      workerId: id,
+      generation,
+      migrate,
+      db,
+      wire: wireFormat(),
+      client: this.options.client,
+      standby,
+    }
     const thread = new Worker(entry.file, {
       workerData,
       execArgv: entry.execArgv,
@@ -330,13 +382,16 @@ export class WorkerPool {
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb },
     })
     const worker = new PoolWorker(id, thread)
-    return new Promise<PoolWorker>((resolve, reject) => {
-      const timer = setTimeout(() => {
+    let timer: NodeJS.Timeout | undefined
+    const arm = (): void => {
+      timer = setTimeout(() => {
         void thread.terminate()
         worker.loading?.failed(
           new MswError('MSW_ERR_APP_LOAD', `worker ${id} did not report ready within ${this.options.readyTimeoutMs} ms`),
         )
       }, this.options.readyTimeoutMs)
+    }
+    const loaded = new Promise<PoolWorker>((resolve, reject) => {
       worker.loading = {
         ready: () => {
           clearTimeout(timer)
@@ -349,18 +404,33 @@ export class WorkerPool {
           reject(err)
         },
       }
-      thread.on('message', (received: FromWorker | string | Array<FromWorker | string>) => {
-        for (const message of unbatch(received)) this.#handle(worker, unpackFromWorker(message))
-      })
-      thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
-      thread.on('exit', (code) => {
-        clearTimeout(timer)
-        if (!this.#slots.includes(worker))
-          return worker.loading?.failed(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
-        if (this.#stopping) return
-        this.#replace(worker, code)
-      })
     })
+    // Awaited by start(); a standby worker that dies unused must not be an unhandled rejection.
+    loaded.catch(() => undefined)
+    thread.on('message', (received: FromWorker | string | Array<FromWorker | string>) => {
+      for (const message of unbatch(received)) this.#handle(worker, unpackFromWorker(message))
+    })
+    thread.on('error', (err) => logger.error({ err, worker: id, generation }, 'worker error'))
+    thread.on('exit', (code) => {
+      clearTimeout(timer)
+      worker.exited = true
+      if (!this.#slots.includes(worker))
+        return worker.loading?.failed(new MswError('MSW_ERR_APP_LOAD', `worker ${id} exited with code ${code} while loading`))
+      if (this.#stopping) return
+      this.#replace(worker, code)
+    })
+    if (!standby) arm()
+    return {
+      worker,
+      loaded,
+      // Past the backlog, which holds what waits for `ready`.
+      load: standby
+        ? () => {
+            arm()
+            thread.postMessage([{ t: 'load' } satisfies ToWorker])
+          }
+        : () => undefined,
+    }
   }
 
   /** A worker died: its unanswered messages are owed a reply, and a new worker takes its slot. */

@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
@@ -12,7 +12,8 @@ const project = useProjects()
 
 /** A project with its own copy of the fixture app, so a test can edit the code on disk; two workers, as a generation has by default. */
 async function editableProject(setting: Record<string, unknown> = {}): Promise<{ p: Project; counter: string }> {
-  const p = await project({ app: './app', setting: { ack: false, worker_num: 2, ...setting } })
+  // With the standby generation, as a daemon runs by default.
+  const p = await project({ app: './app', setting: { ack: false, worker_num: 2, reload_standby: true, ...setting } })
   await cp(FIXTURE_APP_SOURCES, path.join(p.root, 'app'), { recursive: true })
   // An ES-module scope, as an application package would declare it (top-level await needs one).
   await writeFile(path.join(p.root, 'app', 'package.json'), '{"type":"module"}\n')
@@ -101,6 +102,51 @@ describe('mswoole reload', () => {
     } finally {
       follower.stop()
     }
+  })
+
+  it('loads the code on disk when the reload starts, though the next generation booted long before', async () => {
+    // A JavaScript-only application: its standby workers boot with no TypeScript hooks.
+    const p = await project({ app: './app', setting: { worker_num: 2, reload_standby: true }, log: { level: 'debug' } })
+    const controllers = path.join(p.root, 'app', 'Index', 'Controller')
+    await mkdir(controllers, { recursive: true })
+    await writeFile(path.join(p.root, 'app', 'package.json'), '{"type":"module"}\n')
+    await writeFile(
+      path.join(controllers, 'Index.js'),
+      "export default class Index { index(app, data) { app.sendSuccessMessage(data.fd, 'index', 'js') } }\n",
+    )
+    const { outside } = await startDaemon(p)
+    const follower = await followLog(p)
+    const onStandby = (generation: number) => (line: { msg: string; generation?: number }) =>
+      line.msg === 'worker on standby for the next reload' && line.generation === generation
+    await follower.log.waitForJson(onStandby(2))
+    // Added after the start, when the next generation's threads are already waiting: a TypeScript controller.
+    const extra = path.join(p.root, 'app', 'Extra', 'Controller')
+    await mkdir(extra, { recursive: true })
+    await writeFile(
+      path.join(extra, 'Hello.ts'),
+      `export default class Hello {
+  hi(app: { sendSuccessMessage(fd: number, e: string, i: string): void }, data: { fd: number }): void {
+    const from: string = 'ts'
+    app.sendSuccessMessage(data.fd, 'hi', from)
+  }
+}
+`,
+    )
+    const reload = await cliJson<ReloadResult>(p, ['reload'])
+    expect(reload.exitCode).toBe(0)
+    expect(reload.json.generation).toBe(2)
+    const c = await connect(outside.port, 1)
+    expect(await c.ask({ method: 'extra.hello.hi' }, 'hi')).toMatchObject({ status: 200, info: 'ts' })
+    expect(await c.ask({ method: 'index.index.index' }, 'index')).toMatchObject({ info: 'js' })
+    c.close()
+    // And again from the standby made after that reload.
+    await follower.log.waitForJson(onStandby(3))
+    await writeFile(path.join(extra, 'Hello.ts'), (await readFile(path.join(extra, 'Hello.ts'), 'utf8')).replace("'ts'", "'ts again'"))
+    expect((await cliJson<ReloadResult>(p, ['reload'])).json.generation).toBe(3)
+    const d = await connect(outside.port, 2)
+    expect(await d.ask({ method: 'extra.hello.hi' }, 'hi')).toMatchObject({ info: 'ts again' })
+    d.close()
+    follower.stop()
   })
 
   it('changes nothing when the new code does not load, and says where it broke', async () => {
