@@ -28,7 +28,7 @@ export interface GenerationsOptions {
 }
 
 /** How long after a start or a reload the next generation's threads are booted. */
-const STANDBY_DELAY_MS = 3000
+const STANDBY_DELAY_MS = 1000
 
 type Work = { kind: 'frame'; frame: ClientFrame } | { kind: 'close'; controllers: string[]; event: CloseEvent }
 
@@ -146,9 +146,9 @@ export class WorkerGenerations {
 
   /**
    * Boots the threads of the generation after the current one, to wait for
-   * the next reload. A few seconds on: a daemon that is started (or reloaded)
-   * and soon stopped again never pays for them, and a reload before then
-   * starts its generation from scratch.
+   * the next reload. A second on: the reload (or start) has finished its own
+   * work first, a daemon stopped at once never pays for them, and a reload
+   * before then starts its generation from scratch.
    */
   #prepareNext(): void {
     if (!this.options.standby) return
