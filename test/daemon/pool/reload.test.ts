@@ -28,11 +28,11 @@ async function connect(port: number, id: number): Promise<TestClient> {
  * Follows the daemon's log as it is written (`mswoole logs -f`), to await what
  * it says. Resolves once following: the one tail line arrives after the subscription.
  */
-async function followLog(p: Project): Promise<{ log: LineCollector; stop(): void }> {
+async function followLog(p: Project): Promise<{ log: LineCollector; stop(): void; ended: Promise<unknown> }> {
   const child = execa(process.execPath, [BIN, 'logs', '-f', '--json', '-n', '1', '-c', p.configDir], { reject: false })
   const log = new LineCollector(child.stdout, 'mswoole logs -f')
   await log.waitForJson<{ msg: string }>(() => true)
-  return { log, stop: () => child.kill() }
+  return { log, stop: () => child.kill(), ended: child }
 }
 
 describe('mswoole reload', () => {
@@ -199,6 +199,8 @@ describe('mswoole reload', () => {
       expect(reload.exitCode).not.toBe(0)
       expect(reload.stderr).toMatch(/MSW_ERR_RELOAD_REFUSED|MSW_ERR_NOT_RUNNING|MSW_ERR_IPC_CLOSED/)
       expect((await stop).exitCode).toBe(0)
+      // The follower ends by itself once the daemon has gone; then nothing of the project is left running.
+      await follower.ended
       expect(await processesMentioning(p.root)).toEqual([])
     } finally {
       follower.stop()
