@@ -17,11 +17,9 @@ export function createWorkerRequests(
   const calls = createAppCalls(deps)
   const { delivery, clusterDelivery, logger } = deps
   const failed = (err: unknown) => logger.error({ err }, 'delivery failed')
-  const { registry } = deps
   return {
     ack(fd) {
-      const connection = registry.get(fd)
-      if (connection) delivery.write(connection, wireFrames().ack)
+      delivery.toFd(fd, wireFrames().ack)
     },
     send(message) {
       if (message.to === 'fd') delivery.toFd(Number(message.target), message.frame)

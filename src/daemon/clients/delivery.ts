@@ -33,7 +33,7 @@ export class Delivery {
     return this.#send(connection, typeof message === 'string' ? wireFrame(message) : message)
   }
 
-  toFd(fd: number, message: string): boolean {
+  toFd(fd: number, message: string | WireFrame): boolean {
     const connection = this.options.registry.get(fd)
     return connection ? this.write(connection, message) : false
   }

@@ -123,19 +123,19 @@ export class WorkerPool {
   }
 
   /**
-   * Starts the generation's workers side by side; only the first applies the
-   * application's migrations, so one thread migrates a database at a time.
-   * The generation serves once every worker is ready, so none of it runs a
-   * query before the schema is up to date.
-   */
-  /**
    * Boots the generation's threads ahead of start(), to wait there: a reload
-   * then pays for loading the application alone. Safe to call once.
+   * then pays for loading the application alone. A second call does nothing.
    */
   prepare(): void {
     this.#prepared ??= Array.from({ length: this.options.size }, (_, id) => this.#boot(id, id === 0, true))
   }
 
+  /**
+   * Starts the generation's workers side by side; only the first applies the
+   * application's migrations, so one thread migrates a database at a time.
+   * The generation serves once every worker is ready, so none of it runs a
+   * query before the schema is up to date.
+   */
   async start(): Promise<void> {
     // A prepared thread that has gone since is replaced by a fresh one.
     const booting = (this.#prepared ?? []).filter((b) => !b.worker.exited)
