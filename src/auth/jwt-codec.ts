@@ -1,6 +1,6 @@
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose'
 import { MswError } from '../errors.js'
-import { AuthPayloadSchema, describeIssues, type AuthPayload } from './payload.js'
+import { AuthPayloadSchema, describeIssues, heldPayload, type AuthPayload } from './payload.js'
 
 /** JWT (HS256) alternative to the legacy 3DES token; same payload shape. */
 
@@ -54,5 +54,5 @@ export async function verifyJwtToken(token: string, key: string, opts: JwtVerify
   const value = claims.ctime === undefined && typeof claims.iat === 'number' ? { ...claims, ctime: claims.iat } : claims
   const parsed = AuthPayloadSchema.safeParse(value)
   if (!parsed.success) throw new MswError('MSW_ERR_AUTH_INVALID', `token payload is invalid: ${describeIssues(parsed.error)}`)
-  return parsed.data
+  return heldPayload(parsed.data)
 }

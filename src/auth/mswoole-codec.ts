@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { MswError } from '../errors.js'
 import { phpJsonEncode } from '../protocol/php-json.js'
-import { AuthPayloadSchema, LegacyPayloadSchema, describeIssues, type AuthPayload } from './payload.js'
+import { AuthPayloadSchema, LegacyPayloadSchema, describeIssues, heldPayload, type AuthPayload } from './payload.js'
 import { strictJsonProblem } from './strict-json.js'
 
 /**
@@ -79,6 +79,5 @@ export function decodeMswooleToken(token: string, key: string): AuthPayload {
   if (problem !== undefined) throw invalid(`token payload is not as json_encode writes it: ${problem}`)
   const parsed = LegacyPayloadSchema.safeParse(value)
   if (!parsed.success) throw invalid(`token payload is invalid: ${describeIssues(parsed.error)}`)
-  const { ctime, ...rest } = parsed.data
-  return ctime === undefined ? rest : { ...rest, ctime }
+  return heldPayload(parsed.data, true)
 }

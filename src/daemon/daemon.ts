@@ -93,7 +93,6 @@ export class Daemon {
     this.logger = log.logger
     this.registry = new ConnectionRegistry({
       closeTimeoutMs: CLOSE_HANDSHAKE_MS,
-      messagesPerSecond: config.app.setting.max_messages_per_second,
       onHookError: (err, closed) => this.logger.error({ err, fd: closed.connection.fd }, 'close hook failed'),
     })
   }
@@ -188,6 +187,7 @@ export class Daemon {
       store,
       member: cluster === undefined ? (c) => String(c.fd) : (c) => connectionId(this.nodeId, c.fd),
       ...(cluster === undefined ? {} : { directory: clusterKeys.connections(this.nodeId) }),
+      uidSets: cluster !== undefined,
       onUnavailable: (err) => cluster?.unavailable(err),
       logger: this.logger,
     })
@@ -221,6 +221,7 @@ export class Daemon {
       delivery,
       stats: this.stats,
       app: this.#workers,
+      messagesPerSecond: app.setting.max_messages_per_second,
       logger: this.logger,
     })
     this.registry.onClose(clients.closed)

@@ -14,7 +14,7 @@ export interface ConnectionIdentity {
   code: string
 }
 
-export interface Connection extends ConnectionIdentity {
+export interface Connection extends ConnectionIdentity, RateWindow {
   readonly fd: number
   readonly ws: WebSocket
   readonly connectedAt: number
@@ -27,16 +27,32 @@ export interface Connection extends ConnectionIdentity {
   /**
    * The rooms it is in, left when it closes: its token's code, the rooms a
    * controller joined it to, and the seed's close keys (fdAddCloseKey), which are rooms too.
+   * A connection has few, so an array (one room: 56 bytes, where a Set takes about 200);
+   * LocalIndex replaces it, never changes it, so a reader may hold on to it.
    */
-  readonly rooms: Set<string>
+  rooms: readonly string[]
   /** Controllers ("Module.Controller") whose onClose runs when it closes; made at the first one (most connections have none). */
   controllers: Set<string> | undefined
-  readonly uids: Set<string>
+  /** The uids bound to it, as `rooms` are kept. */
+  uids: readonly string[]
   /** The controllers' per-connection data; made at the first write. */
   session: Record<string, unknown> | undefined
-  readonly rate: RateWindow
   /** `[auth or null, code]` as JSON, for the worker that reads its frames; made at its first frame. */
   sender: string | undefined
+}
+
+/**
+ * A client's WebSocket carrying its connection: ws calls a listener with the
+ * socket as `this`, so one listener function serves every socket, where a
+ * closure per socket and event would cost some 100 bytes a connection.
+ */
+export type ClientSocket = WebSocket & { connection?: Connection }
+
+/** The connection a socket was registered with (ConnectionRegistry.add). */
+export function connectionOf(ws: WebSocket): Connection {
+  const { connection } = ws as ClientSocket
+  if (connection === undefined) throw new Error('a client socket was used before it was registered')
+  return connection
 }
 
 export interface ClosedConnection {

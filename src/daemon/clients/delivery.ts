@@ -53,8 +53,8 @@ export class Delivery {
     return this.#toEach(this.options.registry.values(), message, except)
   }
 
-  #toEach(connections: Iterable<Connection> & { size?: number }, message: string, except?: ReadonlySet<number>): number {
-    if (connections.size === 0) return 0
+  #toEach(connections: Iterable<Connection> & { size?: number; length?: number }, message: string, except?: ReadonlySet<number>): number {
+    if (connections.size === 0 || connections.length === 0) return 0
     const frame = wireFrame(message)
     let written = 0
     for (const connection of connections) {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { Delivery } from './delivery.js'
-import { type AppDispatch, handleClientMessages } from './message-handler.js'
+import { type AppDispatch, clientMessages } from './message-handler.js'
 import type { DaemonStats } from '../stats.js'
 import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
 import type { LocalIndex } from './local-index.js'
@@ -20,6 +20,8 @@ export interface ClientLifecycleOptions {
   delivery: Delivery
   stats: DaemonStats
   app: AppDispatch
+  /** setting.max_messages_per_second. */
+  messagesPerSecond: number
   logger: Logger
 }
 
@@ -30,6 +32,14 @@ export interface ClientLifecycleOptions {
  */
 export function createClientLifecycle(options: ClientLifecycleOptions) {
   const { registry, index, presence, logger } = options
+  const wireMessages = clientMessages({
+    registry,
+    delivery: options.delivery,
+    stats: options.stats,
+    logger,
+    messagesPerSecond: options.messagesPerSecond,
+    app: options.app,
+  })
 
   function open(ws: WebSocket, identity: ConnectionIdentity): void {
     const connection = registry.add(ws, identity)
@@ -37,13 +47,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
     if (identity.code !== '') index.join(connection, identity.code)
     if (identity.auth) index.bindUid(connection, String(identity.auth.id))
     presence.opened(connection)
-    handleClientMessages(connection, {
-      registry,
-      delivery: options.delivery,
-      stats: options.stats,
-      logger,
-      app: options.app,
-    })
+    wireMessages(connection)
     logger.debug({ fd: connection.fd, ip: connection.ip, type: identity.auth?.type, code: identity.code }, 'connection open')
   }
 

@@ -1,5 +1,8 @@
 import type { Connection } from './connection.js'
 
+/** A room's or uid's members here: most uids, and many rooms, have one connection, held without a Set (some 200 bytes each). */
+type Members = Connection | Set<Connection>
+
 /**
  * This node's rooms and uids, each to the open connections in it (a
  * connection's own `rooms` say which it leaves when it closes). Room sends
@@ -7,49 +10,52 @@ import type { Connection } from './connection.js'
  * and stay correct whichever store holds the cluster's view.
  */
 export class LocalIndex {
-  readonly #rooms = new Map<string, Set<Connection>>()
-  readonly #uids = new Map<string, Set<Connection>>()
+  readonly #rooms = new Map<string, Members>()
+  readonly #uids = new Map<string, Members>()
 
   /** True when the connection was not in the room yet. */
   join(connection: Connection, room: string): boolean {
-    if (connection.state !== 'open' || connection.rooms.has(room)) return false
-    connection.rooms.add(room)
+    if (connection.state !== 'open' || connection.rooms.includes(room)) return false
+    connection.rooms = [...connection.rooms, room]
     add(this.#rooms, room, connection)
     return true
   }
 
   /** True when the connection was in the room. */
   leave(connection: Connection, room: string): boolean {
-    if (!connection.rooms.delete(room)) return false
+    if (!connection.rooms.includes(room)) return false
+    connection.rooms = connection.rooms.filter((r) => r !== room)
     remove(this.#rooms, room, connection)
     return true
   }
 
   bindUid(connection: Connection, uid: string): boolean {
-    if (connection.state !== 'open' || connection.uids.has(uid)) return false
-    connection.uids.add(uid)
+    if (connection.state !== 'open' || connection.uids.includes(uid)) return false
+    connection.uids = [...connection.uids, uid]
     add(this.#uids, uid, connection)
     return true
   }
 
   unbindUid(connection: Connection, uid: string): boolean {
-    if (!connection.uids.delete(uid)) return false
+    if (!connection.uids.includes(uid)) return false
+    connection.uids = connection.uids.filter((u) => u !== uid)
     remove(this.#uids, uid, connection)
     return true
   }
 
-  /** Takes a closed connection out of every room and uid; its own sets stay, for the close hooks to read. */
+  /** Takes a closed connection out of every room and uid; its own lists stay, for the close hooks to read. */
   forget(connection: Connection): void {
     for (const room of connection.rooms) remove(this.#rooms, room, connection)
     for (const uid of connection.uids) remove(this.#uids, uid, connection)
   }
 
-  room(room: string): ReadonlySet<Connection> {
-    return this.#rooms.get(room) ?? EMPTY
+  /** The room's members here; a Set the index goes on changing, or a list of one. */
+  room(room: string): ReadonlySet<Connection> | readonly Connection[] {
+    return members(this.#rooms.get(room))
   }
 
-  uid(uid: string): ReadonlySet<Connection> {
-    return this.#uids.get(uid) ?? EMPTY
+  uid(uid: string): ReadonlySet<Connection> | readonly Connection[] {
+    return members(this.#uids.get(uid))
   }
 
   get roomCount(): number {
@@ -59,25 +65,27 @@ export class LocalIndex {
   /** Every room with its number of members here. */
   roomSizes(): Map<string, number> {
     const sizes = new Map<string, number>()
-    for (const [room, members] of this.#rooms) sizes.set(room, members.size)
+    for (const [room, held] of this.#rooms) sizes.set(room, held instanceof Set ? held.size : 1)
     return sizes
   }
 }
 
-const EMPTY: ReadonlySet<Connection> = new Set()
+const NOBODY: readonly Connection[] = Object.freeze([])
 
-function add(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
-  let members = index.get(key)
-  if (members === undefined) {
-    members = new Set()
-    index.set(key, members)
-  }
-  members.add(connection)
+function members(held: Members | undefined): ReadonlySet<Connection> | readonly Connection[] {
+  if (held === undefined) return NOBODY
+  return held instanceof Set ? held : [held]
 }
 
-function remove(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
-  const members = index.get(key)
-  if (members === undefined) return
-  members.delete(connection)
-  if (members.size === 0) index.delete(key)
+function add(index: Map<string, Members>, key: string, connection: Connection): void {
+  const held = index.get(key)
+  if (held === undefined) index.set(key, connection)
+  else if (held instanceof Set) held.add(connection)
+  else if (held !== connection) index.set(key, new Set([held, connection]))
+}
+
+function remove(index: Map<string, Members>, key: string, connection: Connection): void {
+  const held = index.get(key)
+  if (held === connection) index.delete(key)
+  else if (held instanceof Set && held.delete(connection) && held.size === 0) index.delete(key)
 }

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino'
-import type { RawData } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import type { CloseEvent } from '../../app-api/types.js'
 import type { ClientFrame } from '../../contracts/thread-channel.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
 import { replies } from '../../protocol/replies.js'
 import type { DaemonStats } from '../stats.js'
-import type { Connection } from './connection.js'
+import { type Connection, connectionOf } from './connection.js'
 import type { Delivery } from './delivery.js'
 import { wireFrames } from './frames.js'
+import { takeRate } from './rate-window.js'
 import type { ConnectionRegistry } from './registry.js'
 
 /** Where a client's frames and close events go: the application's workers. */
@@ -21,29 +22,30 @@ export interface ClientMessageOptions {
   delivery: Delivery
   stats: DaemonStats
   logger: Logger
+  /** setting.max_messages_per_second: past it a frame is refused, past twice it the client is cut. */
+  messagesPerSecond: number
   /** Takes a client's text frame to the application's workers. */
   app: Pick<AppDispatch, 'dispatch'>
 }
 
 /**
- * Wires one connection's frames: keepalive, rate limit, binary refusal, and
- * the text of every other frame to the workers. The worker that owns the fd
+ * Wires connections' frames: keepalive, rate limit, binary refusal, and the
+ * text of every other frame to the workers. The worker that owns the fd
  * parses and checks it, and sends the ack (or a refusal) before its
  * controller's replies: the master moves the text, never an object.
+ * The listeners are made once and shared by every socket (see ClientSocket).
  */
-export function handleClientMessages(connection: Connection, options: ClientMessageOptions): void {
-  const { delivery } = options
-  connection.ws.on('pong', () => {
-    connection.lastActiveAt = Date.now()
-  })
-  connection.ws.on('message', (data: RawData, isBinary: boolean) => {
+export function clientMessages(options: ClientMessageOptions): (connection: Connection) => void {
+  const { delivery, stats, messagesPerSecond } = options
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const connection = connectionOf(this)
     if (connection.state !== 'open') return
     const now = Date.now()
     connection.lastActiveAt = now
     connection.messagesIn++
-    options.stats.messagesIn++
-    options.stats.bytesIn += byteLength(data)
-    const rate = connection.rate.take(now)
+    stats.messagesIn++
+    stats.bytesIn += byteLength(data)
+    const rate = takeRate(connection, now, messagesPerSecond)
     if (rate === 'flood') {
       options.logger.warn({ fd: connection.fd, ip: connection.ip }, 'client flooding, disconnected')
       options.registry.close(connection, CLOSE_CODES.POLICY_VIOLATION, 'rate limit exceeded')
@@ -56,7 +58,16 @@ export function handleClientMessages(connection: Connection, options: ClientMess
     if (text === '2') return void delivery.write(connection, wireFrames().keepalive)
     connection.sender ??= JSON.stringify([connection.auth ?? null, connection.code])
     options.app.dispatch({ fd: connection.fd, text, sender: connection.sender })
-  })
+  }
+  return (connection) => {
+    connection.ws.on('pong', onPong)
+    connection.ws.on('message', onMessage)
+  }
+}
+
+/** A pong counts as activity, so a quiet but live client is not cut as idle. */
+function onPong(this: WebSocket): void {
+  connectionOf(this).lastActiveAt = Date.now()
 }
 
 function textOf(data: RawData): string {

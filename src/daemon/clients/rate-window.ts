@@ -1,20 +1,21 @@
+/** A connection's one-second rate window, kept as two numbers on the connection itself. */
+export interface RateWindow {
+  /** When the current window began (ms). */
+  rateWindowStart: number
+  /** Frames counted in it. */
+  rateCount: number
+}
+
 /**
- * A fixed one-second window per connection: past `limit` messages a client is
- * refused (429); past twice the limit it is flooding and is disconnected.
+ * Counts one frame in a fixed one-second window: past `limit` messages a client
+ * is refused (429); past twice the limit it is flooding and is disconnected.
  */
-export class RateWindow {
-  #windowStart = 0
-  #count = 0
-
-  constructor(private readonly limit: number) {}
-
-  take(now: number): 'ok' | 'limited' | 'flood' {
-    if (now - this.#windowStart >= 1000) {
-      this.#windowStart = now
-      this.#count = 0
-    }
-    this.#count++
-    if (this.#count <= this.limit) return 'ok'
-    return this.#count > this.limit * 2 ? 'flood' : 'limited'
+export function takeRate(window: RateWindow, now: number, limit: number): 'ok' | 'limited' | 'flood' {
+  if (now - window.rateWindowStart >= 1000) {
+    window.rateWindowStart = now
+    window.rateCount = 0
   }
+  const count = ++window.rateCount
+  if (count <= limit) return 'ok'
+  return count > limit * 2 ? 'flood' : 'limited'
 }

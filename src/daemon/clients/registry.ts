@@ -1,6 +1,5 @@
 import type { WebSocket } from 'ws'
-import { RateWindow } from './rate-window.js'
-import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
+import { type ClientSocket, type ClosedConnection, type Connection, type ConnectionIdentity, connectionOf } from './connection.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 export type CloseHook = (closed: ClosedConnection) => void
@@ -8,8 +7,6 @@ export type CloseHook = (closed: ClosedConnection) => void
 export interface RegistryOptions {
   /** How long a closing socket may take to finish the close handshake before it is destroyed. */
   closeTimeoutMs: number
-  /** Messages per second a connection may send (setting.max_messages_per_second). */
-  messagesPerSecond: number
   onHookError: (err: unknown, closed: ClosedConnection) => void
 }
 
@@ -23,8 +20,15 @@ export class ConnectionRegistry {
   readonly #hooks: CloseHook[] = []
   readonly #drained = new Set<() => void>()
   #nextFd = 1
+  /** Every socket's 'close' listener: one function, the socket as `this`. */
+  readonly #onSocketClose: (this: WebSocket, code: number, reason: Buffer) => void
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    const registry = this
+    this.#onSocketClose = function (code, reason) {
+      registry.#finalize(connectionOf(this), code, reason.toString('utf8'))
+    }
+  }
 
   get size(): number {
     return this.#byFd.size
@@ -58,15 +62,17 @@ export class ConnectionRegistry {
       messagesOut: 0,
       state: 'open',
       closeReason: undefined,
-      rooms: new Set(),
+      rooms: NONE,
       controllers: undefined,
-      uids: new Set(),
+      uids: NONE,
       session: undefined,
-      rate: new RateWindow(this.options.messagesPerSecond),
+      rateWindowStart: 0,
+      rateCount: 0,
       sender: undefined,
     }
     this.#byFd.set(connection.fd, connection)
-    ws.on('close', (code, reason) => this.#finalize(connection, code, reason.toString('utf8')))
+    ;(ws as ClientSocket).connection = connection
+    ws.on('close', this.#onSocketClose)
     // A socket error is followed by 'close'; the listener keeps ws from throwing.
     ws.on('error', ignore)
     return connection
@@ -131,3 +137,6 @@ export class ConnectionRegistry {
 }
 
 function ignore(): void {}
+
+/** The rooms and uids of a connection in none: one array for all of them (LocalIndex replaces, never changes it). */
+const NONE: readonly string[] = Object.freeze([])

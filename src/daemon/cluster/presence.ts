@@ -11,6 +11,12 @@ export interface PresenceOptions {
   member(connection: Connection): string
   /** The node's directory hash, in a cluster; none on the memory store. */
   directory?: string
+  /**
+   * Whether each uid gets a set in the store. Only a cluster reads them (is the
+   * uid bound on another node?); on one node the local index answers, and a
+   * set per uid would cost some 300 bytes a connection.
+   */
+  uidSets: boolean
   /** A write failed because the store is away; the cluster rewrites this node's entries once it is back. */
   onUnavailable(err: MswError): void
   logger: Logger
@@ -29,7 +35,7 @@ export class Presence {
     const member = this.options.member(connection)
     const writes: Array<Promise<unknown>> = []
     if (connection.code !== '') writes.push(store.sadd(connection.code, member))
-    for (const uid of connection.uids) writes.push(store.sadd(clusterKeys.uid(uid), member))
+    if (this.options.uidSets) for (const uid of connection.uids) writes.push(store.sadd(clusterKeys.uid(uid), member))
     writes.push(this.#describe(connection))
     void this.#settle(Promise.all(writes), false, connection, 'open')
   }
@@ -51,11 +57,13 @@ export class Presence {
   }
 
   uidBound(connection: Connection, uid: string): Promise<void> {
+    if (!this.options.uidSets) return this.#settle(this.#describe(connection), true, connection, 'bind uid')
     const write = Promise.all([this.options.store.sadd(clusterKeys.uid(uid), this.options.member(connection)), this.#describe(connection)])
     return this.#settle(write, true, connection, 'bind uid')
   }
 
   uidUnbound(connection: Connection, uid: string): Promise<void> {
+    if (!this.options.uidSets) return this.#settle(this.#describe(connection), true, connection, 'unbind uid')
     const write = Promise.all([this.options.store.srem(clusterKeys.uid(uid), this.options.member(connection)), this.#describe(connection)])
     return this.#settle(write, true, connection, 'unbind uid')
   }
@@ -65,7 +73,7 @@ export class Presence {
     const member = this.options.member(connection)
     const writes: Array<Promise<unknown>> = []
     for (const key of connection.rooms) writes.push(store.srem(key, member))
-    for (const uid of connection.uids) writes.push(store.srem(clusterKeys.uid(uid), member))
+    if (this.options.uidSets) for (const uid of connection.uids) writes.push(store.srem(clusterKeys.uid(uid), member))
     if (directory !== undefined) writes.push(store.hdel(directory, String(connection.fd)))
     void this.#settle(Promise.all(writes), false, connection, 'close')
   }

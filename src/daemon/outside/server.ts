@@ -103,9 +103,11 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
       (auth) => {
         if (socket.destroyed) return
         const upgraded = options.acceptUnmaskedFrames ? acceptUnmaskedFrames(socket, head) : { socket, head }
-        wss.handleUpgrade(req, upgraded.socket, upgraded.head, (ws) =>
-          options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' }),
-        )
+        wss.handleUpgrade(req, upgraded.socket, upgraded.head, (ws) => {
+          // ws now handles the socket's errors (unless it got a wrapper); a second listener costs a list per connection.
+          if (upgraded.socket === socket) socket.off('error', destroySocket)
+          options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' })
+        })
       },
       (err: Error & { code?: string }) => {
         options.logger.debug({ ip, reason: err.message, code: err.code }, 'upgrade refused: auth')
