@@ -125,3 +125,5 @@ export type FromWorker =
   | LogMessage
   /** Sent every few seconds: the worker's own heap, for `status`. */
   | { t: 'stats'; heapUsed: number }
+  /** An ending worker has closed its database and runs nothing more: what is left is its thread's teardown. */
+  | { t: 'ended' }

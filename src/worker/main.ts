@@ -84,7 +84,8 @@ async function main(port: MessagePort, data: WorkerData): Promise<void> {
     } catch (err) {
       app.log.warn('closing the database failed', errorFields(err))
     }
-    // One turn, so the batch holding that line reaches the master before the thread goes.
+    post({ t: 'ended' })
+    // One turn, so the batch holding those lines reaches the master before the thread goes.
     await new Promise((resolve) => setImmediate(resolve))
     process.exit(0)
   }

@@ -105,4 +105,14 @@ describe('worker loading', () => {
     expect(await worker.take('log', (m) => m.msg === 'reloaded')).toMatchObject({ level: 'info' })
     expect(await worker.take('done')).toEqual({ t: 'done', seq: 2 })
   })
+
+  it('on end, says it has ended and then exits 0', async () => {
+    const app = await tempApp()
+    await app.write('Index/Controller/Index.ts', 'export default class Index {\n  index() {}\n}\n')
+    const worker = start(app.dir)
+    await worker.take('ready')
+    worker.post({ t: 'end' })
+    expect(await worker.take('ended')).toEqual({ t: 'ended' })
+    expect(await worker.exited).toBe(0)
+  })
 })

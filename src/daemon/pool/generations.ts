@@ -44,6 +44,8 @@ export class WorkerGenerations {
   #retiring: WorkerPool | undefined
   /** The next generation, its threads booted and waiting, so a reload pays for loading the application alone. */
   #next: WorkerPool | undefined
+  /** Replaced generations whose threads are still tearing down. */
+  readonly #exiting = new Set<Promise<void>>()
   #nextTimer: NodeJS.Timeout | undefined
   readonly #held = new Map<number, Work[]>()
   #reloads: Promise<unknown> = Promise.resolve()
@@ -100,6 +102,7 @@ export class WorkerGenerations {
     for (const pool of pools) await pool.drain(Math.max(0, deadline - Date.now()))
     const cut = this.inFlight()
     await Promise.all(pools.map((pool) => pool.stop()))
+    await Promise.all([...pools.map((pool) => pool.exited()), ...this.#exiting])
     return cut
   }
 

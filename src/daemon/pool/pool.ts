@@ -72,6 +72,8 @@ export class PoolWorker {
   loading: { ready(): void; failed(err: MswError): void } | undefined
   /** Its thread has gone. */
   exited = false
+  /** Settles an `end`: the worker said it has ended. */
+  onEnded: (() => void) | undefined
   readonly #send: (message: ToWorker | string) => void
 
   constructor(
@@ -201,7 +203,9 @@ export class WorkerPool {
   /**
    * Ends every worker; whatever is still in flight is answered 500. An idle
    * worker is asked to end, so it closes its database; a busy one (a handler
-   * that never returns) is terminated at once.
+   * that never returns) is terminated at once. Resolves once each has said it
+   * ended (or has gone): its thread's teardown may still be running, which
+   * `exited()` waits for.
    */
   async stop(): Promise<void> {
     this.#stopping = true
@@ -217,15 +221,21 @@ export class WorkerPool {
     for (const { fd } of lost) this.#release(fd)
   }
 
+  /** Resolves once every thread of this pool has exited. */
+  async exited(): Promise<void> {
+    await Promise.all(this.#slots.map(threadExit))
+  }
+
   async #end(worker: PoolWorker): Promise<void> {
-    const exited = new Promise<void>((resolve) => worker.thread.once('exit', () => resolve()))
+    const ended = new Promise<void>((resolve) => (worker.onEnded = resolve))
+    const exited = threadExit(worker)
     let timer: NodeJS.Timeout | undefined
     // terminate() resolves at once for a thread that has already gone.
     const forced = new Promise<void>(
       (resolve) => (timer = setTimeout(() => void worker.thread.terminate().then(() => resolve()), END_GRACE_MS)),
     )
     worker.post({ t: 'end' })
-    await Promise.race([exited, forced])
+    await Promise.race([ended, exited, forced])
     clearTimeout(timer)
   }
 
@@ -263,6 +273,9 @@ export class WorkerPool {
         return
       case 'stats':
         worker.memory = message.heapUsed
+        return
+      case 'ended':
+        worker.onEnded?.()
         return
       case 'done':
         this.#finished(worker, message.seq)
@@ -459,4 +472,9 @@ export class WorkerPool {
       (err: unknown) => this.options.logger.error({ err, worker: id }, 'replacement worker failed to start'),
     )
   }
+}
+
+function threadExit(worker: PoolWorker): Promise<void> {
+  if (worker.exited) return Promise.resolve()
+  return new Promise((resolve) => worker.thread.once('exit', () => resolve()))
 }
