@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { heldPayload } from '../../src/auth/payload.js'
 
 describe('heldPayload', () => {
-  it("keeps every field and the order each form gives them", () => {
+  it('keeps every field and the order each form gives them', () => {
     const jwt = heldPayload({ id: 1, type: 't', code: 'c', nickname: 'n', ctime: 5, extra: 'x', iat: 9 })
     expect(Object.keys(jwt)).toEqual(['id', 'type', 'code', 'nickname', 'ctime', 'extra', 'iat'])
     const legacy = heldPayload({ id: '1', code: 'c', type: '', nickname: 'n', vip: true, ctime: 5 }, true)
