@@ -27,8 +27,12 @@ export interface GenerationsOptions {
   onWorkerRestart(): void
 }
 
-/** How long after a start or a reload the next generation's threads are booted. */
-const STANDBY_DELAY_MS = 1000
+/**
+ * How long after a start or a reload the next generation's threads are booted.
+ * Short: under load a boot takes a second or more, and a reload that comes
+ * while its standby still boots waits for it.
+ */
+const STANDBY_DELAY_MS = 200
 
 type Work = { kind: 'frame'; frame: ClientFrame } | { kind: 'close'; controllers: string[]; event: CloseEvent }
 
@@ -149,7 +153,7 @@ export class WorkerGenerations {
 
   /**
    * Boots the threads of the generation after the current one, to wait for
-   * the next reload. A second on: the reload (or start) has finished its own
+   * the next reload. A moment on: the reload (or start) has finished its own
    * work first, a daemon stopped at once never pays for them, and a reload
    * before then starts its generation from scratch.
    */
