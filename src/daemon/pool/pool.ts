@@ -461,6 +461,8 @@ export class WorkerPool {
     const id = dead.id
     // Stands in (not ready) for the worker being replaced, collecting what is sent to its slot meanwhile.
     const placeholder = new PoolWorker(id, dead.thread)
+    // Its thread is the dead one's: waiting for that thread's exit would wait forever.
+    placeholder.exited = true
     this.#slots[id] = placeholder
     return this.#spawn(id).then(
       (fresh) => {
