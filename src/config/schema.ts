@@ -94,6 +94,11 @@ export const AppSchema = z.strictObject(
       reload_standby: bool().default(true), // keep the next generation's threads booted and waiting, so a reload only loads the application
       node_timeout: int(2, 3600).default(10), // seconds after which the cluster forgets a node that stopped answering (Redis store)
     }),
+    // Per room, the last messages sent to it, for clients that reconnect (@recover); off while size is 0.
+    history: section({
+      size: int(0, 100_000).default(0), // messages kept per room; 0 = off, and envelopes carry no seq
+      ttl: int(1, 7 * 86_400).default(300), // seconds a message is kept
+    }),
     auth: section({
       enabled: bool().default(true),
       codec: oneOf(['mswoole', 'jwt']).default('mswoole'),

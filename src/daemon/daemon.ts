@@ -12,6 +12,7 @@ import { setWireFormat } from '../protocol/wire-format.js'
 import { Presence } from './cluster/presence.js'
 import type { RedisCluster } from './cluster/redis-cluster.js'
 import { ClusterDelivery } from './cluster/cluster-delivery.js'
+import { openHistory, recoveryFor, type RoomHistory } from './history/open-history.js'
 import { lostReply } from './clients/frames.js'
 import { createClientLifecycle } from './clients/lifecycle.js'
 import { LocalIndex } from './clients/local-index.js'
@@ -81,6 +82,7 @@ export class Daemon {
   #warnings: StartWarning[] = []
   #stopping: Promise<StopResult> | undefined
   #store: Store | undefined
+  #history: RoomHistory | undefined
   #workers: WorkerGenerations | undefined
   #stopHeartbeat: (() => void) | undefined
   #onStopped: Array<() => void> = []
@@ -161,12 +163,15 @@ export class Daemon {
       stats: this.stats,
       logger: this.logger,
     })
+    const history = await openHistory(app.history, store)
+    this.#history = history
     const clusterDelivery = new ClusterDelivery({
       node: this.nodeId,
       registry: this.registry,
       delivery,
       stats: this.stats,
       logger: this.logger,
+      ...(history === undefined ? {} : { history }),
     })
     this.#clusterDelivery = clusterDelivery
     if (this.config.cache.driver === 'redis') {
@@ -222,6 +227,7 @@ export class Daemon {
       stats: this.stats,
       app: this.#workers,
       messagesPerSecond: app.setting.max_messages_per_second,
+      ...(history === undefined ? {} : { recover: recoveryFor(history, delivery, this.logger) }),
       logger: this.logger,
     })
     this.registry.onClose(clients.closed)
@@ -281,6 +287,7 @@ export class Daemon {
     await this.#manager?.close()
     await this.#workers?.stop(0)
     await this.#cluster?.leave()
+    this.#history?.close()
     await this.#store?.close()
     await this.#ipc?.close()
     await removeFiles(this.config.paths.pidFile, this.config.paths.socket)
@@ -362,6 +369,7 @@ export class Daemon {
     const abortedInFlight = (await this.#workers?.stop(left)) ?? 0
     if (abortedInFlight > 0) this.logger.warn({ inFlight: abortedInFlight }, 'workers still busy at stop; ended them')
     await this.#cluster?.leave()
+    this.#history?.close()
     await this.#store?.close()
     await this.#manager?.close()
     const result: StopResult = {

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws'
 import type { AuthPayload } from '../../auth/payload.js'
+import type { ConnectionPositions } from './positions.js'
 import type { RateWindow } from './rate-window.js'
 
 /** open → closing → closed; each transition happens in ConnectionRegistry only. */
@@ -39,6 +40,8 @@ export interface Connection extends ConnectionIdentity, RateWindow {
   session: Record<string, unknown> | undefined
   /** `[auth or null, code]` as JSON, for the worker that reads its frames; made at its first frame. */
   sender: string | undefined
+  /** Its place in the rooms' histories (app.json `history`); made at its first message with a seq. */
+  positions: ConnectionPositions | undefined
 }
 
 /**

@@ -7,6 +7,8 @@ import type { LocalIndex } from './local-index.js'
 import { rawSocket } from './raw-socket.js'
 import { TickWriter } from './tick-writer.js'
 import { payloadOf, wireFrame, type WireFrame } from './wire-frame.js'
+import { withSeq, type Position } from '../../protocol/seq.js'
+import { alreadySeen, positionsOf } from './positions.js'
 
 export interface DeliveryOptions {
   registry: ConnectionRegistry
@@ -41,6 +43,35 @@ export class Delivery {
   /** To this node's members of a room, but the fds in `except`; answers how many were written. */
   toRoom(room: string, message: string, except?: ReadonlySet<number>): number {
     return this.#toEach(this.options.index.room(room), message, except)
+  }
+
+  /**
+   * A message of the room's history, with its seq, to this node's members: a
+   * member recovering the room gets it after its replay, and one that was
+   * already sent it (by a replay) does not get it again.
+   */
+  toRoomAt(room: string, message: string, position: Position, except?: ReadonlySet<number>): number {
+    const members = this.options.index.room(room)
+    if ((members as { size?: number }).size === 0 || (members as { length?: number }).length === 0) return 0
+    const frame = wireFrame(withSeq(message, room, position))
+    let written = 0
+    for (const connection of members) {
+      if (!except?.has(connection.fd) && this.writeAt(connection, room, position, frame)) written++
+    }
+    return written
+  }
+
+  /** One frame of a room's history to one connection, once; false when it was not written (or was held). */
+  writeAt(connection: Connection, room: string, position: Position, frame: WireFrame): boolean {
+    const positions = positionsOf(connection)
+    const held = positions.held?.get(room)
+    if (held !== undefined) {
+      held.push({ position, frame })
+      return false
+    }
+    if (alreadySeen(positions, room, position) || !this.#send(connection, frame)) return false
+    positions.seen.set(room, position)
+    return true
   }
 
   /** To this node's connections bound to a uid. */

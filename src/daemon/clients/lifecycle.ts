@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { Delivery } from './delivery.js'
-import { type AppDispatch, clientMessages } from './message-handler.js'
+import { type AppDispatch, type ClientMessageOptions, clientMessages } from './message-handler.js'
 import type { DaemonStats } from '../stats.js'
 import type { ClosedConnection, Connection, ConnectionIdentity } from './connection.js'
 import type { LocalIndex } from './local-index.js'
@@ -22,6 +22,8 @@ export interface ClientLifecycleOptions {
   app: AppDispatch
   /** setting.max_messages_per_second. */
   messagesPerSecond: number
+  /** Answers a client's @recover (app.json `history`); absent, every frame goes to the workers. */
+  recover?: ClientMessageOptions['recover']
   logger: Logger
 }
 
@@ -39,6 +41,7 @@ export function createClientLifecycle(options: ClientLifecycleOptions) {
     logger,
     messagesPerSecond: options.messagesPerSecond,
     app: options.app,
+    ...(options.recover === undefined ? {} : { recover: options.recover }),
   })
 
   function open(ws: WebSocket, identity: ConnectionIdentity): void {

@@ -26,6 +26,8 @@ export interface ClientMessageOptions {
   messagesPerSecond: number
   /** Takes a client's text frame to the application's workers. */
   app: Pick<AppDispatch, 'dispatch'>
+  /** Answers the frame here when it is a @recover (true); absent, or false, it goes to the workers. */
+  recover?: (connection: Connection, text: string) => boolean
 }
 
 /**
@@ -36,7 +38,7 @@ export interface ClientMessageOptions {
  * The listeners are made once and shared by every socket (see ClientSocket).
  */
 export function clientMessages(options: ClientMessageOptions): (connection: Connection) => void {
-  const { delivery, stats, messagesPerSecond } = options
+  const { delivery, stats, messagesPerSecond, recover } = options
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const connection = connectionOf(this)
     if (connection.state !== 'open') return
@@ -56,6 +58,7 @@ export function clientMessages(options: ClientMessageOptions): (connection: Conn
     // ws has checked the UTF-8 of a text frame (an invalid one closes the connection with 1007).
     const text = textOf(data)
     if (text === '2') return void delivery.write(connection, wireFrames().keepalive)
+    if (recover !== undefined && recover(connection, text)) return
     connection.sender ??= JSON.stringify([connection.auth ?? null, connection.code])
     options.app.dispatch({ fd: connection.fd, text, sender: connection.sender })
   }

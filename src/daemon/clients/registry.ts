@@ -69,6 +69,7 @@ export class ConnectionRegistry {
       rateWindowStart: 0,
       rateCount: 0,
       sender: undefined,
+      positions: undefined,
     }
     this.#byFd.set(connection.fd, connection)
     ;(ws as ClientSocket).connection = connection

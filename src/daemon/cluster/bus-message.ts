@@ -5,6 +5,12 @@
 export type BusMessage =
   | { t: 'room'; from: string; room: string; msg: string; except?: string[] }
   | { t: 'all'; from: string; msg: string; except?: string[] }
+  /**
+   * A room send with history on: published by the script that gave it its
+   * offset (RedisHistory), so every node, the sender too, hears a room's
+   * messages in offset order; `n` lets the sender match its own.
+   */
+  | { t: 'hist'; from: string; room: string; msg: string; except?: string[]; n?: number; e: string; o: number }
   | { t: 'uid'; from: string; uid: string; msg: string }
   | { t: 'fd'; from: string; fd: number; msg: string }
   | { t: 'kick'; from: string; fd: number; code: number; reason: string }
@@ -26,6 +32,10 @@ export function parseBusMessage(text: string): BusMessage | undefined {
       return typeof m.room === 'string' && typeof m.msg === 'string' && except ? (m as BusMessage) : undefined
     case 'all':
       return typeof m.msg === 'string' && except ? (m as BusMessage) : undefined
+    case 'hist':
+      return typeof m.room === 'string' && typeof m.msg === 'string' && except && typeof m.e === 'string' && Number.isSafeInteger(m.o)
+        ? (m as BusMessage)
+        : undefined
     case 'uid':
       return typeof m.uid === 'string' && typeof m.msg === 'string' ? (m as BusMessage) : undefined
     case 'fd':

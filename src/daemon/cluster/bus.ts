@@ -7,7 +7,7 @@ import { clusterChannels } from './keys.js'
 export interface BusOptions {
   store: RedisStore
   node: string
-  /** A message from another node (its own are not delivered back). */
+  /** A message from another node (its own are not delivered back, but its history messages). */
   onMessage(message: BusMessage): void
   /** The other nodes of the cluster, as last seen. */
   otherNodes(): number
@@ -24,15 +24,20 @@ export class Bus {
   readonly #channels: ReturnType<typeof clusterChannels>
   readonly #own: string
 
+  /** The channel every node hears. */
+  readonly channel: string
+
   constructor(private readonly options: BusOptions) {
     this.#channels = clusterChannels(options.store.prefix)
+    this.channel = this.#channels.bus
     this.#own = this.#channels.node(options.node)
     this.subscriber = duplicateClient(options.store.client)
     // Failures show as the connection's state, which the cluster watches; ioredis would print them.
     this.subscriber.on('error', () => {})
     this.subscriber.on('message', (_channel: string, text: string) => {
       const message = parseBusMessage(text)
-      if (message !== undefined && message.from !== options.node) options.onMessage(message)
+      // A room's history messages reach their sender too: it delivers them in offset order with the rest.
+      if (message !== undefined && (message.from !== options.node || message.t === 'hist')) options.onMessage(message)
     })
   }
 

@@ -6,6 +6,12 @@ import type { DaemonStats } from '../stats.js'
 import type { BusMessage } from './bus-message.js'
 import { connectionId, parseConnectionId } from '../../protocol/connection-id.js'
 import type { RedisCluster } from './redis-cluster.js'
+import { MemoryHistory } from '../history/memory-history.js'
+import type { RoomHistory } from '../history/open-history.js'
+import type { RedisHistory } from '../history/redis-history.js'
+
+/** How long a sender waits to hear its own history message back before it reports 0 written here. */
+const ECHO_TIMEOUT_MS = 2000
 
 /** Who a send skips: fds of the node that takes the request, or connection ids anywhere. */
 export type Except = ReadonlyArray<number | string>
@@ -23,6 +29,8 @@ export interface ClusterDeliveryOptions {
   delivery: Delivery
   stats: DaemonStats
   logger: Logger
+  /** With history on: room sends get an offset and a seq (see toRoom). */
+  history?: RoomHistory
 }
 
 /**
@@ -34,6 +42,9 @@ export interface ClusterDeliveryOptions {
  */
 export class ClusterDelivery {
   #cluster: RedisCluster | undefined
+  /** This node's history sends waiting to hear themselves back, by nonce: how many sockets here they reached. */
+  readonly #echoes = new Map<number, (written: number) => void>()
+  #nonce = 0
 
   constructor(private readonly options: ClusterDeliveryOptions) {}
 
@@ -42,10 +53,49 @@ export class ClusterDelivery {
     this.#cluster = cluster
   }
 
+  /**
+   * With history on, the room's next offset first: on one node it is given,
+   * kept and delivered in one turn; in a cluster, the script that gives it also
+   * publishes the message, and every node (this one too) delivers it when it
+   * hears it, so all hear a room's messages in offset order.
+   */
   toRoom(room: string, message: string, except: Except = []): Promise<Sent> {
+    const { history } = this.options
+    if (history instanceof MemoryHistory) {
+      const position = history.append(room, message)
+      return Promise.resolve({ delivered: this.options.delivery.toRoomAt(room, message, position, this.#split(except).local), nodes: 0 })
+    }
+    if (history !== undefined) return this.#toRoomShared(history, room, message, except)
     const { local, ids } = this.#split(except)
     const delivered = this.options.delivery.toRoom(room, message, local)
     return this.#publish(delivered, { t: 'room', from: this.options.node, room, msg: message, ...(ids.length > 0 ? { except: ids } : {}) })
+  }
+
+  async #toRoomShared(history: RedisHistory, room: string, message: string, except: Except): Promise<Sent> {
+    const { node } = this.options
+    const cluster = this.#cluster as RedisCluster
+    const ids = except.map((item) => (typeof item === 'number' ? connectionId(node, item) : item))
+    const n = ++this.#nonce
+    const bus: Omit<Extract<BusMessage, { t: 'hist' }>, 'e' | 'o'> = { t: 'hist', from: node, room, msg: message, n }
+    if (ids.length > 0) bus.except = ids
+    // The script appends `"e":…,"o":…}` once it knows them.
+    const head = `${JSON.stringify(bus).slice(0, -1)},`
+    let timer: NodeJS.Timeout | undefined
+    const echoed = new Promise<number>((resolve) => {
+      this.#echoes.set(n, resolve)
+      timer = setTimeout(() => resolve(0), ECHO_TIMEOUT_MS)
+    })
+    try {
+      const { heard } = await history.append(room, message, cluster.bus.channel, head)
+      const delivered = await echoed
+      return { delivered, nodes: Math.max(0, heard - (cluster.bus.ready ? 1 : 0)) }
+    } catch (err) {
+      cluster.unavailable(err)
+      throw err
+    } finally {
+      clearTimeout(timer)
+      this.#echoes.delete(n)
+    }
   }
 
   toAll(message: string, except: Except = []): Promise<Sent> {
@@ -108,6 +158,12 @@ export class ClusterDelivery {
       case 'all':
         delivery.toAll(message.msg, this.#localExcept(message.except))
         return
+      case 'hist': {
+        const position = { epoch: message.e, offset: message.o }
+        const written = delivery.toRoomAt(message.room, message.msg, position, this.#localExcept(message.except))
+        if (message.from === this.options.node && message.n !== undefined) this.#echoes.get(message.n)?.(written)
+        return
+      }
       case 'uid':
         delivery.toUid(message.uid, message.msg)
         return

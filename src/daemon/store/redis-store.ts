@@ -239,7 +239,7 @@ export class RedisStore implements Store {
   }
 
   /** Runs one command, turning its failure into the store's error for `key` (the caller's name for it). */
-  private async run<T>(key: string | undefined, command: () => Promise<T>): Promise<T> {
+  async run<T>(key: string | undefined, command: () => Promise<T>): Promise<T> {
     try {
       return await command()
     } catch (err) {
