@@ -70,6 +70,7 @@ export class Delivery {
       return false
     }
     if (alreadySeen(positions, room, position) || !this.#send(connection, frame)) return false
+    if (positions.seen.get(room)?.epoch !== position.epoch) positions.from.set(room, position.offset)
     positions.seen.set(room, position)
     return true
   }

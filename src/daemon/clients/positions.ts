@@ -15,12 +15,19 @@ export interface HeldFrame {
  */
 export interface ConnectionPositions {
   seen: Map<string, Position>
+  /**
+   * Per room, the lowest offset of `seen`'s epoch written to it. A connection
+   * is sent a room's live messages from its open, so some can reach it before
+   * its @recover does: it has the run from here to `seen`, not what came
+   * before, and a replay must still write that.
+   */
+  from: Map<string, number>
   /** Rooms being recovered: their live frames, written after the replay. */
   held: Map<string, HeldFrame[]> | undefined
 }
 
 export function positionsOf(owner: { positions: ConnectionPositions | undefined }): ConnectionPositions {
-  owner.positions ??= { seen: new Map(), held: undefined }
+  owner.positions ??= { seen: new Map(), from: new Map(), held: undefined }
   return owner.positions
 }
 

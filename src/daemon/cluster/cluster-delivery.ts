@@ -90,7 +90,8 @@ export class ClusterDelivery {
       const delivered = await echoed
       return { delivered, nodes: Math.max(0, heard - (cluster.bus.ready ? 1 : 0)) }
     } catch (err) {
-      cluster.unavailable(err)
+      // Only a Redis that does not answer makes the node degraded, not a script's refusal.
+      if (err instanceof MswError && err.code === 'MSW_ERR_STORE_UNAVAILABLE') cluster.unavailable(err)
       throw err
     } finally {
       clearTimeout(timer)

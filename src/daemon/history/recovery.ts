@@ -119,17 +119,23 @@ export class Recovery {
     }
     const positions = positionsOf(connection)
     const seen = positions.seen.get(room)
-    // What a live send already wrote since the client's offset is not written twice.
-    let last = seen?.epoch === since.epoch ? Math.max(request.offset, seen.offset) : request.offset
+    // What live sends already wrote (the run from `from` to `seen`) is not written twice. Live sends can have
+    // reached the connection before this request: what came before them is still written, or it would be a gap.
+    const sameEpoch = seen?.epoch === since.epoch
+    const runFrom = sameEpoch ? (positions.from.get(room) ?? seen.offset) : Number.POSITIVE_INFINITY
+    const runTo = sameEpoch ? seen.offset : request.offset
+    let last = request.offset
     let count = 0
     for (const entry of since.entries) {
-      if (entry.offset <= last) continue
+      if (entry.offset <= request.offset || (entry.offset >= runFrom && entry.offset <= runTo)) continue
       const position = { epoch: since.epoch, offset: entry.offset }
       if (!this.options.delivery.write(connection, wireFrame(withSeq(entry.text, room, position)))) break
       last = entry.offset
       count++
     }
-    positions.seen.set(room, { epoch: since.epoch, offset: last })
+    positions.seen.set(room, { epoch: since.epoch, offset: Math.max(last, runTo) })
+    // From here on the client has everything after its offset (what it had before, by its own word).
+    positions.from.set(room, Math.min(runFrom, request.offset + 1))
     const info = `recovered ${count} message${count === 1 ? '' : 's'}`
     this.#write(connection, envelope(200, 'recovered', info, { room, recovered: true, count, ...current }))
   }

@@ -84,6 +84,29 @@ describe('room history on one node', () => {
     again.close()
   })
 
+  it('still replays what came before a live message that reached the client ahead of its @recover', async () => {
+    const { project, status } = daemon()
+    const room = 'h-ahead'
+    const first = await connect(status.outside.port, room)
+    await broadcast(project, room, ['m1'])
+    const had = JSON.parse(await first.nextFrame()) as Sequenced
+    first.close()
+    await first.closed()
+    await broadcast(project, room, numbered(2, 4))
+
+    // The new connection is in the room from its open: m6 reaches it before it asks.
+    const again = await connect(status.outside.port, room)
+    await broadcast(project, room, ['m6'])
+    expect(JSON.parse(await again.nextFrame())).toMatchObject({ info: 'm6', seq: { offset: 6 } })
+    again.send({ method: '@recover', room, epoch: had.seq?.epoch, offset: had.seq?.offset })
+    const { replayed, answer } = await untilRecovered(again)
+    expect(replayed.map((e) => e.info)).toEqual(numbered(2, 4))
+    expect(answer.param).toMatchObject({ recovered: true, count: 4, offset: 6 })
+    await broadcast(project, room, ['m7'])
+    expect(JSON.parse(await again.nextFrame())).toMatchObject({ info: 'm7', seq: { offset: 7 } })
+    again.close()
+  })
+
   it('holds at most `size` messages of a flooded room, and never replays with a hole', async () => {
     const { project, status } = daemon()
     const room = 'h-flood'
