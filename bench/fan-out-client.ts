@@ -75,6 +75,9 @@ const HEAD_END = Buffer.from('\r\n\r\n')
 const MAX_HEAD = 8192
 /** The payload ends `"sentAt":<digits[.digits]>}}`. */
 const SENT_AT = Buffer.from('"sentAt":')
+/** With room history on, a room envelope ends `,"seq":{"room":R,"epoch":E,"offset":N}}` (docs/history.md). */
+const SEQ_KEY = Buffer.from(',"seq":{')
+const OFFSET_KEY = Buffer.from('"offset":')
 const CLOSE_FRAME = maskedFrame(0x8, Buffer.alloc(0))
 /** One read buffer for every socket: each read is consumed before the next one lands. */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024)
@@ -415,9 +418,35 @@ export class FanOutClient {
 
 /**
  * The number after `"sentAt":` at the end of an envelope `…"sentAt":<ms>}}`, read backwards
- * from the payload's end without a string; -1 when the payload does not end that way.
+ * from the payload's end without a string; -1 when the payload does not end that way. A room
+ * envelope of a daemon with room history on ends with its position,
+ * `…"sentAt":<ms>},"seq":{"room":R,"epoch":E,"offset":N}}`: the send time is then read before it.
  */
 export function readSentAt(buf: Buffer, start: number, end: number): number {
+  const sentAt = sentAtAtEnd(buf, start, end)
+  if (sentAt >= 0) return sentAt
+  const seq = seqStart(buf, start, end)
+  return seq < 0 ? -1 : sentAtAtEnd(buf, start, seq)
+}
+
+/** Where `,"seq":{…"offset":N}` begins in a payload that ends with it (and the envelope's brace); -1 when it does not. */
+export function seqStart(buf: Buffer, start: number, end: number): number {
+  let i = end - 1
+  if (i - 1 <= start || buf[i] !== 0x7d || buf[i - 1] !== 0x7d) return -1
+  i -= 2
+  const last = i
+  while (i > start && buf[i]! >= 0x30 && buf[i]! <= 0x39) i--
+  if (
+    i === last ||
+    i - OFFSET_KEY.length + 1 < start ||
+    buf.compare(OFFSET_KEY, 0, OFFSET_KEY.length, i - OFFSET_KEY.length + 1, i + 1) !== 0
+  )
+    return -1
+  const at = buf.lastIndexOf(SEQ_KEY, i - OFFSET_KEY.length)
+  return at <= start ? -1 : at
+}
+
+function sentAtAtEnd(buf: Buffer, start: number, end: number): number {
   let i = end - 1
   // Closing braces of param and of the envelope.
   while (i > start && buf[i] === 0x7d) i--

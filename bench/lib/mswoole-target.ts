@@ -30,6 +30,8 @@ export interface MswooleTargetOptions {
   cache?: Record<string, unknown>
   /** `start --expose-gc`: the daemon answers `debug.gc` on its control socket (bench/lib/heap-probe.ts). */
   exposeGc?: boolean
+  /** Top-level app.json keys merged over the bench's, e.g. `{history: {size: 100, ttl: 300}}`. */
+  extra?: Record<string, unknown>
 }
 
 export interface MswooleTarget {
@@ -67,7 +69,7 @@ export function cleanEnv(): NodeJS.ProcessEnv {
 
 /** A throwaway project folder with the bench's config/app.json (and cache.json when asked). */
 export async function benchProject(
-  options: Pick<MswooleTargetOptions, 'setting' | 'nodeId' | 'cache'> & { app?: string },
+  options: Pick<MswooleTargetOptions, 'setting' | 'nodeId' | 'cache' | 'extra'> & { app?: string },
 ): Promise<{ root: string; configDir: string; appJson: Record<string, unknown> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'mswoole-bench-'))
   const configDir = path.join(root, 'config')
@@ -86,6 +88,7 @@ export async function benchProject(
     app: options.app ?? path.join(REPO_ROOT, 'app'),
     runtime: './runtime',
     ...(options.nodeId === undefined ? {} : { node_id: options.nodeId }),
+    ...options.extra,
   }
   await writeFile(path.join(configDir, 'app.json'), `${JSON.stringify(appJson, null, 2)}\n`)
   if (options.cache !== undefined) await writeFile(path.join(configDir, 'cache.json'), `${JSON.stringify(options.cache, null, 2)}\n`)
