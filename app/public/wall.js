@@ -1,10 +1,10 @@
 // The big screen of a live event: shows approved messages, lets the moderator
 // approve or reject what phone users send, post announcements and recall.
-// Plain browser JavaScript, served as is by the outside port.
+// Plain browser JavaScript, served as is by the outside port; the connection
+// is mswoole's client wrapper, which the port serves at /mswoole-client.js.
+import { MswClient } from './mswoole-client.js'
+
 ;(() => {
-  var KEEPALIVE_MS = 25000
-  var RETRY_FIRST_MS = 1000
-  var RETRY_MAX_MS = 30000
   // Enough for a screen; older messages leave the page so a long event stays light.
   var MAX_SHOWN = 200
 
@@ -20,9 +20,7 @@
   var formText = document.getElementById('announce-text')
 
   var auth = new URLSearchParams(location.search).get('auth')
-  var socket = null
-  var keepalive = null
-  var retryMs = RETRY_FIRST_MS
+  var client = null
   var joined = false
 
   function setStatus(state, text, event) {
@@ -33,48 +31,49 @@
   }
 
   function send(message) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
+    // Nothing is queued: a moderator's click while disconnected is refused, not sent later.
+    if (!client?.send(message)) {
       setStatus('error', 'Not connected; try again in a moment.')
       return false
     }
-    socket.send(typeof message === 'string' ? message : JSON.stringify(message))
     return true
   }
 
   function connect() {
     var scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
     setStatus('connecting', 'Connecting…')
-    var ws = new WebSocket(scheme + '//' + location.host + '/?auth=' + encodeURIComponent(auth))
-    socket = ws
-    ws.onopen = () => {
-      retryMs = RETRY_FIRST_MS
-      setStatus('connecting', 'Joining…')
-      keepalive = setInterval(() => {
-        send('2')
-      }, KEEPALIVE_MS)
-      // extras: the user count and the other screens' moderation, which the seed's frames lack.
-      send({ method: 'live.wall.join', extras: true })
-    }
-    ws.onmessage = (evt) => {
-      var envelope
-      try {
-        envelope = JSON.parse(evt.data)
-      } catch (e) {
-        return // the keepalive answer "3"
-      }
-      if (envelope && typeof envelope === 'object') handle(envelope)
-    }
-    ws.onclose = () => {
-      clearInterval(keepalive)
+    client = new MswClient(`${scheme}//${location.host}/?auth=${encodeURIComponent(auth)}`, {
+      queue: 0,
+      // On every connection, before the wrapper recovers the rooms' missed messages.
+      join: (context) => {
+        joined = false
+        setStatus('connecting', 'Joining…')
+        // extras: the user count and the other screens' moderation, which the seed's frames lack.
+        context.send({ method: 'live.wall.join', extras: true })
+        return context.next((e) => e.event === 'wallJoinSuccess' || e.status !== 200)
+      },
+    })
+    client.on('message', handle)
+    client.on('open', (info) => {
+      if (!joined) return
+      // Pending messages come from the store, as they are now.
+      send({ method: 'live.wall.history', type: 'user' })
+      // The shown ones: after a reconnect with room history, the wrapper replays what was missed;
+      // otherwise (the first join, history off) the page starts from the stored history.
+      if (!info.reconnect || !wallRoomFollowed()) requestShown()
+    })
+    client.on('recovered', (result) => {
+      if (!result.recovered && result.room.indexOf('live:wall:') === 0) requestShown()
+    })
+    client.on('close', (info) => {
       joined = false
-      if (socket !== ws) return
-      socket = null
-      // Doubling with some spread, so a venue's screens do not all come back in the same second.
-      var wait = Math.round(retryMs * (0.75 + Math.random() * 0.5))
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
-      setStatus('closed', 'Disconnected; reconnecting in ' + Math.ceil(wait / 1000) + ' s…')
-      setTimeout(connect, wait)
-    }
+      if (info.retryIn !== null) setStatus('closed', `Disconnected; reconnecting in ${Math.max(1, Math.ceil(info.retryIn / 1000))} s…`)
+    })
+  }
+
+  // Whether the wrapper holds a position in the event's wall room, so a reconnect recovers it.
+  function wallRoomFollowed() {
+    return Object.keys(client.positions()).some((room) => room.indexOf('live:wall:') === 0)
   }
 
   function handle(envelope) {
@@ -82,9 +81,10 @@
     if (envelope.status !== 200) {
       if (envelope.event === 'wallRecallFail') {
         // Another screen recalled it first: reload both lists.
-        requestHistory()
+        requestShown()
+        send({ method: 'live.wall.history', type: 'user' })
       }
-      setStatus('error', 'Error ' + envelope.status + ': ' + String(envelope.info), String(envelope.event))
+      setStatus('error', `Error ${envelope.status}: ${String(envelope.info)}`, String(envelope.event))
       return
     }
     // The moderator's own action went through: an earlier error no longer applies.
@@ -93,7 +93,6 @@
       case 'wallJoinSuccess':
         joined = true
         setStatus('connected', 'Connected')
-        requestHistory()
         break
       case 'wallSayHistory':
         // The seed's page of rows: {list: [newest first], count}; every row is something a wall said.
@@ -151,15 +150,14 @@
         updateEmpty()
         break
       case 'userCount':
-        users.textContent = param && typeof param.count === 'number' ? param.count + ' online' : ''
-        if (param && param.code) room.textContent = 'Room ' + param.code
+        users.textContent = param && typeof param.count === 'number' ? `${param.count} online` : ''
+        if (param?.code) room.textContent = `Room ${param.code}`
         break
     }
   }
 
-  function requestHistory() {
+  function requestShown() {
     send({ method: 'live.wall.history', type: 'wall', count: 20 })
-    send({ method: 'live.wall.history', type: 'user' })
   }
 
   // The server sends nickname and say HTML-escaped; only those two go in as HTML.

@@ -286,3 +286,73 @@ describe('the /wall page in Chromium', () => {
     await page.close()
   })
 })
+
+describe('the /wall page with room history', () => {
+  const withHistory = useSharedDaemon({ history: { size: 100, ttl: 300 } })
+
+  it('keeps what it showed across a reconnect and gets what it missed from the room history, not from the stored page', async () => {
+    const { project, status } = withHistory()
+    const port = status.outside.port
+    // Every socket of the page goes through here: while `away`, a reconnect is refused; the frames it sends are kept.
+    let away = false
+    const sent: string[][] = []
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
+    const errors: string[] = []
+    page.on('pageerror', (err) => errors.push(err.message))
+    await page.routeWebSocket(
+      (url) => url.searchParams.has('auth'),
+      (ws) => {
+        if (away) {
+          ws.close({ code: 4001, reason: 'away' })
+          return
+        }
+        const frames: string[] = []
+        sent.push(frames)
+        const server = ws.connectToServer()
+        ws.onMessage((message) => {
+          frames.push(String(message))
+          server.send(message)
+        })
+      },
+    )
+    const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Main' })
+    await page.goto(`http://127.0.0.1:${port}/wall?auth=${encodeURIComponent(wallToken)}`)
+    await page.locator('#status[data-state="connected"]').waitFor()
+    const alice = await phone(port, 1, 'Alice')
+    const first = await say(alice, 'Before the drop')
+    await page.locator(`#pending li[data-id="${first}"]`).getByRole('button', { name: 'Approve' }).click()
+    await page.locator(`#messages li[data-id="${first}"]`).waitFor()
+
+    away = true
+    const { json } = await cliJson<ConnectionsListResult>(project, ['conn', 'ls'])
+    const wall = json.connections.find((c) => c.type === 'wall' && c.code === CODE)
+    expect((await cli(project, ['kick', String(wall!.fd)])).exitCode).toBe(0)
+    await page.locator('#status[data-state="closed"]').waitFor()
+    // Another screen moderates and announces meanwhile.
+    const other = await TestClient.connect(
+      `ws://127.0.0.1:${port}/?auth=${await mintToken({ id: 'screen-2', type: 'wall', code: CODE, nickname: 'Side' })}`,
+    )
+    await other.ask({ method: 'live.wall.join' }, 'wallJoinSuccess')
+    const during = await say(alice, 'Approved elsewhere')
+    await other.ask({ method: 'live.wall.check', id: during, status: 1 }, 'wallCheckSuccess')
+    const waiting = await say(alice, 'Still waiting')
+    await other.ask({ method: 'live.wall.say', say: 'Announced meanwhile' }, 'wallSaySuccess')
+    away = false
+
+    await page.locator('#status[data-state="connected"]').waitFor({ timeout: 30_000 })
+    await page.locator('#messages li', { hasText: 'Announced meanwhile' }).waitFor()
+    await page.locator(`#pending li[data-id="${waiting}"]`).waitFor()
+    // An approved message is not stored: only the history could bring back both.
+    expect(await page.locator('#messages .say').allTextContents()).toEqual(['Announced meanwhile', 'Approved elsewhere', 'Before the drop'])
+    await expect.poll(() => page.locator('#pending-count').textContent()).toBe('1')
+    const again = (sent.at(-1) ?? []).filter((f) => f.startsWith('{')).map((f) => JSON.parse(f) as Record<string, unknown>)
+    expect(again.map((f) => f.method)).toContain('@recover')
+    expect(again.filter((f) => f.method === '@recover').map((f) => f.room)).toContain(`live:wall:${CODE}`)
+    // The pending list is read again; the shown messages are not.
+    expect(again.filter((f) => f.method === 'live.wall.history').map((f) => f.type)).toEqual(['user'])
+
+    for (const client of [alice, other]) client.close()
+    await page.close()
+    expect(errors).toEqual([])
+  })
+})

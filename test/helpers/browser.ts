@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { chromium, type Browser } from 'playwright-core'
 import { ensureProgram } from './system-package.js'
 
@@ -48,4 +49,11 @@ export const CHROMIUM_ARGS: readonly string[] = [
 export async function launchChromium(): Promise<Browser> {
   const executablePath = await ensureProgram(CHROMIUM, 'chromium')
   return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] })
+}
+
+/** Width and height from a PNG's IHDR chunk. */
+export function pngSize(png: Buffer): { width: number; height: number } {
+  expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true)
+  expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR')
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) }
 }

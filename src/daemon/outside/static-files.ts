@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { open, realpath, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 
 /** Larger files are refused: the port serves a page and its few assets, not downloads. */
@@ -26,6 +27,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
  */
 export const HTML_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+/**
+ * Files of the package that every app's pages may load as if they were in its
+ * public folder (which may hold its own copy instead): the client wrapper.
+ */
+const BUILT_IN_FILES: ReadonlyMap<string, string> = new Map([
+  ['mswoole-client.js', fileURLToPath(new URL('../../../client/mswoole-client.js', import.meta.url))],
+])
 
 export interface StaticFilesOptions {
   /** `<appDir>/public`; it may not exist, or appear later. */
@@ -71,6 +80,8 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, opt
   let file: Awaited<ReturnType<typeof readPublicFile>>
   try {
     file = await readPublicFile(options.root, resolved.segments)
+    const builtIn = file === 'missing' && resolved.segments.length === 1 ? BUILT_IN_FILES.get(resolved.segments[0] ?? '') : undefined
+    if (builtIn !== undefined) file = await readPublicFile(path.dirname(builtIn), [path.basename(builtIn)])
   } catch (err) {
     // The folder's path stays in the log; the client only learns it failed.
     options.logger.warn({ err, file: resolved.segments.join('/') }, 'static file could not be read')

@@ -11,6 +11,8 @@ import { cleanupProject, startDaemon } from '../../helpers/cli.js'
 import { makeProject, SAMPLE_APP, type Project } from '../../helpers/project.js'
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/static-app', import.meta.url))
+/** The client wrapper in the package, which every app's pages may load from /mswoole-client.js. */
+const CLIENT_FILE = fileURLToPath(new URL('../../../client/mswoole-client.js', import.meta.url))
 
 interface Reply {
   status: number
@@ -183,6 +185,17 @@ describe('static files on the outside port', () => {
     expect(second.body.toString()).toBe('second, longer\n')
   })
 
+  it('serves the client wrapper of the package at /mswoole-client.js to any app, unless public/ has its own', async () => {
+    const res = await raw(port, '/mswoole-client.js')
+    expect(res.status).toBe(200)
+    expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(res.body.equals(await readFile(CLIENT_FILE))).toBe(true)
+    // Only at the top: nothing else of the package is reachable that way.
+    for (const p of ['/sub/mswoole-client.js', '/mswoole-client.d.ts', '/mswoole-client']) expect((await raw(port, p)).status).toBe(404)
+    await writeFile(path.join(appDir, 'public/mswoole-client.js'), 'export const own = 1\n')
+    expect((await raw(port, '/mswoole-client.js')).body.toString()).toBe('export const own = 1\n')
+  })
+
   it('keeps the built-in page at / until public/index.html exists', async () => {
     const before = await raw(port, '/')
     expect(before.status).toBe(200)
@@ -212,6 +225,10 @@ describe('the sample app', () => {
     expect(wall.body.toString()).toContain('wall.js')
     expect((await raw(samplePort, '/wall.js')).headers['content-type']).toBe('text/javascript; charset=utf-8')
     expect((await raw(samplePort, '/wall.css')).headers['content-type']).toBe('text/css; charset=utf-8')
+    const phone = await raw(samplePort, '/live?auth=token')
+    expect(phone.status).toBe(200)
+    expect(phone.body.toString()).toContain('live.js')
+    for (const asset of ['/live.js', '/live.css', '/mswoole-client.js']) expect((await raw(samplePort, asset)).status).toBe(200)
     expect((await raw(samplePort, '/')).body.toString()).toBe(OUTSIDE_PAGE)
   })
 })
