@@ -132,6 +132,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'a reload was asked for while the daemon is stopping',
     action: 'start it again first',
   },
+  MSW_ERR_DRAIN_UNSUPPORTED: {
+    message: 'the running daemon cannot drain',
+    meaning: '`stop --drain` reached a daemon started by an older mswoole, which does not know the drain; it was left running, untouched',
+    action: 'stop it without `--drain` (its clients get 1001 at once), then start this version',
+  },
   MSW_ERR_APP_LOAD: {
     message: 'the application failed to load',
     meaning: 'a controller failed to load (syntax error, throw at import, no default class); the message names the file and line',

@@ -11,8 +11,10 @@ export type {
   ControllerHooks,
   KeyValueStore,
   Message,
+  RoomPresence,
   SendOptions,
   Target,
+  UidPresence,
 } from './app-api/types.js'
 export type { AuthPayload } from './auth/payload.js'
 export { decodeToken, encodeToken, type AuthCodecName } from './auth/codec.js'

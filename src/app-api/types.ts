@@ -45,6 +45,23 @@ export interface SendOptions {
   except?: number[]
 }
 
+/** A uid in a room: how many of the room's connections it is bound to. */
+export interface UidPresence {
+  uid: string
+  connections: number
+}
+
+/** Who is in a room (`app.presence`), across the cluster. */
+export interface RoomPresence {
+  room: string
+  /** The room's connections, anonymous ones included. */
+  connections: number
+  /** Its connections bound to no uid. */
+  anonymous: number
+  /** Each uid bound to at least one of its connections, by uid; a connection bound to two uids counts for both. */
+  uids: UidPresence[]
+}
+
 export interface AppLogger {
   trace(msg: string, fields?: Record<string, unknown>): void
   debug(msg: string, fields?: Record<string, unknown>): void
@@ -97,6 +114,8 @@ export interface App {
   leave(fd: number, room: string): Promise<void>
   members(room: string): Promise<number[]>
   count(room: string): Promise<number>
+  /** The uids in a room and how many connections each has there, on every node of a cluster. */
+  presence(room: string): Promise<RoomPresence>
 
   /** Per-connection data, kept by the master for the life of the connection. */
   session: {

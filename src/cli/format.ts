@@ -101,3 +101,29 @@ const ROOM_COLUMNS: Column<RoomInfo>[] = [
 export function roomsTable(rooms: RoomInfo[], layout: Layout = fitted()): string {
   return renderColumns(ROOM_COLUMNS, rooms, layout)
 }
+
+interface PresenceRow {
+  room: string
+  uid: string
+  connections: number
+}
+
+const PRESENCE_COLUMNS: Column<PresenceRow>[] = [
+  { header: 'room', cell: (r) => r.room, shrink: true },
+  { header: 'uid', cell: (r) => r.uid, shrink: true },
+  { header: 'connections', cell: (r) => r.connections },
+]
+
+/**
+ * `rooms --presence`: one row per uid of each room, with its connections
+ * there, in the daemon's order; the room's anonymous connections (no uid)
+ * last, as uid "-".
+ */
+export function roomPresenceTable(rooms: RoomInfo[], layout: Layout = fitted()): string {
+  const rows: PresenceRow[] = []
+  for (const room of rooms) {
+    for (const { uid, connections } of room.uids ?? []) rows.push({ room: room.name, uid, connections })
+    if ((room.anonymous ?? 0) > 0) rows.push({ room: room.name, uid: '-', connections: room.anonymous ?? 0 })
+  }
+  return renderColumns(PRESENCE_COLUMNS, rows, layout)
+}

@@ -99,6 +99,13 @@ export const AppSchema = z.strictObject(
       size: int(0, 100_000).default(0), // messages kept per room; 0 = off, and envelopes carry no seq
       ttl: int(1, 7 * 86_400).default(300), // seconds a message is kept
     }),
+    // Rooms whose members hear presenceJoin when a uid's first connection enters and presenceLeave when its last goes.
+    presence: section({
+      // Room names; "*" stands for any run of characters ("live:*", "*"). [] = off, and the wire is the seed's.
+      rooms: z
+        .array(str().min(1, { error: 'expected a room name or pattern such as "live:*"' }), { error: 'expected an array of room names' })
+        .default([]),
+    }),
     auth: section({
       enabled: bool().default(true),
       codec: oneOf(['mswoole', 'jwt']).default('mswoole'),

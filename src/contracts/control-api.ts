@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { UidPresence } from '../app-api/types.js'
 import { CONNECTION_ID, parseConnectionId } from '../protocol/connection-id.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json-depth.js'
 import { LOG_LEVELS } from '../config/log-levels.js'
@@ -12,6 +13,8 @@ import { CLOSE_CODES, isSendableCloseCode } from '../protocol/close-codes.js'
 
 export const MAX_TAIL_LINES = 10_000
 export const MAX_PAGE = 1000
+/** The longest drain a stop may ask for, in seconds (an hour). */
+export const MAX_DRAIN_SECONDS = 3600
 
 /** A close code a server may send: 1000 (normal) or one of the application range 3000–4999. */
 const closeCode = z.number().int().refine(isSendableCloseCode, 'close code must be 1000 or 3000–4999')
@@ -56,6 +59,16 @@ export const paramSchemas = {
     .object({
       /** Seconds to wait for clients to close before forcing. */
       timeout: z.number().positive().max(3600).optional(),
+      /**
+       * Seconds over which to close the clients with 1012 before the stop
+       * proper, the port no longer listening; 0 or absent: no drain.
+       */
+      drain: z
+        .number()
+        .int('drain must be a whole number of seconds')
+        .min(0, 'drain must be 0 or more seconds')
+        .max(MAX_DRAIN_SECONDS, `drain must be at most ${MAX_DRAIN_SECONDS} seconds`)
+        .optional(),
     })
     .strict(),
   'logs.tail': z
@@ -104,6 +117,8 @@ export const paramSchemas = {
   'rooms.list': z
     .object({
       prefix: z.string().optional(),
+      /** Also each room's uids, with their connections there (as app.presence answers). */
+      presence: z.boolean().optional(),
       ...paging,
     })
     .strict(),
@@ -152,6 +167,20 @@ export interface StatusResult {
   logFile: string
   socket: string
   cluster: ClusterStatus
+  /** While a stop drains its clients (`stop --drain`): present only then. */
+  draining?: DrainStatus
+}
+
+/** A drain under way: clients closed with 1012 a few at a time until `closeBy`. */
+export interface DrainStatus {
+  /** When the drain began (ISO 8601); the outside port stopped listening then. */
+  since: string
+  /** When the last client is to be closed (ISO 8601): a later stop may bring it forward. */
+  closeBy: string
+  /** Clients the drain has closed so far. */
+  closed: number
+  /** Clients still open, to be closed by `closeBy`. */
+  remaining: number
 }
 
 export interface ClusterStatus {
@@ -171,6 +200,19 @@ export interface StopResult {
   /** Messages and hooks still running in the workers at the timeout, ended unfinished. */
   abortedInFlight: number
   durationMs: number
+  /** The drain that came first (`stop --drain`); absent for a stop without one. */
+  drain?: DrainResult
+}
+
+export interface DrainResult {
+  /** The drain asked for, in seconds. */
+  seconds: number
+  /** Clients closed with 1012 during the drain (included in the stop's closedConnections). */
+  closedConnections: number
+  /** From the port closing to the last of those closes. */
+  durationMs: number
+  /** A later stop or a signal ended it early (or brought its end forward); what was left was closed then. */
+  cutShort: boolean
 }
 
 export interface ReloadResult {
@@ -237,6 +279,10 @@ export interface DeliveryResult {
 export interface RoomInfo {
   name: string
   members: number
+  /** With `presence`: its connections bound to no uid. */
+  anonymous?: number
+  /** With `presence`: each uid bound to at least one of its connections, and how many, by uid. */
+  uids?: UidPresence[]
 }
 
 export interface RoomsListResult extends Page {

@@ -64,6 +64,7 @@ export interface AppCalls {
   leave: [fd: number, room: string]
   members: [room: string]
   count: [room: string]
+  presence: [room: string]
   closeKeyAdd: [fd: number, key: string]
   closeKeyRemove: [fd: number, key: string]
   controllerAdd: [fd: number, controller: string]

@@ -31,24 +31,25 @@ export function createAppCalls({ registry, index, presence, store }: AppCallDeps
     join: async (fd, room) => {
       const connection = open(fd)
       if (!connection) return
-      index.join(connection, room)
-      await presence.joined(connection, room)
+      const entered = index.join(connection, room)
+      await presence.joined(connection, room, entered)
     },
     leave: async (fd, room) => {
       const connection = open(fd)
       if (!connection) return
-      index.leave(connection, room)
-      await presence.left(connection, room)
+      const wasIn = index.leave(connection, room)
+      await presence.left(connection, room, wasIn)
     },
     members: (room) => fds(index.room(room)),
     count: (room) => store.scard(room),
+    presence: (room) => presence.read(room),
     closeKeyAdd: (fd, key) => {
       const connection = open(fd)
-      if (connection && index.join(connection, key)) presence.roomsChanged(connection)
+      if (connection && index.join(connection, key)) presence.roomsChanged(connection, key, true)
     },
     closeKeyRemove: (fd, key) => {
       const connection = open(fd)
-      if (connection && index.leave(connection, key)) presence.roomsChanged(connection)
+      if (connection && index.leave(connection, key)) presence.roomsChanged(connection, key, false)
     },
     controllerAdd: (fd, controller) => {
       const connection = open(fd)
@@ -65,14 +66,14 @@ export function createAppCalls({ registry, index, presence, store }: AppCallDeps
     bindUid: async (fd, uid) => {
       const connection = open(fd)
       if (!connection) return
-      index.bindUid(connection, uid)
-      await presence.uidBound(connection, uid)
+      const bound = index.bindUid(connection, uid)
+      await presence.uidBound(connection, uid, bound)
     },
     unbindUid: async (fd, uid) => {
       const connection = open(fd)
       if (!connection) return
-      index.unbindUid(connection, uid)
-      await presence.uidUnbound(connection, uid)
+      const wasBound = index.unbindUid(connection, uid)
+      await presence.uidUnbound(connection, uid, wasBound)
     },
     uidFds: (uid) => fds(index.uid(uid)),
     store: (method, args) => {

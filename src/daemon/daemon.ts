@@ -4,12 +4,13 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import { logConfigFileWarnings } from '../config/file-modes.js'
 import { MswError } from '../errors.js'
-import type { ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
+import type { DrainResult, ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import { connectionId } from '../protocol/connection-id.js'
 import { setWireFormat } from '../protocol/wire-format.js'
 import { Presence } from './cluster/presence.js'
+import { openPresenceEvents } from './cluster/presence-events.js'
 import type { RedisCluster } from './cluster/redis-cluster.js'
 import { ClusterDelivery } from './cluster/cluster-delivery.js'
 import { openHistory, recoveryFor, type RoomHistory } from './history/open-history.js'
@@ -18,6 +19,7 @@ import { createClientLifecycle } from './clients/lifecycle.js'
 import { LocalIndex } from './clients/local-index.js'
 import { ConnectionRegistry } from './clients/registry.js'
 import { Delivery } from './clients/delivery.js'
+import { Drain } from './clients/drain.js'
 import { startHeartbeat } from './clients/heartbeat.js'
 import { assertPortsFree } from './port-check.js'
 import { startWarnings } from './start-warnings.js'
@@ -58,6 +60,8 @@ export interface DaemonOptions {
 }
 
 const CLOSE_HANDSHAKE_MS = 2000
+/** The reason a drained stop's clients get with close code 1012. */
+const DRAIN_REASON = 'service restart'
 /** How long a crashing daemon waits for its log to take the crash line. */
 const CRASH_LOG_WAIT_MS = 2000
 
@@ -81,6 +85,8 @@ export class Daemon {
   #managerKeyFile: string | undefined
   #warnings: StartWarning[] = []
   #stopping: Promise<StopResult> | undefined
+  /** The drain of a `stop --drain`, while it runs. */
+  #drain: Drain | undefined
   #store: Store | undefined
   #history: RoomHistory | undefined
   #workers: WorkerGenerations | undefined
@@ -174,6 +180,12 @@ export class Daemon {
       ...(history === undefined ? {} : { history }),
     })
     this.#clusterDelivery = clusterDelivery
+    const presenceEvents = await openPresenceEvents(app.presence, store, {
+      node: this.nodeId,
+      send: (room, frame) => clusterDelivery.toRoom(room, frame),
+      onUnavailable: (err) => this.#cluster?.unavailable(err),
+      logger: this.logger,
+    })
     if (this.config.cache.driver === 'redis') {
       // Loaded with the store (see openStore): only a Redis node needs the cluster's modules.
       const { RedisCluster } = await import('./cluster/redis-cluster.js')
@@ -184,12 +196,18 @@ export class Daemon {
         nodeTimeoutMs: app.setting.node_timeout * 1000,
         logger: this.logger,
         onMessage: (message) => clusterDelivery.receive(message),
+        presence: presenceEvents?.cluster,
       })
       clusterDelivery.attach(this.#cluster)
     }
+    // Events counted while the node joined its cluster (a former self's leaves) go out once sends reach every node.
+    presenceEvents?.start()
     const cluster = this.#cluster
     const presence = new Presence({
       store,
+      index: this.index,
+      ...(cluster === undefined ? {} : { node: this.nodeId }),
+      events: presenceEvents,
       member: cluster === undefined ? (c) => String(c.fd) : (c) => connectionId(this.nodeId, c.fd),
       ...(cluster === undefined ? {} : { directory: clusterKeys.connections(this.nodeId) }),
       uidSets: cluster !== undefined,
@@ -343,6 +361,7 @@ export class Daemon {
         state: this.#cluster?.state ?? 'ok',
         nodes: this.#cluster ? [...this.#cluster.nodes].sort() : [this.nodeId],
       },
+      ...(this.#drain === undefined ? {} : { draining: this.#drain.status() }),
     }
   }
 
@@ -350,22 +369,38 @@ export class Daemon {
    * Graceful stop: refuse new clients, close the open ones with 1001 (running
    * their close hooks), then release the ports. The control socket, the pid
    * file and the log close in `exit`, after the caller has had its answer.
+   * With `drainSeconds`, the clients are first closed with 1012 a few at a
+   * time over that window (see clients/drain.ts). A stop while another runs
+   * joins it, and may only bring a drain's end forward: to its own drain, or
+   * to now for a stop without one (a signal's).
    */
-  stop(timeoutSeconds = 10): Promise<StopResult> {
-    this.#stopping ??= this.#stop(timeoutSeconds)
+  stop(timeoutSeconds = 10, drainSeconds = 0): Promise<StopResult> {
+    if (this.#drain?.shorten(drainSeconds)) {
+      this.logger.info({ drain: drainSeconds }, drainSeconds === 0 ? 'drain cut short' : 'drain shortened')
+    }
+    this.#stopping ??= this.#stop(timeoutSeconds, drainSeconds)
     return this.#stopping
   }
 
-  async #stop(timeoutSeconds: number): Promise<StopResult> {
+  async #stop(timeoutSeconds: number, drainSeconds: number): Promise<StopResult> {
     const started = Date.now()
     this.state = 'stopping'
-    this.logger.info({ timeout: timeoutSeconds, connections: this.registry.size }, 'stopping')
-    this.#stopHeartbeat?.()
+    this.logger.info(
+      { timeout: timeoutSeconds, connections: this.registry.size, ...(drainSeconds > 0 ? { drain: drainSeconds } : {}) },
+      'stopping',
+    )
     const accepting = this.#outside?.stopAccepting()
-    const { closed, forced } = await this.registry.closeAll(CLOSE_CODES.GOING_AWAY, 'server shutting down', timeoutSeconds * 1000)
+    const drain = drainSeconds > 0 ? await this.#drainClients(drainSeconds) : undefined
+    this.#stopHeartbeat?.()
+    const closing = Date.now()
+    // After a drain: the clients that came in while it ran (their upgrade was already under way), with its code.
+    const late = this.registry.openCount
+    const { closed, forced } = drain
+      ? await this.registry.closeAll(CLOSE_CODES.SERVICE_RESTART, DRAIN_REASON, timeoutSeconds * 1000)
+      : await this.registry.closeAll(CLOSE_CODES.GOING_AWAY, 'server shutting down', timeoutSeconds * 1000)
     await accepting
     // Close hooks are running in the workers: let them finish, within what is left of the timeout.
-    const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - started))
+    const left = Math.max(0, timeoutSeconds * 1000 - (Date.now() - closing))
     const abortedInFlight = (await this.#workers?.stop(left)) ?? 0
     if (abortedInFlight > 0) this.logger.warn({ inFlight: abortedInFlight }, 'workers still busy at stop; ended them')
     await this.#cluster?.leave()
@@ -375,10 +410,11 @@ export class Daemon {
     const result: StopResult = {
       stopped: true,
       pid: process.pid,
-      closedConnections: closed,
+      closedConnections: drain ? drain.closedConnections + late : closed,
       forced,
       abortedInFlight,
       durationMs: Date.now() - started,
+      ...(drain ? { drain } : {}),
     }
     this.logger.info(result, 'stopped')
     // Let the stop request's answer go out before the control socket closes.
@@ -393,6 +429,15 @@ export class Daemon {
     await this.log.close()
     this.state = 'stopped'
     for (const listener of this.#onStopped.splice(0)) listener()
+  }
+
+  /** The drain of `stop --drain`: the port is closed; the clients go with 1012, evenly over the window, the others served meanwhile. */
+  async #drainClients(seconds: number): Promise<DrainResult> {
+    this.#drain = new Drain(this.registry, { windowMs: seconds * 1000, code: CLOSE_CODES.SERVICE_RESTART, reason: DRAIN_REASON })
+    const result = await this.#drain.finished
+    this.#drain = undefined
+    this.logger.info(result, 'drained')
+    return result
   }
 
   /** Loads a new generation of workers from the application on disk and retires the old one. */

@@ -15,6 +15,8 @@ export const CLOSE_CODES = {
   POLICY_VIOLATION: 1008,
   /** A frame over max_message_size (ws closes with it on its own). */
   MESSAGE_TOO_BIG: 1009,
+  /** Service restart: a drained stop (`stop --drain`), so clients reconnect, to another node behind a balancer. */
+  SERVICE_RESTART: 1012,
   /** `kick`'s default. */
   KICKED: 4000,
   /** Dropped for silence by the heartbeat; 408 as in HTTP. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { App, AppLogger, KeyValueStore, SendOptions, Target } from '../app-api/types.js'
+import type { App, AppLogger, KeyValueStore, RoomPresence, SendOptions, Target } from '../app-api/types.js'
 import type { DbConfig } from '../config/schema.js'
 import { openDatabase } from '../db/open-database.js'
 import { MswError } from '../errors.js'
@@ -134,6 +134,14 @@ export class WorkerApp implements App {
 
   async count(room: string): Promise<number> {
     return Number(await this.#call('count', [room]))
+  }
+
+  async presence(room: string): Promise<RoomPresence> {
+    const value = await this.#call('presence', [String(room)])
+    if (value === null || typeof value !== 'object' || !Array.isArray((value as RoomPresence).uids)) {
+      throw new AppCallError('MSW_ERR_INTERNAL', `presence: the master answered ${typeof value}, not a room's presence`, 'presence')
+    }
+    return value as RoomPresence
   }
 
   async bindUid(fd: number, uid: string | number): Promise<void> {

@@ -65,6 +65,8 @@ const DEFAULT_APP = {
     reload_standby: true,
     node_timeout: 10,
   },
+  history: { size: 0, ttl: 300 },
+  presence: { rooms: [] },
   auth: { enabled: true, codec: 'mswoole', key: 'marico-websocket', max_age: 0 },
   log: { level: 'info', max_size: 10485760, max_files: 5 },
 }
@@ -178,6 +180,8 @@ describe('loadConfig: schema failures', () => {
       [{ log: { level: 'loud' } }, 'log.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", got "loud"'],
       [{ log: { max_size: 100 } }, 'log.max_size: expected an integer >= 4096, got 100'],
       [{ auth: { codec: 'des' } }, 'auth.codec: expected one of "mswoole", "jwt", got "des"'],
+      [{ history: { size: -1 } }, 'history.size: expected an integer from 0 to 100000, got -1'],
+      [{ history: { ttl: 0 } }, 'history.ttl: expected an integer from 1 to 604800, got 0'],
       [{ node_id: '' }, 'node_id: expected a non-empty name'],
       [{ node_id: 'a b' }, 'node_id: expected a non-empty name'],
     ]

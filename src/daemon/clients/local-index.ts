@@ -62,6 +62,11 @@ export class LocalIndex {
     return this.#rooms.size
   }
 
+  /** Every room with its members here. */
+  *rooms(): IterableIterator<[room: string, members: ReadonlySet<Connection> | readonly Connection[]]> {
+    for (const [room, held] of this.#rooms) yield [room, members(held)]
+  }
+
   /** Every room with its number of members here. */
   roomSizes(): Map<string, number> {
     const sizes = new Map<string, number>()

@@ -20,6 +20,8 @@ export class ConnectionRegistry {
   readonly #hooks: CloseHook[] = []
   readonly #drained = new Set<() => void>()
   #nextFd = 1
+  /** Connections in 'closing': sent their close frame, waiting for the handshake to end. */
+  #closing = 0
   /** Every socket's 'close' listener: one function, the socket as `this`. */
   readonly #onSocketClose: (this: WebSocket, code: number, reason: Buffer) => void
 
@@ -32,6 +34,11 @@ export class ConnectionRegistry {
 
   get size(): number {
     return this.#byFd.size
+  }
+
+  /** Connections still open: neither closed nor closing (a stop's drain has this many left to close). */
+  get openCount(): number {
+    return this.#byFd.size - this.#closing
   }
 
   get(fd: number): Connection | undefined {
@@ -83,6 +90,7 @@ export class ConnectionRegistry {
   close(connection: Connection, code: number, reason: string): void {
     if (connection.state !== 'open') return
     connection.state = 'closing'
+    this.#closing++
     connection.closeReason = reason
     connection.ws.close(code, reason)
     const timer = setTimeout(() => connection.ws.terminate(), this.options.closeTimeoutMs)
@@ -120,6 +128,7 @@ export class ConnectionRegistry {
 
   #finalize(connection: Connection, code: number, reason: string): void {
     if (connection.state === 'closed') return
+    if (connection.state === 'closing') this.#closing--
     connection.state = 'closed'
     this.#byFd.delete(connection.fd)
     const closed: ClosedConnection = { connection, code, reason: connection.closeReason ?? reason }

@@ -13,6 +13,16 @@ export const clusterKeys = {
   sweepLock: (node: string) => `@sweep:${node}`,
   /** The connections bound to a uid (their connection ids). */
   uid: (uid: string) => `@uid:${uid}`,
+  /**
+   * A presence room's uids (app.json `presence`): a hash of uid → its connections
+   * in the room on every node. The braces keep it in one slot of a Redis Cluster
+   * with the node counts below, so one script changes both.
+   */
+  presence: (room: string) => `@presence:{${room}}`,
+  /** One node's share of a presence room: a hash of uid → its connections in the room on that node. */
+  nodePresence: (room: string, node: string) => `@presence:{${room}}:${node}`,
+  /** The presence rooms where a node may hold a share, so a sweep finds them once the node is gone. */
+  presenceRooms: (node: string) => `@presence-rooms:${node}`,
 }
 
 /** Pub/sub channels; Redis does not prefix them, so the store prefix is added here. */

@@ -12,6 +12,7 @@ import type { BusMessage } from './bus-message.js'
 import { describeConnection, type DirectoryEntry } from './directory-entry.js'
 import { heartbeatValue, parseHeartbeat } from './heartbeat-value.js'
 import { clusterKeys } from './keys.js'
+import type { ClusterPresence } from './presence-events.js'
 import { membershipSets, readDirectory, sweepNode, tryLock, unlock } from './sweep.js'
 
 export type ClusterState = 'ok' | 'degraded'
@@ -24,6 +25,8 @@ export interface RedisClusterOptions {
   nodeTimeoutMs: number
   logger: Logger
   onMessage(message: BusMessage): void
+  /** app.json `presence`'s counts, when it names rooms: a node's share is removed with it, and set again when it rewrites its entries. */
+  presence?: ClusterPresence | undefined
 }
 
 /** Commands per write when a node rewrites its entries: big enough to be few, small enough not to stall Redis. */
@@ -143,7 +146,7 @@ export class RedisCluster {
     const { store, node } = this.options
     try {
       if (await tryLock(store, node, this.instance)) {
-        await sweepNode(store, node)
+        await sweepNode(store, node, this.options.presence)
         await store.client.del(store.k(clusterKeys.heartbeat(node)))
         await unlock(store, node, this.instance)
       }
@@ -210,7 +213,7 @@ export class RedisCluster {
         store.client.sismember(store.k(clusterKeys.nodes), node),
       ])
       if (alive === 1 || listed === 0) return
-      const removed = await sweepNode(store, node)
+      const removed = (await sweepNode(store, node, this.options.presence)).length
       logger.warn({ deadNode: node, connections: removed }, 'a node stopped answering: removed its connections from the cluster')
     } finally {
       await unlock(store, node, this.instance)
@@ -256,15 +259,18 @@ export class RedisCluster {
       await delay(LOCK_RETRY_MS)
     }
     try {
-      await sweepNode(store, node)
+      const before = await sweepNode(store, node)
+      const { presence } = this.options
+      const presenceRooms = presence === undefined ? [] : [...(await presence.rooms(node)), ...before.flatMap((e) => e.rooms)]
       // Issued in one synchronous pass, so a close that happens meanwhile reaches Redis after these writes.
-      await Promise.all(this.#writeEntries())
+      await Promise.all(this.#writeEntries(presenceRooms))
     } finally {
       await unlock(store, node, this.instance).catch(() => {})
     }
   }
 
-  #writeEntries(): Array<Promise<unknown>> {
+  /** This node's present, as writes; with presence, its share of these rooms and its connections' is set to what they hold. */
+  #writeEntries(presenceRooms: readonly string[]): Array<Promise<unknown>> {
     const { store, node, registry } = this.options
     const { client } = store
     const writes: Array<Promise<unknown>> = [
@@ -284,6 +290,8 @@ export class RedisCluster {
     for (const [key, ids] of membershipSets(store, node, entries)) {
       for (let i = 0; i < ids.length; i += CHUNK) writes.push(client.sadd(key, ...ids.slice(i, i + CHUNK)))
     }
+    // Set, not added: what closed, opened or was already counted while Redis was away comes out right, with its events.
+    if (this.options.presence !== undefined) writes.push(this.options.presence.restate(node, presenceRooms, entries))
     return writes
   }
 }

@@ -2,6 +2,7 @@ import type { RedisStore } from '../store/redis-store.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import { parseDirectoryEntry, type DirectoryEntry } from './directory-entry.js'
 import { clusterKeys } from './keys.js'
+import type { ClusterPresence } from './presence-events.js'
 
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -54,14 +55,17 @@ export function membershipSets(
 
 /**
  * Removes a node's connections from every room and uid set, then its directory
- * and its place in the node list. Answers how many connections it removed.
- * The caller holds the node's lock.
+ * and its place in the node list. With `presence`, its share of the presence
+ * rooms goes first (sending their leaves), while the directory still says what
+ * to remove if this is cut short. Answers the entries it removed. The caller
+ * holds the node's lock.
  */
-export async function sweepNode(store: RedisStore, node: string): Promise<number> {
+export async function sweepNode(store: RedisStore, node: string, presence?: ClusterPresence): Promise<DirectoryEntry[]> {
   const { client } = store
   const entries = await readDirectory(store, node)
+  if (presence !== undefined) await presence.restate(node, [...(await presence.rooms(node)), ...entries.flatMap((e) => e.rooms)], [])
   await Promise.all([...membershipSets(store, node, entries)].map(([key, ids]) => client.srem(key, ...ids)))
   await client.del(store.k(clusterKeys.connections(node)))
   await client.srem(store.k(clusterKeys.nodes), node)
-  return entries.length
+  return entries
 }

@@ -30,7 +30,7 @@ export interface ControlTarget {
   readonly store: Store
   readonly cluster: RedisCluster | undefined
   status(): StatusResult
-  stop(timeoutSeconds?: number): Promise<StopResult>
+  stop(timeoutSeconds?: number, drainSeconds?: number): Promise<StopResult>
   reload(): Promise<ReloadResult>
 }
 
@@ -40,7 +40,7 @@ export function createControlApi(daemon: ControlTarget): Handlers {
   const messaging = () => ({ clusterDelivery: daemon.clusterDelivery, store: daemon.store, stats })
   return {
     status: async () => daemon.status(),
-    stop: async ({ timeout }) => daemon.stop(timeout),
+    stop: async ({ timeout, drain }) => daemon.stop(timeout, drain),
     reload: async () => daemon.reload(),
     'connections.list': (params) => listConnections({ node, registry, cluster: daemon.cluster }, params),
     'connections.kick': async (params) => {

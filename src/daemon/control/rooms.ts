@@ -1,5 +1,6 @@
-import type { ParsedParamsOf, RoomsListResult } from '../../contracts/control-api.js'
+import type { ParsedParamsOf, RoomInfo, RoomsListResult } from '../../contracts/control-api.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
+import { PresenceTally, tallyLocal } from '../cluster/room-presence.js'
 import type { LocalIndex } from '../clients/local-index.js'
 
 export interface RoomsDeps {
@@ -26,17 +27,45 @@ async function roomSizes({ node, index, cluster }: RoomsDeps): Promise<Map<strin
   return sizes
 }
 
-/** `rooms.list`: rooms by name, with their member counts across the cluster. */
+/** Every room's connections by uid, read as roomSizes reads them. */
+async function roomTallies({ node, index, cluster }: RoomsDeps): Promise<Map<string, PresenceTally>> {
+  const tallies = new Map<string, PresenceTally>()
+  const tallyOf = (room: string): PresenceTally => {
+    let tally = tallies.get(room)
+    if (tally === undefined) {
+      tally = new PresenceTally()
+      tallies.set(room, tally)
+    }
+    return tally
+  }
+  for (const [room, members] of index.rooms()) tallyLocal(tallyOf(room), members)
+  if (cluster === undefined) return tallies
+  for (const other of await cluster.nodeIds()) {
+    if (other === node) continue
+    for (const entry of await cluster.entries(other)) {
+      for (const room of entry.rooms) tallyOf(room).add(entry.uids)
+    }
+  }
+  return tallies
+}
+
+/** `rooms.list`: rooms by name, with their member counts (and with `presence`, their uids) across the cluster. */
 export async function listRooms(deps: RoomsDeps, params: ParsedParamsOf<'rooms.list'>): Promise<RoomsListResult> {
   const { prefix } = params
-  const rooms = [...(await roomSizes(deps))]
-    .filter(([name]) => prefix === undefined || name.startsWith(prefix))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, members]) => ({ name, members }))
-  return {
-    total: rooms.length,
-    offset: params.offset,
-    limit: params.limit,
-    rooms: rooms.slice(params.offset, params.offset + params.limit),
+  const named = <T>(rooms: Iterable<[string, T]>): Array<[string, T]> =>
+    [...rooms].filter(([name]) => prefix === undefined || name.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const page = <T>(rooms: T[]): T[] => rooms.slice(params.offset, params.offset + params.limit)
+  let total: number
+  let rooms: RoomInfo[]
+  if (params.presence === true) {
+    const tallies = named(await roomTallies(deps))
+    total = tallies.length
+    // Only the page's rooms have their uids sorted out.
+    rooms = page(tallies).map(([name, tally]) => ({ name, members: tally.connections, anonymous: tally.anonymous, uids: tally.uids() }))
+  } else {
+    const sizes = named(await roomSizes(deps))
+    total = sizes.length
+    rooms = page(sizes).map(([name, members]) => ({ name, members }))
   }
+  return { total, offset: params.offset, limit: params.limit, rooms }
 }

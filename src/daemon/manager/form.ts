@@ -9,6 +9,8 @@ type FormObject = { [key: string]: FormValue }
 /** A field nested deeper than this is dropped (PHP drops past max_input_nesting_level too). */
 const MAX_DEPTH = 8
 const NUMERIC_FIELDS = new Set(['fd', 'code', 'status', 'offset', 'limit'])
+/** Flags given as `1`/`true` (and `0`/`false`/empty for off). */
+const FLAG_FIELDS = new Set(['all', 'presence'])
 
 /** Parses `application/x-www-form-urlencoded` text, building nested values from PHP's `name[key]` and `name[]`. */
 export function parseForm(text: string): FormObject {
@@ -70,7 +72,7 @@ function container(nextKey: string): FormObject | FormValue[] {
 /**
  * Gives form fields the types the method table expects: `fd`, `code`, `status`,
  * `offset`, `limit` as numbers when numeric; `param` JSON-decoded when it is JSON;
- * `except` from `1,2,3` or `except[]=1&except[]=2`; `all=1|true` as true.
+ * `except` from `1,2,3` or `except[]=1&except[]=2`; `all=1|true` (and `presence`) as true.
  * Anything left a string the schema refuses is reported by the schema, naming the key.
  */
 export function coerceFormParams(fields: FormObject): Record<string, unknown> {
@@ -79,7 +81,7 @@ export function coerceFormParams(fields: FormObject): Record<string, unknown> {
     if (NUMERIC_FIELDS.has(key)) params[key] = typeof value === 'string' ? numberOr(value) : value
     else if (key === 'param') params[key] = typeof value === 'string' ? jsonOr(value) : value
     else if (key === 'except') params[key] = exceptList(value)
-    else if (key === 'all') {
+    else if (FLAG_FIELDS.has(key)) {
       const flag = typeof value === 'string' ? value.trim().toLowerCase() : value
       if (flag === '1' || flag === 'true') params[key] = true
       else if (flag !== '0' && flag !== 'false' && flag !== '') params[key] = value

@@ -31,6 +31,7 @@ export function statusSnapshot(daemon: Daemon): Record<string, unknown> {
     state: status.state,
     uptime: status.uptime,
     connections: status.connections,
+    ...(status.draining === undefined ? {} : { draining: status.draining }),
     generation: status.generation,
     workers: status.workers.map(({ id, threadId, handled, inFlight, memory }) => ({ id, threadId, handled, inFlight, memory })),
     memory: status.memory,

@@ -59,4 +59,10 @@ describe('coerceFormParams', () => {
     expect('all' in params('all=false')).toBe(false)
     expect(params('all=maybe').all).toBe('maybe')
   })
+
+  it('reads presence as all is read', () => {
+    expect(params('presence=1').presence).toBe(true)
+    expect(params('presence=true').presence).toBe(true)
+    expect('presence' in params('presence=0')).toBe(false)
+  })
 })
