@@ -25,7 +25,15 @@ module.exports = {
         'daemon/clients (a socket from open to close, its frames in and out) is used by the cluster, the pool wiring, control and the ports; it knows none of them',
       severity: 'error',
       from: { path: '^src/daemon/clients/' },
-      to: { path: '^src/daemon/(cluster|pool|control|manager|outside|metrics|signals|store|runtime)/' },
+      to: { path: '^src/daemon/(cluster|history|pool|control|manager|outside|metrics|signals|store|runtime)/' },
+    },
+    {
+      name: 'history-below-the-ports',
+      comment:
+        "daemon/history keeps rooms' messages and answers @recover; the cluster sends through it, and it knows neither the ports, the control API nor the pool",
+      severity: 'error',
+      from: { path: '^src/daemon/history/' },
+      to: { path: '^src/daemon/(cluster|pool|control|manager|outside)/' },
     },
     {
       name: 'pool-knows-no-clients',
