@@ -106,6 +106,8 @@ export interface ClientOptions {
   maxDelay?: number
   /** A connection that lived this long resets the backoff. Default 10000 ms. */
   stableAfter?: number
+  /** After a close with 1001 (going away) or 1012 (service restart, a drained stop) the wait is random below this instead of the backoff's; 0: the backoff's. Default 5000 ms. */
+  restartDelay?: number
   /** How many messages `send` queues while not open; 0: `send` returns false instead. Default 100. */
   queue?: number
   /** How long to wait for a `recovered` answer before giving up on that room (reported as recovered: false). Default 10000 ms. */

@@ -12,6 +12,7 @@ const DEFAULTS = {
   minDelay: 1000,
   maxDelay: 30000,
   stableAfter: 10000,
+  restartDelay: 5000,
   queue: 100,
   recoverTimeout: 10000,
   joinTimeout: 10000,
@@ -297,12 +298,15 @@ export class MswClient {
   }
 
   #retry(code, reason) {
-    const { minDelay, maxDelay, stableAfter } = this.#options
+    const { minDelay, maxDelay, stableAfter, restartDelay } = this.#options
     // A connection that lived a while was a success: the next failure starts from the smallest wait again.
     if (this.#openedAt > 0 && Date.now() - this.#openedAt >= stableAfter) this.#attempt = 0
     this.#openedAt = 0
-    const cap = Math.min(maxDelay, minDelay * 2 ** this.#attempt)
-    this.#attempt = Math.min(this.#attempt + 1, 30)
+    // A server going away (1001) or restarting (1012, a drain) closes many clients at once: they
+    // spread over restartDelay, where a network drop keeps its short first wait.
+    const restarting = (code === 1001 || code === 1012) && restartDelay > 0
+    const cap = restarting ? restartDelay : Math.min(maxDelay, minDelay * 2 ** this.#attempt)
+    if (!restarting) this.#attempt = Math.min(this.#attempt + 1, 30)
     const wait = Math.floor(Math.random() * cap)
     this.#state = 'connecting'
     this.#retryTimer = setTimeout(() => this.#connect(), wait)

@@ -131,6 +131,24 @@ describe('the client wrapper', () => {
     client.close()
   })
 
+  it('spreads the clients of a server that goes away or restarts over restartDelay, and keeps the short wait for other closes', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.999)
+    const { client, closes } = start({ minDelay: 1000, maxDelay: 8000, restartDelay: 20_000 })
+    for (const code of [1012, 1001, 1006]) {
+      latest().open()
+      await settle()
+      latest().drop(code)
+      await vi.advanceTimersByTimeAsync(closes.at(-1)!.retryIn!)
+    }
+    // The restart waits leave the backoff where it was: the plain drop after them waits below minDelay.
+    expect(closes.map((c) => [c.code, c.retryIn])).toEqual([
+      [1012, 19_980],
+      [1001, 19_980],
+      [1006, 999],
+    ])
+    client.close()
+  })
+
   it('joins, recovers each room it has a position for, then sends the queue, and gives the app each message once and in order', async () => {
     const join = vi.fn(async (context: JoinContext) => {
       context.send({ method: 'live.user.join' })

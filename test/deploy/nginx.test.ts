@@ -58,7 +58,7 @@ async function open(room: string): Promise<TestClient> {
 
 async function openMany(room: string, count: number): Promise<TestClient[]> {
   const opened: TestClient[] = []
-  // One after another: nginx's round robin then alternates the nodes.
+  // One after another, each held open: least_conn then alternates the nodes.
   for (let i = 0; i < count; i++) opened.push(await open(room))
   return opened
 }

@@ -30,6 +30,8 @@ export interface NginxServer {
 export interface NginxOptions {
   /** host:port of each node's outside port, in upstream order. */
   upstreams: string[]
+  /** events { worker_connections }: each WebSocket takes two (client and upstream). Default 256. */
+  workerConnections?: number
 }
 
 /** A port taken between our probe and nginx's bind is retried on another free port, this many times. */
@@ -37,6 +39,7 @@ const PORT_ATTEMPTS = 5
 const START_TIMEOUT_MS = 15_000
 const KILL_AFTER_MS = 5000
 const NGINX = '/usr/sbin/nginx'
+const WORKER_CONNECTIONS = 256
 
 class PortInUseError extends Error {}
 
@@ -47,7 +50,7 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     const port = await freePort()
     const dir = await makeDir()
     try {
-      const conf = await writeConfig(dir, siteConfig(shipped, port, options.upstreams))
+      const conf = await writeConfig(dir, siteConfig(shipped, port, options.upstreams), options.workerConnections)
       const running = await launch(program, dir, conf, port)
       return handle(running, port)
     } catch (err) {
@@ -100,18 +103,18 @@ async function makeDir(): Promise<string> {
 }
 
 /** The main context around the site: everything nginx writes stays in `dir`; notices also go to stderr for us to wait on. */
-async function writeConfig(dir: string, site: string): Promise<string> {
+async function writeConfig(dir: string, site: string, workerConnections = WORKER_CONNECTIONS): Promise<string> {
   const root = process.getuid?.() === 0
   const file = (name: string) => path.join(dir, name)
   const text = [
     root ? 'user nobody nogroup;' : '',
     'daemon off;',
     'master_process on;', // reload (SIGHUP) needs a master
-    'worker_processes 1;', // one worker: round robin over the upstream is then strictly alternating
+    'worker_processes 1;', // one worker: it alone counts the upstream's connections (least_conn), so its choices are predictable
     `pid ${file('nginx.pid')};`,
     `error_log ${file('error.log')} notice;`,
     'error_log stderr notice;',
-    'events { worker_connections 256; }',
+    `events { worker_connections ${workerConnections}; }`,
     'http {',
     `  access_log ${file('access.log')};`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${file(kind)};`),
