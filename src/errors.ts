@@ -232,6 +232,18 @@ export const ERROR_CATALOGUE = {
     meaning: 'too many wrong manager keys from this address (HTTP 429, `Retry-After`)',
     action: 'wait, then send the right key',
   },
+  MSW_ERR_DASHBOARD_READONLY: {
+    message: 'the dashboard is read-only',
+    meaning:
+      'an action (reload, broadcast, push, kick, stop) from a dashboard session while `manager.dashboard` is `"readonly"` (HTTP 403)',
+    action: 'set `manager.dashboard` to `"on"` (needs a manager key), or call with the key from a backend',
+  },
+  MSW_ERR_DASHBOARD_ORIGIN: {
+    message: 'a dashboard session request from outside the dashboard page',
+    meaning:
+      "a state-changing request carrying the dashboard cookie without the manager's own `Origin` or the page's `X-Mswoole-Dashboard` header (HTTP 403)",
+    action: 'use the dashboard page, or send the manager key',
+  },
   MSW_ERR_DEBUG_DISABLED: {
     message: 'debug methods need a daemon started with --expose-gc',
     meaning: '`debug.gc` was called on a daemon started without `--expose-gc`',

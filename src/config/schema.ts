@@ -75,6 +75,8 @@ export const AppSchema = z.strictObject(
       // Origins whose pages may call the manager ("https://admin.example.com"); [] = no browser page may.
       allowed_origins: origins(),
       max_key_failures: int(0).default(10), // wrong keys per client address within 10 s before it gets 429; 0 = no limit
+      // The web dashboard at /dashboard. Absent: "on" with a manager key, "readonly" when the key is "" (open mode).
+      dashboard: oneOf(['off', 'readonly', 'on']).optional(),
     }),
     setting: section({
       worker_num: int(1, 64).default(2),

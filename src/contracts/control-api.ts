@@ -88,6 +88,8 @@ export const paramSchemas = {
       ...paging,
     })
     .strict(),
+  /** One connection's details: its uids and the names of its session keys besides what the list shows. */
+  'connections.get': z.object({ fd: connectionRef }).strict(),
   'connections.kick': z
     .object({
       fd: connectionRef,
@@ -162,6 +164,8 @@ export interface StatusResult {
   connections: number
   generation: number
   workers: WorkerStatus[]
+  /** The last reloads since the start (at most 10), newest first. */
+  reloads: ReloadRecord[]
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number }
   configDir: string
   logFile: string
@@ -215,6 +219,15 @@ export interface DrainResult {
   cutShort: boolean
 }
 
+/** One reload as `status` remembers it. */
+export interface ReloadRecord {
+  /** When it ended (ISO 8601). */
+  at: string
+  generation: number
+  previous: number
+  durationMs: number
+}
+
 export interface ReloadResult {
   generation: number
   previous: number
@@ -248,6 +261,15 @@ export interface ConnectionInfo {
   lastActiveAt: string | null
   messagesIn: number | null
   messagesOut: number | null
+}
+
+/** `connections.get`: one connection, with what the list leaves out. */
+export interface ConnectionDetail {
+  connection: ConnectionInfo
+  /** Every uid it is bound to: its token's and those a controller bound. */
+  uids: string[]
+  /** The names of its session keys (`app.session`), never their values; null for another node's connection. */
+  sessionKeys: string[] | null
 }
 
 export interface Page {
@@ -302,6 +324,7 @@ export interface MethodResults {
   reload: ReloadResult
   'logs.tail': LogsTailResult
   'connections.list': ConnectionsListResult
+  'connections.get': ConnectionDetail
   'connections.kick': KickResult
   broadcast: DeliveryResult
   push: DeliveryResult

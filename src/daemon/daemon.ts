@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import { logConfigFileWarnings } from '../config/file-modes.js'
 import { MswError } from '../errors.js'
-import type { DrainResult, ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
+import type { DrainResult, ReloadRecord, ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import { connectionId } from '../protocol/connection-id.js'
@@ -64,6 +64,8 @@ const CLOSE_HANDSHAKE_MS = 2000
 const DRAIN_REASON = 'service restart'
 /** How long a crashing daemon waits for its log to take the crash line. */
 const CRASH_LOG_WAIT_MS = 2000
+/** Reloads status remembers. */
+const RELOADS_KEPT = 10
 
 /**
  * The master process: owns the runtime files, the control socket, the outside
@@ -83,6 +85,8 @@ export class Daemon {
   #manager: ManagerServer | undefined
   /** Where the generated manager key is kept (none when the config sets manager.key). */
   #managerKeyFile: string | undefined
+  /** The last reloads, newest first (status shows them). */
+  readonly #reloads: ReloadRecord[] = []
   #warnings: StartWarning[] = []
   #stopping: Promise<StopResult> | undefined
   /** The drain of a `stop --drain`, while it runs. */
@@ -279,6 +283,7 @@ export class Daemon {
       allowedHosts: app.manager.allowed_hosts,
       allowedOrigins: app.manager.allowed_origins,
       maxKeyFailures: app.manager.max_key_failures,
+      ...(app.manager.dashboard === undefined ? {} : { dashboard: app.manager.dashboard }),
       // Forced GC is for the benchmarks, on the control socket only: no key holder needs it.
       handlers: {
         ...api,
@@ -352,6 +357,7 @@ export class Daemon {
       connections: this.registry.size,
       generation: this.#workers?.generation ?? 0,
       workers: this.#workers?.status() ?? [],
+      reloads: [...this.#reloads],
       memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external },
       configDir: this.config.dir,
       logFile: this.config.paths.logFile,
@@ -447,6 +453,9 @@ export class Daemon {
     }
     return this.#workers.reload(this.config.app.setting.max_wait_time * 1000).then((result) => {
       this.stats.reloads++
+      const { generation, previous, durationMs } = result
+      this.#reloads.unshift({ at: new Date().toISOString(), generation, previous, durationMs })
+      this.#reloads.length = Math.min(this.#reloads.length, RELOADS_KEPT)
       return result
     })
   }

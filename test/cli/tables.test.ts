@@ -29,6 +29,7 @@ const STATUS: StatusResult = {
   connections: 3,
   generation: 1,
   workers: WORKERS,
+  reloads: [],
   memory: { rss: 64_225_280, heapUsed: 12_897_484, heapTotal: 20_000_000, external: 1_000_000 },
   configDir: '/srv/chat/config',
   logFile: '/srv/chat/runtime/logs/mswoole.log',

@@ -41,6 +41,7 @@ describe('ENV_KEYS', () => {
       else expected.push(`MSWOOLE_${top}`.toUpperCase())
     }
     expected.push('MSWOOLE_NODE_ID') // optional, so absent from the parsed defaults
+    expected.push('MSWOOLE_MANAGER_DASHBOARD') // optional: absent follows the key ("on", or "readonly" in the open mode)
     expected.push('MSWOOLE_MANAGER_KEY') // optional too: absent means "generate one"
     expect([...ENV_KEYS.keys()].sort()).toEqual(expected.sort())
     expect(ENV_KEYS.get('MSWOOLE_SETTING_HEARTBEAT_IDLE_TIME')?.path).toEqual(['setting', 'heartbeat_idle_time'])

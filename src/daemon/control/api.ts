@@ -12,7 +12,7 @@ import type { ConnectionRegistry } from '../clients/registry.js'
 import type { DaemonLogger } from '../logging/logger.js'
 import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
-import { kickConnection, listConnections } from './connections.js'
+import { getConnection, kickConnection, listConnections } from './connections.js'
 import { collectGarbage } from './debug-gc.js'
 import { broadcast, push } from './messaging.js'
 import { listRooms } from './rooms.js'
@@ -43,6 +43,7 @@ export function createControlApi(daemon: ControlTarget): Handlers {
     stop: async ({ timeout, drain }) => daemon.stop(timeout, drain),
     reload: async () => daemon.reload(),
     'connections.list': (params) => listConnections({ node, registry, cluster: daemon.cluster }, params),
+    'connections.get': (params) => getConnection({ node, registry, cluster: daemon.cluster }, params),
     'connections.kick': async (params) => {
       const result = await kickConnection({ node, clusterDelivery: daemon.clusterDelivery, stats }, params)
       daemon.logger.info(result, 'connection kicked')

@@ -1,4 +1,5 @@
-import type { ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../contracts/control-api.js'
+import type { ConnectionDetail, ConnectionInfo, ConnectionsListResult, KickResult, ParsedParamsOf } from '../../contracts/control-api.js'
+import { MswError } from '../../errors.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import type { RedisCluster } from '../cluster/redis-cluster.js'
 import type { ClusterDelivery } from '../cluster/cluster-delivery.js'
@@ -60,6 +61,29 @@ function matches(info: ConnectionInfo, uids: Iterable<string>, filter: ListParam
   if (filter.uid !== undefined && ![...uids].includes(filter.uid)) return false
   if (filter.ip !== undefined && info.ip !== filter.ip) return false
   return true
+}
+
+/**
+ * `connections.get`: one open connection; this node's with its session's key
+ * names, another node's from the cluster's directory (its session stays there).
+ */
+export async function getConnection(deps: ConnectionsDeps, params: ParsedParamsOf<'connections.get'>): Promise<ConnectionDetail> {
+  const { fd } = params.fd
+  const node = params.fd.node ?? deps.node
+  if (node === deps.node) {
+    const connection = deps.registry.get(fd)
+    if (connection?.state === 'open') {
+      return {
+        connection: connectionInfo(node, connection),
+        uids: [...connection.uids],
+        sessionKeys: Object.keys(connection.session ?? {}).sort(),
+      }
+    }
+  } else if (deps.cluster !== undefined) {
+    const entry = (await deps.cluster.entries(node)).find((each) => each.fd === fd)
+    if (entry) return { connection: remoteConnectionInfo(node, entry), uids: [...entry.uids], sessionKeys: null }
+  }
+  throw new MswError('MSW_ERR_CONN_NOT_FOUND', `connections.get: no open connection ${connectionId(node, fd)}`)
 }
 
 /** `connections.kick`: closes the connection, on whichever node holds it, with the code and reason the client will see. */

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { MswError } from '../../errors.js'
+import { type Access, type DashboardMode, type DashboardSessions, fromDashboardPage, sessionCookie } from './dashboard.js'
 import type { KeyFailures } from './key-failures.js'
 
 /** Whether a request carries the manager key; `fromQuery` also accepts `?key=` (WebSocket upgrades: browsers cannot set headers). */
@@ -38,6 +39,34 @@ export function createKeyGate(key: string, failures: KeyFailures): KeyGate {
     const given = presentedKey(req, fromQuery)
     if (given !== undefined && timingSafeEqual(digest(given), expected)) return
     if (given !== undefined) failures.fail(address)
+    throw unauthorized()
+  }
+}
+
+/** The key check of HTTP routes: the key, or (with the dashboard on) its session cookie; says which one let the request through. */
+export type AccessGate = (req: IncomingMessage) => Access
+
+/**
+ * The gate of the HTTP routes: a key given is checked as createKeyGate does
+ * (a wrong one counts against its address). Without a key, a valid dashboard
+ * session cookie lets the request through as a session. With no key configured
+ * everything passes; a call from the dashboard page is still a session then, so
+ * a read-only dashboard stays read-only.
+ */
+export function createAccessGate(key: string, failures: KeyFailures, dashboard: DashboardMode, sessions: DashboardSessions): AccessGate {
+  const expected = key === '' ? undefined : digest(key)
+  return (req) => {
+    const page = dashboard !== 'off'
+    if (expected === undefined) return page && (fromDashboardPage(req) || sessionCookie(req) !== undefined) ? 'session' : 'open'
+    const address = req.socket.remoteAddress ?? ''
+    failures.check(address)
+    const given = presentedKey(req, false)
+    if (given !== undefined) {
+      if (timingSafeEqual(digest(given), expected)) return 'key'
+      failures.fail(address)
+      throw unauthorized()
+    }
+    if (page && sessions.valid(sessionCookie(req))) return 'session'
     throw unauthorized()
   }
 }

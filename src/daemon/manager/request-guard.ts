@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import { isLoopbackHost } from '../../config/loopback.js'
 import { OriginPolicy } from '../outside/origin-policy.js'
+import { fromOwnOrigin } from './dashboard.js'
 import { HttpError } from './http-error.js'
 
 export interface RequestGuardOptions {
@@ -13,8 +14,11 @@ export interface RequestGuardOptions {
   allowedOrigins: readonly string[]
 }
 
-/** Throws the refusal of a request (HTTP or WebSocket upgrade) that may not reach the manager at all. */
-export type RequestGuard = (req: IncomingMessage) => void
+/**
+ * Throws the refusal of a request (HTTP or WebSocket upgrade) that may not reach the manager at all;
+ * `ownOrigin` lets the manager's own origin through (the dashboard page's HTTP calls).
+ */
+export type RequestGuard = (req: IncomingMessage, ownOrigin?: boolean) => void
 
 /**
  * What the manager checks before the key and before routing, in every mode:
@@ -28,7 +32,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
   const own = hostName(options.host)
   if (own !== '' && !isWildcard(own)) hosts.add(own)
   const origins = new OriginPolicy(options.allowedOrigins)
-  return (req) => {
+  return (req, ownOrigin = false) => {
     // No Host at all is HTTP/1.0 from a program; every browser sends one.
     const name = req.headers.host === undefined ? undefined : hostName(req.headers.host)
     if (name !== undefined && !isLoopbackName(name) && !hosts.has(name)) {
@@ -39,7 +43,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
       )
     }
     const origin = req.headers.origin
-    if (origin !== undefined && (origins.open || !origins.allows(origin))) {
+    if (origin !== undefined && !(ownOrigin && fromOwnOrigin(req)) && (origins.open || !origins.allows(origin))) {
       throw new HttpError(
         403,
         'MSW_ERR_MANAGER_ORIGIN',

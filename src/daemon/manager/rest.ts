@@ -5,7 +5,10 @@ import { readBodyParams } from './body.js'
 import { coerceFormParams, parseForm } from './form.js'
 import { requestContext } from './http-calls.js'
 import { sendJson } from './respond.js'
-import type { RouteHandler } from './routes.js'
+import type { RouteHandler, RouteRequest } from './routes.js'
+
+/** The control API a request may call (a dashboard session's is narrower). */
+export type HandlersFor = (request: RouteRequest) => Handlers
 
 /** Where a REST route finds its method's params. */
 export type ParamsSource = (req: IncomingMessage, query: string) => Promise<Record<string, unknown>>
@@ -20,10 +23,11 @@ export const queryParams: ParamsSource = async (_req, query) => coerceFormParams
  * A REST route over one control method: the params go through the same
  * invoke (and zod schema) as JSON-RPC; the method's result is the 200 body.
  */
-export function restCall(method: MethodName, source: ParamsSource, handlers: Handlers): RouteHandler {
-  return async ({ req, res, query }) => {
+export function restCall(method: MethodName, source: ParamsSource, handlers: HandlersFor): RouteHandler {
+  return async (request) => {
+    const { req, res, query } = request
     const params = await source(req, query)
-    const result = await invokeMethod(method, params, requestContext(res), handlers)
+    const result = await invokeMethod(method, params, requestContext(res), handlers(request))
     sendJson(res, 200, result)
   }
 }

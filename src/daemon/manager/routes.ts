@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { MswError } from '../../errors.js'
-import type { KeyGate } from './auth.js'
+import type { AccessGate } from './auth.js'
 import { discardRest, drained } from './body.js'
 import { checkBodyType } from './content-type.js'
+import { type Access, type DashboardRoute, fromDashboardPage } from './dashboard.js'
 import { HttpError } from './http-error.js'
 import type { RequestGuard } from './request-guard.js'
 import { sendError } from './respond.js'
@@ -13,6 +14,8 @@ export interface RouteRequest {
   res: ServerResponse
   /** The query string, without its "?". */
   query: string
+  /** How the caller proved it may call (an open route: "open"). */
+  access: Access
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<void>
@@ -30,7 +33,11 @@ export interface RouterOptions {
   routes: Readonly<Record<string, Route>>
   /** Host and Origin, checked before anything else. */
   guard: RequestGuard
-  checkKey: KeyGate
+  checkAccess: AccessGate
+  /** /dashboard and below (served before the key: the page is how an operator logs in). */
+  dashboard: DashboardRoute
+  /** Whether the dashboard page is served: its own origin may then call. */
+  ownOrigin: boolean
   /** Whether a key is configured: forms are taken only from callers that proved they hold it. */
   keyed: boolean
   logger: Logger
@@ -53,15 +60,20 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
   }
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, { routes, guard, checkKey, keyed }: RouterOptions): Promise<void> {
-  guard(req)
+async function serve(req: IncomingMessage, res: ServerResponse, options: RouterOptions): Promise<void> {
+  const { routes, guard, checkAccess, keyed } = options
+  guard(req, options.ownOrigin)
   const target = req.url ?? '/'
   const mark = target.indexOf('?')
   const rawPath = mark === -1 ? target : target.slice(0, mark)
   const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath
   const query = mark === -1 ? '' : target.slice(mark + 1)
+  if (await options.dashboard(req, res, rawPath)) return
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined
-  if (!route?.open) checkKey(req, false)
+  const access = route?.open ? 'open' : checkAccess(req)
+  // A session is a cookie the browser sends by itself: a state-changing call must come from the page.
+  if (access === 'session' && req.method !== 'GET' && req.method !== 'HEAD' && !fromDashboardPage(req))
+    throw new MswError('MSW_ERR_DASHBOARD_ORIGIN', 'a dashboard session may change things from the dashboard page only')
   if (!route) throw new MswError('MSW_ERR_NOT_FOUND', `no route ${req.method ?? ''} ${path}`)
   const method = req.method === 'HEAD' ? 'GET' : req.method
   const handler = method === 'GET' || method === 'POST' ? route[method] : undefined
@@ -69,6 +81,6 @@ async function serve(req: IncomingMessage, res: ServerResponse, { routes, guard,
     const allow = [route.GET && 'GET, HEAD', route.POST && 'POST'].filter(Boolean).join(', ')
     throw new HttpError(405, 'MSW_ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}; use ${allow}`, { allow })
   }
-  if (method === 'POST') checkBodyType(req, route.forms === true && keyed && req.headers.origin === undefined)
-  await handler({ req, res, query })
+  if (method === 'POST') checkBodyType(req, route.forms === true && keyed && access === 'key' && req.headers.origin === undefined)
+  await handler({ req, res, query, access })
 }

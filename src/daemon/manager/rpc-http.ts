@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
-import { answerJsonRpcText, type Handlers } from '../../ipc/dispatch.js'
+import { answerJsonRpcText } from '../../ipc/dispatch.js'
 import { readBody } from './body.js'
 import { requestContext } from './http-calls.js'
+import type { HandlersFor } from './rest.js'
 import { sendJson } from './respond.js'
 import type { RouteHandler } from './routes.js'
 
@@ -10,10 +11,11 @@ import type { RouteHandler } from './routes.js'
  * dispatch. Answers 200 with the JSON-RPC response (errors included), 204 when
  * the body held notifications only. The router lets only a JSON content type through.
  */
-export function rpcOverHttp(handlers: Handlers, logger: Logger): RouteHandler {
-  return async ({ req, res }) => {
+export function rpcOverHttp(handlers: HandlersFor, logger: Logger): RouteHandler {
+  return async (request) => {
+    const { req, res } = request
     const text = (await readBody(req)).toString('utf8')
-    const answer = await answerJsonRpcText(text, requestContext(res), handlers, logger)
+    const answer = await answerJsonRpcText(text, requestContext(res), handlers(request), logger)
     if (answer === undefined) res.writeHead(204).end()
     else sendJson(res, 200, answer)
   }

@@ -7,14 +7,16 @@ import { listen } from '../listen.js'
 import type { Registry } from 'prom-client'
 import type { DaemonStats } from '../stats.js'
 import type { Store } from '../store/store.js'
-import { createKeyGate } from './auth.js'
+import { randomBytes } from 'node:crypto'
+import { createAccessGate, createKeyGate } from './auth.js'
 import { bodyTooLarge, MAX_BODY_BYTES } from './body.js'
+import { createDashboardRoute, type DashboardMode, DashboardSessions, sessionHandlers } from './dashboard.js'
 import { createHealthCheck } from './health.js'
 import { withoutStreams } from './http-calls.js'
 import { KeyFailures } from './key-failures.js'
 import { createRequestGuard } from './request-guard.js'
 import { sendError, sendJson } from './respond.js'
-import { bodyParams, queryParams, restCall } from './rest.js'
+import { bodyParams, type HandlersFor, queryParams, restCall } from './rest.js'
 import { createRouter, type Route } from './routes.js'
 import { rpcOverHttp } from './rpc-http.js'
 import { createManagerSockets } from './ws.js'
@@ -34,6 +36,8 @@ export interface ManagerOptions {
   allowedOrigins?: readonly string[]
   /** manager.max_key_failures: wrong keys per address within 10 s before 429; 0 = no limit. */
   maxKeyFailures?: number
+  /** manager.dashboard, resolved: "on" by default with a key, "readonly" without one. */
+  dashboard?: DashboardMode
   /** The control API, as the control socket serves it. */
   handlers: Handlers
   /** Pinged by /healthz. */
@@ -74,6 +78,11 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
   const failures = new KeyFailures({ limit: options.maxKeyFailures ?? DEFAULT_MAX_KEY_FAILURES, logger })
   const checkKey = createKeyGate(key, failures)
   const http = withoutStreams(options.handlers)
+  const dashboardMode = options.dashboard ?? (key === '' ? 'readonly' : 'on')
+  const sessions = new DashboardSessions(key, randomBytes(32))
+  const checkAccess = createAccessGate(key, failures, dashboardMode, sessions)
+  const handlersFor: HandlersFor = ({ req, access }) =>
+    access === 'session' ? sessionHandlers(http, dashboardMode, req.socket.remoteAddress ?? '', logger) : http
   // prom-client loads at the first scrape: a node nobody scrapes never pays for it. Its
   // process metrics start then too, and run on from there.
   let metrics: Promise<Registry> | undefined
@@ -98,15 +107,16 @@ export async function listenManager(options: ManagerOptions): Promise<ManagerSer
         res.writeHead(200, { 'content-type': scraped.contentType }).end(text)
       },
     },
-    '/rpc': { POST: rpcOverHttp(http, logger) },
-    '/api/status': { GET: restCall('status', queryParams, http) },
-    '/api/connections': { GET: restCall('connections.list', queryParams, http) },
-    '/api/rooms': { GET: restCall('rooms.list', queryParams, http) },
-    '/api/push': { POST: restCall('push', bodyParams, http), forms: true },
-    '/api/broadcast': { POST: restCall('broadcast', bodyParams, http), forms: true },
-    '/api/kick': { POST: restCall('connections.kick', bodyParams, http), forms: true },
+    '/rpc': { POST: rpcOverHttp(handlersFor, logger) },
+    '/api/status': { GET: restCall('status', queryParams, handlersFor) },
+    '/api/connections': { GET: restCall('connections.list', queryParams, handlersFor) },
+    '/api/rooms': { GET: restCall('rooms.list', queryParams, handlersFor) },
+    '/api/push': { POST: restCall('push', bodyParams, handlersFor), forms: true },
+    '/api/broadcast': { POST: restCall('broadcast', bodyParams, handlersFor), forms: true },
+    '/api/kick': { POST: restCall('connections.kick', bodyParams, handlersFor), forms: true },
   }
-  const router = createRouter({ routes, guard, checkKey, keyed: key !== '', logger })
+  const dashboard = createDashboardRoute({ mode: dashboardMode, key, sessions, failures, logger })
+  const router = createRouter({ routes, guard, checkAccess, dashboard, ownOrigin: dashboardMode !== 'off', keyed: key !== '', logger })
   // Requests still running at close (a `stop` over /rpc) answer, then their connection closes.
   const running = new Set<ServerResponse>()
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
