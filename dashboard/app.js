@@ -239,8 +239,10 @@ function useStatus() {
 
 function Overview({ status, inRate, outRate }) {
   if (!status) return html`<p class="muted">Waiting for the first status…</p>`
+  // Each node's own summary (its last heartbeat); a node not heard from yet shows its name only.
+  const members = new Map((status.cluster.members ?? []).map((m) => [m.node, m]))
   const nodes = status.cluster.nodes.length > 0 ? status.cluster.nodes : [status.nodeId]
-  const self = (node) => node === status.nodeId || node === status.node
+  const self = (node) => node === status.nodeId
   return html`<section class="panel" aria-labelledby="overview-title">
     <h2 id="overview-title">Overview</h2>
     <div class="grid">
@@ -254,18 +256,21 @@ function Overview({ status, inRate, outRate }) {
     <div class="table-wrap">
       <table>
         <caption class="muted">Nodes of the cluster (store: ${status.cluster.store}, ${status.cluster.state})</caption>
-        <thead><tr><th>Node</th><th>Version</th><th>State</th><th class="num">Generation</th><th>Uptime</th><th>Started</th></tr></thead>
+        <thead><tr><th>Node</th><th>Version</th><th>State</th><th class="num">Generation</th><th class="num">Connections</th><th>Uptime</th><th>Started</th></tr></thead>
         <tbody>
-          ${nodes.map(
-            (node) => html`<tr key=${node}>
+          ${nodes.map((node) => {
+            const m = members.get(node)
+            const uptime = m ? (Date.now() - Date.parse(m.startedAt)) / 1000 : null
+            return html`<tr key=${node}>
               <td>${node}${self(node) ? html` <span class="badge">this node</span>` : ''}</td>
-              <td>${self(node) ? status.version : '–'}</td>
-              <td>${self(node) ? status.state : 'in the cluster'}</td>
-              <td class="num">${self(node) ? fmt(status.generation) : '–'}</td>
-              <td>${self(node) ? fmtDuration(status.uptime) : '–'}</td>
-              <td>${self(node) ? fmtAgo(status.startedAt) : '–'}</td>
-            </tr>`,
-          )}
+              <td>${m ? m.version : '–'}</td>
+              <td>${self(node) ? status.state : m ? 'running' : 'in the cluster'}</td>
+              <td class="num">${m ? fmt(m.generation) : '–'}</td>
+              <td class="num">${m ? fmt(m.connections) : '–'}</td>
+              <td>${uptime === null ? '–' : fmtDuration(Math.round(uptime))}</td>
+              <td>${m ? fmtAgo(m.startedAt) : '–'}</td>
+            </tr>`
+          })}
         </tbody>
       </table>
     </div>

@@ -194,6 +194,19 @@ export interface ClusterStatus {
   state: 'ok' | 'degraded'
   /** The nodes of the cluster at the last heartbeat (this one alone on the memory store). */
   nodes: string[]
+  /** What each node reported at its last heartbeat (this one: now), in `nodes` order; a node not heard from yet is left out. */
+  members: NodeSummary[]
+}
+
+/** One node of a cluster as it describes itself. */
+export interface NodeSummary {
+  node: string
+  version: string
+  /** When its daemon started (ISO 8601). */
+  startedAt: string
+  /** Its workers' generation: 1 at start, one more per reload. */
+  generation: number
+  connections: number
 }
 
 export interface StopResult {

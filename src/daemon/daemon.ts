@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/load.js'
 import { logConfigFileWarnings } from '../config/file-modes.js'
 import { MswError } from '../errors.js'
-import type { DrainResult, ReloadRecord, ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
+import type { DrainResult, NodeSummary, ReloadRecord, ReloadResult, StatusResult, StopResult } from '../contracts/control-api.js'
 import { listenIpc, type IpcServer } from '../ipc/server.js'
 import { VERSION } from '../version.js'
 import { connectionId } from '../protocol/connection-id.js'
@@ -201,6 +201,7 @@ export class Daemon {
         logger: this.logger,
         onMessage: (message) => clusterDelivery.receive(message),
         presence: presenceEvents?.cluster,
+        summary: () => this.#summary(),
       })
       clusterDelivery.attach(this.#cluster)
     }
@@ -339,6 +340,24 @@ export class Daemon {
     return this.#cluster
   }
 
+  /** This node as status's cluster.members shows it, to itself and (through Redis) to the other nodes. */
+  #summary(): NodeSummary {
+    return {
+      node: this.nodeId,
+      version: VERSION,
+      startedAt: this.startedAt.toISOString(),
+      generation: this.#workers?.generation ?? 0,
+      connections: this.registry.size,
+    }
+  }
+
+  /** Every node's summary, by node id; this node's as of now, the others' as of their last heartbeat. */
+  #members(): NodeSummary[] {
+    const own = this.#summary()
+    const others = (this.#cluster?.members ?? []).filter((member) => member.node !== this.nodeId)
+    return [own, ...others].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+  }
+
   status(): StatusResult {
     const memory = process.memoryUsage()
     const unbound = { host: '', port: 0 }
@@ -366,6 +385,7 @@ export class Daemon {
         store: this.config.cache.driver,
         state: this.#cluster?.state ?? 'ok',
         nodes: this.#cluster ? [...this.#cluster.nodes].sort() : [this.nodeId],
+        members: this.#members(),
       },
       ...(this.#drain === undefined ? {} : { draining: this.#drain.status() }),
     }

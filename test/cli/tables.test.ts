@@ -34,7 +34,12 @@ const STATUS: StatusResult = {
   configDir: '/srv/chat/config',
   logFile: '/srv/chat/runtime/logs/mswoole.log',
   socket: '/srv/chat/runtime/mswoole.sock',
-  cluster: { store: 'memory', state: 'ok', nodes: ['node-a'] },
+  cluster: {
+    store: 'memory',
+    state: 'ok',
+    nodes: ['node-a'],
+    members: [{ node: 'node-a', version: '0.1.0', startedAt: ago(3723), generation: 1, connections: 3 }],
+  },
 }
 
 function connection(fd: number, fields: Partial<ConnectionInfo>): ConnectionInfo {

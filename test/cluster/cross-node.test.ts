@@ -125,12 +125,25 @@ describe('a cluster of two nodes', () => {
 
   it('lists both nodes in status', async () => {
     for (const node of nodes()) {
+      // Every node's summary, written at its heartbeat: each lists the other once it has read it.
       const status = await poll(
         () => nodeStatus(node),
-        (s) => s.cluster.nodes.length === 2,
+        (s) => s.cluster.nodes.length === 2 && s.cluster.members.length === 2,
       )
       expect(status.nodeId).toBe(node.nodeId)
-      expect(status.cluster).toEqual({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2'] })
+      expect(status.cluster).toMatchObject({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2'] })
+      expect(status.cluster.members.map((m) => m.node)).toEqual(['node-1', 'node-2'])
+      for (const member of status.cluster.members) {
+        expect(member).toEqual({
+          node: member.node,
+          version: status.version,
+          startedAt: expect.any(String),
+          generation: 1,
+          connections: expect.any(Number),
+        })
+      }
+      const own = status.cluster.members.find((m) => m.node === node.nodeId)
+      expect(own?.startedAt).toBe(status.startedAt)
     }
   })
 
@@ -347,7 +360,7 @@ describe('a cluster of three nodes', () => {
         () => nodeStatus(node),
         (s) => s.cluster.nodes.length === 3,
       )
-      expect(status.cluster).toEqual({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2', 'node-3'] })
+      expect(status.cluster).toMatchObject({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2', 'node-3'] })
     }
   })
 

@@ -11,6 +11,8 @@ export const clusterKeys = {
   connections: (node: string) => `@conns:${node}`,
   /** Held while a node's entries are being removed or rewritten, so that happens once at a time. */
   sweepLock: (node: string) => `@sweep:${node}`,
+  /** Each node's summary (NodeSummary as JSON), written at its heartbeat. */
+  nodeInfo: '@nodeinfo',
   /** The connections bound to a uid (their connection ids). */
   uid: (uid: string) => `@uid:${uid}`,
   /**

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { MswError } from '../../errors.js'
+import type { NodeSummary } from '../../contracts/control-api.js'
 import type { ConnectionRegistry } from '../clients/registry.js'
 import { isProcessAlive } from '../runtime/process-alive.js'
 import { storeError } from '../store/redis-errors.js'
@@ -27,6 +28,8 @@ export interface RedisClusterOptions {
   onMessage(message: BusMessage): void
   /** app.json `presence`'s counts, when it names rooms: a node's share is removed with it, and set again when it rewrites its entries. */
   presence?: ClusterPresence | undefined
+  /** This node as the others should see it (status's cluster.members), written at each heartbeat. */
+  summary?: () => NodeSummary
 }
 
 /** Commands per write when a node rewrites its entries: big enough to be few, small enough not to stall Redis. */
@@ -51,6 +54,7 @@ export class RedisCluster {
   #state: ClusterState = 'ok'
   #needsRewrite = false
   #nodes: string[] = []
+  #members: NodeSummary[] = []
   #timer: NodeJS.Timeout | undefined
   #ticking: Promise<void> | undefined
   #stopped = false
@@ -95,6 +99,11 @@ export class RedisCluster {
   /** The nodes seen at the last heartbeat. */
   get nodes(): readonly string[] {
     return this.#nodes
+  }
+
+  /** What the nodes reported at the last heartbeat, in `nodes` order. */
+  get members(): readonly NodeSummary[] {
+    return this.#members
   }
 
   /** A write or publish failed because Redis is away: report degraded and rewrite once it is back. */
@@ -148,6 +157,7 @@ export class RedisCluster {
       if (await tryLock(store, node, this.instance)) {
         await sweepNode(store, node, this.options.presence)
         await store.client.del(store.k(clusterKeys.heartbeat(node)))
+        await store.client.hdel(store.k(clusterKeys.nodeInfo), node)
         await unlock(store, node, this.instance)
       }
     } catch (err) {
@@ -197,9 +207,30 @@ export class RedisCluster {
         if (other !== node && (await client.exists(store.k(clusterKeys.heartbeat(other)))) === 0) await this.#sweepDead(other)
       }
       this.#nodes = nodes.includes(node) ? nodes : [...nodes, node]
+      await this.#exchangeSummaries()
     } catch (err) {
       this.unavailable(err)
     }
+  }
+
+  /** Writes this node's summary and reads the others', dropping those of nodes no longer in the cluster. */
+  async #exchangeSummaries(): Promise<void> {
+    const { store, node, summary } = this.options
+    if (summary === undefined) return
+    const key = store.k(clusterKeys.nodeInfo)
+    await store.client.hset(key, node, JSON.stringify(summary()))
+    const all = await store.client.hgetall(key)
+    const gone = Object.keys(all).filter((name) => !this.#nodes.includes(name))
+    if (gone.length > 0) await store.client.hdel(key, ...gone)
+    this.#members = this.#nodes.flatMap((name) => {
+      const text = all[name]
+      if (text === undefined) return []
+      try {
+        return [JSON.parse(text) as NodeSummary]
+      } catch {
+        return []
+      }
+    })
   }
 
   /** Removes a node whose heartbeat expired, unless another survivor is at it or the node came back. */
