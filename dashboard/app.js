@@ -126,7 +126,7 @@ function Chart({ title, series, data }) {
         width,
         height: 180,
         scales: { x: { time: true } },
-        axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((v) => series[0].format(v)) }],
+        axes: [{}, { size: 86, values: (_u, ticks) => ticks.map((v) => series[0].format(v)) }],
         series: [
           {},
           ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, value: (_u, v) => (v === null ? '–' : s.format(v)) })),

@@ -15,7 +15,7 @@ import { REPO_ROOT } from './paths.js'
 const run = promisify(execFile)
 
 export const CLI = path.join(REPO_ROOT, 'bin', 'run.js')
-const AUTH_KEY = 'mswoole-bench-key'
+export const AUTH_KEY = 'mswoole-bench-key'
 
 export interface MswooleTargetOptions {
   /** Keys merged over the bench's `setting` block of app.json. */

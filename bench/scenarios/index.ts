@@ -5,6 +5,7 @@
 import type { Scenario } from '../lib/scenario.js'
 import { cliLatency } from './cli-latency.js'
 import { clusterFanOut } from './cluster-fan-out.js'
+import { dashboard } from './dashboard.js'
 import { fanOut } from './fan-out.js'
 import { history } from './history.js'
 import { memory } from './memory.js'
@@ -21,4 +22,5 @@ export const SCENARIOS: readonly Scenario[] = [
   history,
   memory,
   cliLatency,
+  dashboard,
 ]
