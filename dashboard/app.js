@@ -564,6 +564,19 @@ function Actions({ canAct }) {
   const [result, setResult] = useState(null)
   const [error, setError] = useState(null)
   const [busy, setBusy] = useState(false)
+  // Each action is confirmed once: the first click turns its button into "Confirm …", the second acts.
+  const [pending, setPending] = useState(null)
+  useEffect(() => setPending(null), [target, push])
+  const confirmed = (action) => {
+    if (pending === action) {
+      setPending(null)
+      return true
+    }
+    setPending(action)
+    setResult(null)
+    setError(null)
+    return false
+  }
   const run = async (what, call) => {
     setBusy(true)
     setError(null)
@@ -578,6 +591,7 @@ function Actions({ canAct }) {
   }
   const broadcast = (e) => {
     e.preventDefault()
+    if (!confirmed('broadcast')) return
     const params = { event: target.event || 'serverBroadcast', info: target.info }
     const param = parseParam(target.param)
     if (param !== undefined) params.param = param
@@ -590,6 +604,7 @@ function Actions({ canAct }) {
   }
   const pushTo = (e) => {
     e.preventDefault()
+    if (!confirmed('push')) return
     const params = { uid: push.uid.trim(), event: push.event || 'serverPush', info: push.info }
     const param = parseParam(push.param)
     if (param !== undefined) params.param = param
@@ -598,11 +613,13 @@ function Actions({ canAct }) {
       return `delivered to ${fmt(r.delivered)} connection(s)`
     })
   }
-  const reload = () =>
+  const reload = () => {
+    if (!confirmed('reload')) return
     run('Reload', async () => {
       const r = await rpc('reload')
       return `generation ${r.previous} → ${r.generation} in ${fmt(r.durationMs)} ms`
     })
+  }
   const disabled = !canAct || busy
   return html`<section class="panel" aria-labelledby="actions-title">
     <h2 id="actions-title">Actions</h2>
@@ -613,16 +630,16 @@ function Actions({ canAct }) {
       <label>Event<input name="broadcast-event" value=${target.event} disabled=${disabled} onInput=${(e) => setTarget({ ...target, event: e.target.value })} /></label>
       <label>Info<input name="broadcast-info" value=${target.info} disabled=${disabled} onInput=${(e) => setTarget({ ...target, info: e.target.value })} /></label>
       <label>Param (JSON)<input name="broadcast-param" value=${target.param} disabled=${disabled} onInput=${(e) => setTarget({ ...target, param: e.target.value })} /></label>
-      <button type="submit" disabled=${disabled}>Broadcast</button>
+      <button type="submit" disabled=${disabled}>${pending === 'broadcast' ? 'Confirm broadcast' : 'Broadcast'}</button>
     </form>
     <form class="inline" onSubmit=${pushTo} aria-label="Push">
       <label>Uid<input name="push-uid" value=${push.uid} required disabled=${disabled} onInput=${(e) => setPush({ ...push, uid: e.target.value })} /></label>
       <label>Event<input name="push-event" value=${push.event} disabled=${disabled} onInput=${(e) => setPush({ ...push, event: e.target.value })} /></label>
       <label>Info<input name="push-info" value=${push.info} disabled=${disabled} onInput=${(e) => setPush({ ...push, info: e.target.value })} /></label>
       <label>Param (JSON)<input name="push-param" value=${push.param} disabled=${disabled} onInput=${(e) => setPush({ ...push, param: e.target.value })} /></label>
-      <button type="submit" disabled=${disabled}>Push</button>
+      <button type="submit" disabled=${disabled}>${pending === 'push' ? 'Confirm push' : 'Push'}</button>
     </form>
-    <div class="inline"><button type="button" disabled=${disabled} onClick=${reload}>Reload the workers</button></div>
+    <div class="inline"><button type="button" disabled=${disabled} onClick=${reload}>${pending === 'reload' ? 'Confirm reload' : 'Reload the workers'}</button></div>
     <${ErrorLine} error=${error} />
     ${result ? html`<p class="result" role="status" data-testid="action-result">${result}</p>` : ''}
   </section>`

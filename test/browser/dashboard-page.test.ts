@@ -105,7 +105,9 @@ describe('dashboard page: full access', () => {
     await form.getByLabel('Event').fill('dashboardHello')
     await form.getByLabel('Info').fill('from the dashboard')
     await form.getByLabel('Param (JSON)').fill('{"n":1}')
+    // Confirmed once: the first click only asks.
     await form.getByRole('button', { name: 'Broadcast' }).click()
+    await form.getByRole('button', { name: 'Confirm broadcast' }).click()
     for (const c of inRoom) {
       const envelope = await c.next('dashboardHello')
       expect(envelope).toMatchObject({ status: 200, info: 'from the dashboard', param: { n: 1 } })
@@ -118,6 +120,8 @@ describe('dashboard page: full access', () => {
 
   it('reloads the workers: the result and the new generation show', async () => {
     await page.getByRole('button', { name: 'Reload the workers' }).click()
+    expect(await page.getByTestId('generation').textContent()).toBe('1')
+    await page.getByRole('button', { name: 'Confirm reload' }).click()
     await expect.poll(() => page.getByTestId('action-result').textContent(), { timeout: 30_000 }).toMatch(/generation 1 → 2 in [\d,.]+ ms/)
     await expect.poll(() => page.getByTestId('generation').textContent(), { timeout: 10_000 }).toBe('2')
     await expect.poll(() => page.getByTestId('reloads').textContent(), { timeout: 10_000 }).toMatch(/^generation 1 → 2 in [\d,.]+ ms/)
