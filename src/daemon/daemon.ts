@@ -242,6 +242,8 @@ export class Daemon {
       onWorkerRestart: () => this.stats.workerRestarts++,
     })
     await this.#workers.start()
+    // The summary written as the node joined had no workers yet.
+    void this.#cluster?.refresh()
     const clients = createClientLifecycle({
       registry: this.registry,
       index: this.index,
@@ -476,6 +478,7 @@ export class Daemon {
       const { generation, previous, durationMs } = result
       this.#reloads.unshift({ at: new Date().toISOString(), generation, previous, durationMs })
       this.#reloads.length = Math.min(this.#reloads.length, RELOADS_KEPT)
+      void this.#cluster?.refresh()
       return result
     })
   }

@@ -128,7 +128,8 @@ describe('a cluster of two nodes', () => {
       // Every node's summary, written at its heartbeat: each lists the other once it has read it.
       const status = await poll(
         () => nodeStatus(node),
-        (s) => s.cluster.nodes.length === 2 && s.cluster.members.length === 2,
+        // A node's first summary is written as it joins, before its workers (generation 0).
+        (s) => s.cluster.nodes.length === 2 && s.cluster.members.length === 2 && s.cluster.members.every((m) => m.generation === 1),
       )
       expect(status.nodeId).toBe(node.nodeId)
       expect(status.cluster).toMatchObject({ store: 'redis', state: 'ok', nodes: ['node-1', 'node-2'] })

@@ -101,6 +101,11 @@ export class RedisCluster {
     return this.#nodes
   }
 
+  /** A heartbeat now, not at the next tick: after a change the others should see soon (the workers up). */
+  refresh(): Promise<void> {
+    return this.#tick()
+  }
+
   /** What the nodes reported at the last heartbeat, in `nodes` order. */
   get members(): readonly NodeSummary[] {
     return this.#members
