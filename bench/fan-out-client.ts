@@ -14,9 +14,9 @@
  * Bounded on purpose: loopback targets only, at most MAX_CONNECTIONS sockets, upgrades
  * in bounded-concurrency batches each with a timeout, every wait with a deadline.
  */
-import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
+import { CLOSE_FRAME, maskedFrame, readUpgradeAnswer, upgradeRequest } from './lib/raw-ws.js'
 import {
   assertLoopbackUrl,
   MAX_CONNECTIONS,
@@ -70,15 +70,11 @@ export interface ConnectFigures {
   failures: string[]
 }
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
-const HEAD_END = Buffer.from('\r\n\r\n')
-const MAX_HEAD = 8192
 /** The payload ends `"sentAt":<digits[.digits]>}}`. */
 const SENT_AT = Buffer.from('"sentAt":')
 /** With room history on, a room envelope ends `,"seq":{"room":R,"epoch":E,"offset":N}}` (docs/history.md). */
 const SEQ_KEY = Buffer.from(',"seq":{')
 const OFFSET_KEY = Buffer.from('"offset":')
-const CLOSE_FRAME = maskedFrame(0x8, Buffer.alloc(0))
 /** One read buffer for every socket: each read is consumed before the next one lands. */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024)
 
@@ -94,15 +90,6 @@ interface Conn {
   closing: boolean
   /** Socket.IO only: resolves the connect once the server's `40{…}` arrives. */
   onConnected: (() => void) | null
-}
-
-/** A client frame of at most 125 bytes, masked with the key 0 (so the payload goes as it is). */
-function maskedFrame(opcode: number, payload: Buffer): Buffer {
-  const frame = Buffer.alloc(6 + payload.length)
-  frame[0] = 0x80 | opcode
-  frame[1] = 0x80 | payload.length
-  payload.copy(frame, 6)
-  return frame
 }
 
 const SOCKETIO_CONNECT_FRAME = maskedFrame(0x1, Buffer.from(SOCKETIO_CONNECT))
@@ -234,10 +221,7 @@ export class FanOutClient {
 
   #upgrade(raw: string, localAddress: string | undefined, timeoutMs: number): Promise<Conn> {
     const url = assertLoopbackUrl(raw)
-    const key = randomBytes(16).toString('base64')
-    const accept = createHash('sha1')
-      .update(key + WS_GUID)
-      .digest('base64')
+    const { request, accept } = upgradeRequest(url)
     const port = Number(url.port || 80)
     return new Promise<Conn>((resolve, reject) => {
       let settled = false
@@ -271,25 +255,13 @@ export class FanOutClient {
               this.#onData(conn, READ_BUFFER, nread)
               return true
             }
-            const head =
-              conn.pending === null
-                ? Buffer.from(READ_BUFFER.subarray(0, nread))
-                : Buffer.concat([conn.pending, READ_BUFFER.subarray(0, nread)])
-            const end = head.indexOf(HEAD_END)
-            if (end < 0) {
-              if (head.length > MAX_HEAD) fail('upgrade response head too large')
-              else conn.pending = head
+            const answer = readUpgradeAnswer(conn.pending, READ_BUFFER.subarray(0, nread), accept)
+            if (answer.kind === 'more') {
+              conn.pending = answer.pending
               return true
             }
-            const text = head.toString('latin1', 0, end)
-            const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
-            if (status !== '101') {
-              fail(`upgrade refused: HTTP ${status ?? '?'}`)
-              return false
-            }
-            const got = /\r\nsec-websocket-accept:\s*(\S+)/i.exec(text)?.[1]
-            if (got !== accept) {
-              fail('upgrade answered with a wrong Sec-WebSocket-Accept')
+            if (answer.kind === 'refused') {
+              fail(answer.message)
               return false
             }
             const connected = () => {
@@ -302,7 +274,7 @@ export class FanOutClient {
             // A Socket.IO socket is ready at its connect, which the frames below carry; the timeout still runs.
             if (this.#protocol === 'socketio') conn.onConnected = connected
             else connected()
-            const rest = head.subarray(end + HEAD_END.length)
+            const { rest } = answer
             if (rest.length > 0) this.#onData(conn, rest, rest.length)
             return true
           },
@@ -315,10 +287,7 @@ export class FanOutClient {
         else if (!conn.closing) this.disconnected++
       })
       conn.socket.once('connect', () => {
-        conn.socket.write(
-          `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-        )
+        conn.socket.write(request)
       })
     })
   }

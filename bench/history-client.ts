@@ -15,10 +15,10 @@
  * MAX_CONNECTIONS sockets, upgrades in bounded-concurrency batches each with a timeout,
  * every wait with a deadline.
  */
-import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
+import { CLOSE_FRAME, maskedFrame, readUpgradeAnswer, upgradeRequest } from './lib/raw-ws.js'
 import { assertLoopbackUrl, MAX_CONNECTIONS, openFilesLimit } from './load-client.js'
 
 export interface HistoryClientOptions {
@@ -75,9 +75,6 @@ export interface ReconnectFigures {
   faults: string[]
 }
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
-const HEAD_END = Buffer.from('\r\n\r\n')
-const MAX_HEAD = 8192
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024)
 const MAX_FAULTS = 5
 
@@ -109,25 +106,6 @@ interface Envelope {
   param?: { n?: unknown; round?: unknown; recovered?: unknown; count?: unknown; epoch?: unknown; offset?: unknown }
   seq?: { room?: unknown; epoch?: unknown; offset?: unknown }
 }
-
-/** A client frame, masked with the key 0 (so the payload goes as it is). */
-function maskedFrame(opcode: number, payload: Buffer): Buffer {
-  const long = payload.length > 125
-  if (payload.length > 0xffff) throw new Error('history-client: frame too long')
-  const head = long ? 8 : 6
-  const frame = Buffer.alloc(head + payload.length)
-  frame[0] = 0x80 | opcode
-  if (long) {
-    frame[1] = 0x80 | 126
-    frame.writeUInt16BE(payload.length, 2)
-  } else {
-    frame[1] = 0x80 | payload.length
-  }
-  payload.copy(frame, head)
-  return frame
-}
-
-const CLOSE_FRAME = maskedFrame(0x8, Buffer.alloc(0))
 
 export class HistoryClient {
   readonly #slots: Slot[]
@@ -342,10 +320,7 @@ export class HistoryClient {
   #upgrade(slot: Slot): Promise<void> {
     const o = this.#options
     const url = assertLoopbackUrl(o.url(slot.index))
-    const key = randomBytes(16).toString('base64')
-    const accept = createHash('sha1')
-      .update(key + WS_GUID)
-      .digest('base64')
+    const { request, accept } = upgradeRequest(url)
     const localAddress = `127.0.0.${o.firstSource + (slot.index % o.sourceAddresses)}`
     slot.pending = null
     slot.upgraded = false
@@ -372,24 +347,13 @@ export class HistoryClient {
               this.#onData(slot, READ_BUFFER, nread)
               return true
             }
-            const head =
-              slot.pending === null
-                ? Buffer.from(READ_BUFFER.subarray(0, nread))
-                : Buffer.concat([slot.pending, READ_BUFFER.subarray(0, nread)])
-            const end = head.indexOf(HEAD_END)
-            if (end < 0) {
-              if (head.length > MAX_HEAD) fail('upgrade response head too large')
-              else slot.pending = head
+            const answer = readUpgradeAnswer(slot.pending, READ_BUFFER.subarray(0, nread), accept)
+            if (answer.kind === 'more') {
+              slot.pending = answer.pending
               return true
             }
-            const text = head.toString('latin1', 0, end)
-            const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
-            if (status !== '101') {
-              fail(`upgrade refused: HTTP ${status ?? '?'}`)
-              return false
-            }
-            if (/\r\nsec-websocket-accept:\s*(\S+)/i.exec(text)?.[1] !== accept) {
-              fail('upgrade answered with a wrong Sec-WebSocket-Accept')
+            if (answer.kind === 'refused') {
+              fail(answer.message)
               return false
             }
             settled = true
@@ -398,7 +362,7 @@ export class HistoryClient {
             slot.pending = null
             if (this.#missed !== undefined) this.#recover(slot)
             resolve()
-            const rest = head.subarray(end + HEAD_END.length)
+            const { rest } = answer
             if (rest.length > 0) this.#onData(slot, rest, rest.length)
             return true
           },
@@ -414,10 +378,7 @@ export class HistoryClient {
         else if (slot.socket === socket && !slot.closing) this.disconnected++
       })
       socket.once('connect', () => {
-        socket.write(
-          `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-        )
+        socket.write(request)
       })
     })
   }
