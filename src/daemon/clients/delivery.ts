@@ -52,7 +52,7 @@ export class Delivery {
    */
   toRoomAt(room: string, message: string, position: Position, except?: ReadonlySet<number>): number {
     const members = this.options.index.room(room)
-    if ((members as { size?: number }).size === 0 || (members as { length?: number }).length === 0) return 0
+    if (isEmpty(members)) return 0
     const frame = wireFrame(withSeq(message, room, position))
     let written = 0
     for (const connection of members) {
@@ -86,7 +86,7 @@ export class Delivery {
   }
 
   #toEach(connections: Iterable<Connection> & { size?: number; length?: number }, message: string, except?: ReadonlySet<number>): number {
-    if (connections.size === 0 || connections.length === 0) return 0
+    if (isEmpty(connections)) return 0
     const frame = wireFrame(message)
     let written = 0
     for (const connection of connections) {
@@ -113,4 +113,9 @@ export class Delivery {
     this.options.stats.bytesOut += frame.length
     return true
   }
+}
+
+/** A room's or uid's members (a Set, or an array for one) or the registry's values: nothing to write to. */
+function isEmpty(members: { size?: number; length?: number }): boolean {
+  return members.size === 0 || members.length === 0
 }

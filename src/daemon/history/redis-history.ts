@@ -3,6 +3,20 @@ import type { RedisStore } from '../store/redis-store.js'
 import { newEpoch, POSITION_TTL_SECONDS, sinceAnswer, type HistoryEntry, type HistorySettings, type Since } from './position.js'
 
 /**
+ * How both scripts begin (KEYS: position hash, stream; ARGV[1]: a new epoch):
+ * `e` is the room's epoch; a room without one starts a new epoch at offset 0
+ * with no stream left over, and `fresh` says so.
+ */
+const EPOCH = `
+local e = redis.call('HGET', KEYS[1], 'e')
+local fresh = not e
+if fresh then
+  e = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', e, 'o', 0)
+end`
+
+/**
  * Appends in one step, so no two nodes ever give two messages one offset and
  * every node hears the messages of a room in offset order: the offset is
  * incremented, the message added to the room's stream (its id is the offset)
@@ -13,13 +27,7 @@ import { newEpoch, POSITION_TTL_SECONDS, sinceAnswer, type HistoryEntry, type Hi
  * now (ms), text, bus channel, bus text up to its position.
  * Answers { epoch, offset, subscribers that heard it }.
  */
-const APPEND = `
-local e = redis.call('HGET', KEYS[1], 'e')
-if not e then
-  e = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', e, 'o', 0)
-end
+const APPEND = `${EPOCH}
 local o = redis.call('HINCRBY', KEYS[1], 'o', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], o .. '-0', 'm', ARGV[6], 't', ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -34,17 +42,11 @@ return { e, o, heard }
  *
  * KEYS: position hash, stream. ARGV: new epoch (used when there is no
  * position yet), position ttl, asked offset, oldest time kept (ms).
- * Answers { epoch, offset, id1, text1, time1, … } (no entries when the asked
- * offset is the last or past it).
+ * Answers { epoch, offset, id1, text1, id2, text2, … } (no entries when the
+ * asked offset is the last or past it).
  */
-const SINCE = `
-local e = redis.call('HGET', KEYS[1], 'e')
-if not e then
-  e = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', e, 'o', 0)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
+const SINCE = `${EPOCH}
+if fresh then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 local o = tonumber(redis.call('HGET', KEYS[1], 'o'))
 local asked = tonumber(ARGV[3])
 local out = { e, o }
