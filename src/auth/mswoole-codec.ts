@@ -47,6 +47,13 @@ function invalid(reason: string, cause?: unknown): MswError {
   return new MswError('MSW_ERR_AUTH_INVALID', reason, cause === undefined ? {} : { cause })
 }
 
+/**
+ * fatal: bad UTF-8 is a bad token (PHP's json_decode refuses it too), not U+FFFD.
+ * ignoreBOM keeps a leading BOM in the text, where it is refused like any byte before the '{'.
+ * One for every token: a decode without `stream` starts afresh, and each decoder holds a native converter.
+ */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
 export function decodeMswooleToken(token: string, key: string): AuthPayload {
   const k = desKey(key)
   if (typeof token !== 'string' || !TOKEN_RE.test(token)) throw invalid('token is not base64')
@@ -59,9 +66,7 @@ export function decodeMswooleToken(token: string, key: string): AuthPayload {
   try {
     const decipher = createDecipheriv('des-ede3', k, null)
     const bytes = Buffer.concat([decipher.update(data), decipher.final()])
-    // fatal: bad UTF-8 is a bad token (PHP's json_decode refuses it too), not U+FFFD.
-    // ignoreBOM keeps a leading BOM in the text, where it is refused like any byte before the '{'.
-    plain = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+    plain = STRICT_UTF8.decode(bytes)
   } catch (err) {
     // A wrong key almost always shows up here, as bad padding.
     throw invalid('token does not decrypt (wrong key or corrupted)', err)

@@ -69,6 +69,10 @@ export interface AuthPayload {
  * `ctimeLast` keeps the legacy form's order, where ctime follows the backend's own fields.
  */
 export function heldPayload(data: AuthPayload, ctimeLast = false): AuthPayload {
+  // A legacy token with no fields of the backend's own, the usual case: ctime in the literal
+  // too, as a field added afterwards would take a property array of its own (40 bytes).
+  if (ctimeLast && data.ctime !== undefined && onlyKnownFields(data))
+    return { id: data.id, code: shared(data.code), type: shared(data.type), nickname: data.nickname, ctime: data.ctime }
   const held: AuthPayload = ctimeLast
     ? { id: data.id, code: shared(data.code), type: shared(data.type), nickname: data.nickname }
     : { id: data.id, type: shared(data.type), code: shared(data.code), nickname: data.nickname, ctime: data.ctime }
@@ -80,6 +84,13 @@ export function heldPayload(data: AuthPayload, ctimeLast = false): AuthPayload {
   }
   if (ctimeLast && data.ctime !== undefined) held.ctime = data.ctime
   return held
+}
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(['id', 'type', 'code', 'nickname', 'ctime'])
+
+function onlyKnownFields(data: AuthPayload): boolean {
+  for (const key of Object.keys(data)) if (!KNOWN_FIELDS.has(key)) return false
+  return true
 }
 
 /** Room codes and user types seen so far: thousands of tokens carry the same few, held once. */

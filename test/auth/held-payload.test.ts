@@ -10,6 +10,12 @@ describe('heldPayload', () => {
     expect(legacy).toEqual({ id: '1', code: 'c', type: '', nickname: 'n', vip: true, ctime: 5 })
   })
 
+  it('gives a legacy payload of the known fields alone the same order', () => {
+    const legacy = heldPayload({ ctime: 5, nickname: 'n', type: 't', code: 'c', id: 7 }, true)
+    expect(Object.keys(legacy)).toEqual(['id', 'code', 'type', 'nickname', 'ctime'])
+    expect(legacy).toEqual({ id: 7, code: 'c', type: 't', nickname: 'n', ctime: 5 })
+  })
+
   it('leaves ctime out of a legacy payload minted without one', () => {
     const legacy = heldPayload({ id: 1, code: 'c', type: 't', nickname: 'n' }, true)
     expect(Object.hasOwn(legacy, 'ctime')).toBe(false)

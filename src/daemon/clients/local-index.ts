@@ -16,7 +16,7 @@ export class LocalIndex {
   /** True when the connection was not in the room yet. */
   join(connection: Connection, room: string): boolean {
     if (connection.state !== 'open' || connection.rooms.includes(room)) return false
-    connection.rooms = [...connection.rooms, room]
+    connection.rooms = connection.rooms.concat(room)
     add(this.#rooms, room, connection)
     return true
   }
@@ -24,21 +24,21 @@ export class LocalIndex {
   /** True when the connection was in the room. */
   leave(connection: Connection, room: string): boolean {
     if (!connection.rooms.includes(room)) return false
-    connection.rooms = connection.rooms.filter((r) => r !== room)
+    connection.rooms = connection.rooms.toSpliced(connection.rooms.indexOf(room), 1)
     remove(this.#rooms, room, connection)
     return true
   }
 
   bindUid(connection: Connection, uid: string): boolean {
     if (connection.state !== 'open' || connection.uids.includes(uid)) return false
-    connection.uids = [...connection.uids, uid]
+    connection.uids = connection.uids.concat(uid)
     add(this.#uids, uid, connection)
     return true
   }
 
   unbindUid(connection: Connection, uid: string): boolean {
     if (!connection.uids.includes(uid)) return false
-    connection.uids = connection.uids.filter((u) => u !== uid)
+    connection.uids = connection.uids.toSpliced(connection.uids.indexOf(uid), 1)
     remove(this.#uids, uid, connection)
     return true
   }

@@ -53,6 +53,7 @@ export class ConnectionRegistry {
     this.#hooks.push(hook)
   }
 
+  /** Registers an upgraded socket; it must drop its errors rather than throw them (OutsideSocket does). */
   add(ws: WebSocket, identity: ConnectionIdentity): Connection {
     const now = Date.now()
     // Written out field by field, in one order, so every connection shares one
@@ -80,9 +81,8 @@ export class ConnectionRegistry {
     }
     this.#byFd.set(connection.fd, connection)
     ;(ws as ClientSocket).connection = connection
+    // A socket error is followed by 'close'; OutsideSocket drops the error itself.
     ws.on('close', this.#onSocketClose)
-    // A socket error is followed by 'close'; the listener keeps ws from throwing.
-    ws.on('error', ignore)
     return connection
   }
 
@@ -145,8 +145,6 @@ export class ConnectionRegistry {
     }
   }
 }
-
-function ignore(): void {}
 
 /** The rooms and uids of a connection in none: one array for all of them (LocalIndex replaces, never changes it). */
 const NONE: readonly string[] = Object.freeze([])
