@@ -8,12 +8,12 @@
  *      its heap probe (bench/lib/heap-probe.ts) to force full collections;
  *   2. with no connection, after a settle: RSS (/proc/<pid>/status VmRSS, every thread) and heap,
  *      then the same after a forced collection;
- *   3. open idle connections up to each size in turn (bench/lib/idle-clients.ts: child
- *      processes, bounded batches, several 127.0.0.x source addresses), wait until the server
- *      holds them all (mswoole: `status`; the baselines: the kernel's established sockets on
- *      its port), and read again.
+ *   3. open that size's idle connections (bench/lib/idle-clients.ts: child processes, bounded
+ *      batches, several 127.0.0.x source addresses), wait until the server holds them all
+ *      (mswoole: `status`; the baselines: the kernel's established sockets on its port), and
+ *      read again.
  *
- * Per connection = (reading at N − reading at 0) / N.
+ * Each size gets a fresh server. Per connection = (reading at N − the same server's reading at 0) / N.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { IpcClient } from '../src/ipc/client.js'
@@ -38,6 +38,8 @@ export interface MemoryOptions {
    */
   mswooleMinAgeSeconds: number
   subjects: SubjectId[]
+  /** Rounds, each with fresh servers; each figure is the median round's. */
+  rounds: number
 }
 
 // mswoole last: its daemon takes longest to stop.
@@ -46,12 +48,14 @@ export const FULL: MemoryOptions = {
   settleSeconds: 5,
   mswooleMinAgeSeconds: 20,
   subjects: ['plain', 'socketio', 'mswoole'],
+  rounds: 3,
 }
 export const QUICK: MemoryOptions = {
   sizes: [2_000],
   settleSeconds: 0.5,
   mswooleMinAgeSeconds: 12,
   subjects: ['plain', 'socketio', 'mswoole'],
+  rounds: 1,
 }
 
 export type SubjectId = 'mswoole' | 'plain' | 'socketio'
@@ -63,6 +67,11 @@ const FD_MARGIN = 500
 const FIRST_SOURCE = 150
 const SOURCES_PER_HOLDER = 4
 const COUNT_TIMEOUT_MS = 30_000
+/** A young generation this small has been given back: V8's floor is two semi-spaces of 1 MiB or less. */
+const YOUNG_GIVEN_BACK = 2 * 1024 * 1024
+const MAX_COLLECTIONS = 20
+/** From the last collection to the reading: freed pages go back to the kernel from V8's background threads, some after a second or more. */
+const RELEASE_MS = 3000
 /** Where bench/lib/plain-ws-target.ts makes the baselines listen. */
 const SERVER_HOST = '127.0.0.1'
 
@@ -79,12 +88,16 @@ export interface Point {
   held: number
   /** After the settle, before any forced collection. */
   settled: Reading
-  /** After a forced full collection; null without the heap probe. */
+  /** After forced full collections, once V8 had given its young generation back; null without the heap probe. */
   collected: Reading | null
+  /** Collections forced before `collected`, and the young generation V8 then held (bytes); null without the heap probe. */
+  collections: { count: number; youngGeneration: number } | null
   /** mswoole's own `status` memory figures, read with `collected` (or `settled`). */
   status?: StatusResult['memory']
-  /** Seconds to open this point's new connections. */
+  /** Seconds to open this point's connections. */
   connectSeconds: number
+  /** The reading with none of the server this point was read on (each size has a server of its own). */
+  base?: Point
 }
 
 export interface SubjectMemory {
@@ -95,6 +108,8 @@ export interface SubjectMemory {
   gcUnavailable: string | null
   empty: Point
   points: Point[]
+  /** With more than one round: every round's bytes per connection at each size (`points` holds the median round's readings). */
+  rounds?: Array<Array<{ rss: number; heap: number | null }>>
   connect: ConnectFigures
   /** Sockets the server closed while the clients held them. */
   disconnected: number
@@ -191,11 +206,10 @@ async function measurePoint(
   await sleep(settleSeconds * 1000)
   const settled = await read(server, probe)
   let collected: Awaited<ReturnType<typeof read>> | null = null
+  let collections: Point['collections'] = null
   if (probe !== undefined) {
-    // Twice: the first can leave garbage that only a finalizer or weak callback freed.
-    await probe.collectGarbage()
-    await probe.collectGarbage()
-    await sleep(500) // freed pages go back to the kernel from V8's background threads
+    collections = await collectUntilYoungGiven(probe)
+    await sleep(RELEASE_MS)
     collected = await read(server, probe)
   }
   const status = (collected ?? settled).status
@@ -204,9 +218,32 @@ async function measurePoint(
     held,
     settled: { rss: settled.rss, heapUsed: settled.heapUsed },
     collected: collected === null ? null : { rss: collected.rss, heapUsed: collected.heapUsed },
+    collections,
     ...(status === undefined ? {} : { status }),
     connectSeconds,
   }
+}
+
+/**
+ * Full collections until V8 has given back its young generation. While much is
+ * allocated (connections opening) V8 grows it, to 32 MiB by default, and it
+ * shrinks it at a collection only once allocation has been low for a while: a
+ * reading taken before that carries up to 32 MiB that no connection holds (3 KiB
+ * a connection at 10,000), in one server and not in the next, run by run. So
+ * every server is collected, a second apart, until its young generation is back
+ * at V8's floor or MAX_COLLECTIONS were forced. The first two come at once: the
+ * first can leave garbage that only a finalizer or weak callback freed.
+ */
+async function collectUntilYoungGiven(probe: HeapProbe): Promise<NonNullable<Point['collections']>> {
+  await probe.collectGarbage()
+  let { youngGeneration } = await probe.collectGarbage()
+  let count = 2
+  while (youngGeneration > YOUNG_GIVEN_BACK && count < MAX_COLLECTIONS) {
+    await sleep(1000)
+    youngGeneration = (await probe.collectGarbage()).youngGeneration
+    count++
+  }
+  return { count, youngGeneration }
 }
 
 /** Polls until the server holds `expected` connections; returns the last count (lower if the deadline came first). */
@@ -219,16 +256,16 @@ async function waitForHeld(server: LiveServer, expected: number): Promise<number
   }
 }
 
-/** Measures a started server; its clients are gone when this returns, the server is the caller's to stop. */
-async function measureSubject(
+/** One server's reading with none, then with `size` connections; its clients are gone when this returns, the server is the caller's to stop. */
+async function measureRun(
   id: SubjectId,
   server: LiveServer,
+  size: number,
   o: MemoryOptions,
   firstSource: number,
   log: (m: string) => void,
-): Promise<SubjectMemory> {
-  const max = o.sizes.at(-1) ?? 0
-  const sets: IdleClients[] = []
+): Promise<Run> {
+  let set: IdleClients | undefined
   let probe: HeapProbe | undefined
   let gcUnavailable: string | null = null
   try {
@@ -240,58 +277,62 @@ async function measureSubject(
     const age = (performance.now() - server.startedAt) / 1000
     const empty = await measurePoint(server, probe, 0, 0, Math.max(o.settleSeconds, server.minAgeSeconds - age), 0)
     log(`${id}: no connections, RSS ${mib(empty.collected?.rss ?? empty.settled.rss)} MiB`)
-    const points: Point[] = []
-    let asked = 0
-    let opened = 0
-    for (const [k, size] of o.sizes.entries()) {
-      const set = await openIdleClients({
-        url: server.url,
-        from: asked,
-        connections: size - asked,
-        firstSource: firstSource + k * SOURCES_PER_HOLDER * Math.ceil(max / 10_000),
-        sourcesPerProcess: SOURCES_PER_HOLDER,
-        protocol: server.protocol,
-      })
-      sets.push(set)
-      asked = size
-      opened += set.connect.opened
-      if (set.connect.failed > 0)
-        log(`${id}: ${set.connect.failed} of ${set.connect.asked} connects failed (${set.connect.failures.slice(0, 2).join('; ')})`)
-      const held = await waitForHeld(server, opened)
-      if (held < opened) log(`${id}: the server holds ${held} connections of the ${opened} the clients opened`)
-      const point = await measurePoint(server, probe, size, held, o.settleSeconds, set.connect.seconds)
-      points.push(point)
-      const per = perConnection(empty, point)
-      log(
-        `${id}: ${held} connections (opened in ${set.connect.seconds} s over ${set.processes} process(es)), RSS ${mib(point.collected?.rss ?? point.settled.rss)} MiB: ${kib(per.rss)} KiB RSS, ${per.heap === null ? '—' : kib(per.heap)} KiB heap per connection`,
-      )
-    }
-    const counts = await Promise.all(sets.map((s) => s.counts()))
-    return {
-      id,
-      label: LABELS[id],
-      command: server.command,
-      gcUnavailable,
-      empty,
-      points,
-      connect: sets.reduce<ConnectFigures>(
-        (sum, s) => ({
-          asked: sum.asked + s.connect.asked,
-          opened: sum.opened + s.connect.opened,
-          failed: sum.failed + s.connect.failed,
-          seconds: sum.seconds + s.connect.seconds,
-          sourceAddresses: sum.sourceAddresses + s.connect.sourceAddresses,
-          failures: [...sum.failures, ...s.connect.failures].slice(0, 5),
-        }),
-        { asked: 0, opened: 0, failed: 0, seconds: 0, sourceAddresses: 0, failures: [] },
-      ),
-      disconnected: counts.reduce((n, c) => n + c.disconnected, 0),
-      framesReceived: counts.reduce((n, c) => n + c.otherFrames, 0),
-      ...(server.appJson === undefined ? {} : { appJson: server.appJson }),
-    }
+    set = await openIdleClients({
+      url: server.url,
+      connections: size,
+      firstSource,
+      sourcesPerProcess: SOURCES_PER_HOLDER,
+      protocol: server.protocol,
+    })
+    if (set.connect.failed > 0)
+      log(`${id}: ${set.connect.failed} of ${set.connect.asked} connects failed (${set.connect.failures.slice(0, 2).join('; ')})`)
+    const held = await waitForHeld(server, set.connect.opened)
+    if (held < set.connect.opened) log(`${id}: the server holds ${held} connections of the ${set.connect.opened} the clients opened`)
+    const point = await measurePoint(server, probe, size, held, o.settleSeconds, set.connect.seconds)
+    const per = perConnection(empty, point)
+    log(
+      `${id}: ${held} connections (opened in ${set.connect.seconds} s over ${set.processes} process(es)), RSS ${mib(point.collected?.rss ?? point.settled.rss)} MiB: ${kib(per.rss)} KiB RSS, ${per.heap === null ? '—' : kib(per.heap)} KiB heap per connection`,
+    )
+    return { point: { ...point, base: empty }, gcUnavailable, connect: set.connect, counts: await set.counts() }
   } finally {
     probe?.close()
-    await Promise.allSettled(sets.map((s) => s.close()))
+    await set?.close()
+  }
+}
+
+interface Run {
+  point: Point
+  gcUnavailable: string | null
+  connect: ConnectFigures
+  counts: { disconnected: number; otherFrames: number }
+}
+
+/** Connects summed; the first few failures kept. */
+function sumConnects(all: ConnectFigures[]): ConnectFigures {
+  const sum = (f: (c: ConnectFigures) => number) => all.reduce((n, c) => n + f(c), 0)
+  return {
+    asked: sum((c) => c.asked),
+    opened: sum((c) => c.opened),
+    failed: sum((c) => c.failed),
+    seconds: sum((c) => c.seconds),
+    sourceAddresses: sum((c) => c.sourceAddresses),
+    failures: all.flatMap((c) => c.failures).slice(0, 5),
+  }
+}
+
+function subjectOf(id: SubjectId, server: LiveServer, runs: Run[]): SubjectMemory {
+  const sum = (f: (r: Run) => number) => runs.reduce((n, r) => n + f(r), 0)
+  return {
+    id,
+    label: LABELS[id],
+    command: server.command,
+    gcUnavailable: runs.find((r) => r.gcUnavailable !== null)?.gcUnavailable ?? null,
+    empty: runs[0]!.point.base!,
+    points: runs.map((r) => r.point),
+    connect: sumConnects(runs.map((r) => r.connect)),
+    disconnected: sum((r) => r.counts.disconnected),
+    framesReceived: sum((r) => r.counts.otherFrames),
+    ...(server.appJson === undefined ? {} : { appJson: server.appJson }),
   }
 }
 
@@ -304,6 +345,31 @@ export interface PerConnection {
   settledHeap: number | null
   /** Whether `rss` and `heap` come from forced collections. */
   collected: boolean
+}
+
+/** Per connection at a size: against the reading with none of the same server. */
+export function atSize(s: SubjectMemory, i: number): PerConnection {
+  const point = s.points[i]!
+  return perConnection(point.base ?? s.empty, point)
+}
+
+/** Per connection added from the size before: each size's growth over its own server's reading with none, the difference over the connections added. */
+export function addedPerConnection(s: SubjectMemory, i: number): PerConnection {
+  const a = s.points[i - 1]!
+  const b = s.points[i]!
+  if (a.base === undefined || b.base === undefined) return perConnection(a, b)
+  const x = perConnection(a.base, a)
+  const y = perConnection(b.base, b)
+  const n = Math.max(1, b.held - a.held)
+  const mix = (u: number, v: number) => (v * b.held - u * a.held) / n
+  const mixNull = (u: number | null, v: number | null) => (u === null || v === null ? null : mix(u, v))
+  return {
+    rss: mix(x.rss, y.rss),
+    heap: mixNull(x.heap, y.heap),
+    settledRss: mix(x.settledRss, y.settledRss),
+    settledHeap: mixNull(x.settledHeap, y.settledHeap),
+    collected: x.collected && y.collected,
+  }
 }
 
 /** What each connection held at `to` and not at `from` costs: (to − from) / (connections at to − at from). */
@@ -339,8 +405,50 @@ export async function measureMemory(o: MemoryOptions, log: (m: string) => void):
       `memory: ${max} connections need an open-files limit of at least ${max + FD_MARGIN} (the server holds one descriptor per connection), and ulimit -n is ${limit}; raise it or measure fewer connections`,
     )
   }
+  const rounds: Array<Pick<MemoryResults, 'subjects' | 'skipped'>> = []
+  for (let r = 0; r < o.rounds; r++) {
+    if (o.rounds > 1) log(`round ${r + 1} of ${o.rounds}`)
+    rounds.push(await measureRound(o, log))
+  }
+  const skipped = rounds.flatMap((round) => round.skipped).filter((s, i, all) => all.findIndex((t) => t.id === s.id) === i)
+  const subjects = o.subjects.flatMap((id) => {
+    const measured = rounds.flatMap((round) => round.subjects.filter((s) => s.id === id))
+    return measured.length === 0 || skipped.some((s) => s.id === id) ? [] : [medianOf(measured)]
+  })
+  return { options: o, subjects, skipped }
+}
+
+/**
+ * A subject over its rounds: at each size, the round whose RSS per connection is the median
+ * (with its own reading with none); every round's figure is kept beside it.
+ */
+function medianOf(rounds: SubjectMemory[]): SubjectMemory {
+  const first = rounds[0]!
+  const points = first.points.map((_, i) => {
+    const sorted = [...rounds].sort((a, b) => atSize(a, i).rss - atSize(b, i).rss)
+    return sorted[Math.floor((sorted.length - 1) / 2)]!.points[i]!
+  })
+  const sum = (f: (s: SubjectMemory) => number) => rounds.reduce((n, s) => n + f(s), 0)
+  return {
+    ...first,
+    gcUnavailable: rounds.find((s) => s.gcUnavailable !== null)?.gcUnavailable ?? null,
+    empty: points[0]!.base ?? first.empty,
+    points,
+    rounds: first.points.map((_, i) => rounds.map((s) => ({ rss: atSize(s, i).rss, heap: atSize(s, i).heap }))),
+    connect: sumConnects(rounds.map((s) => s.connect)),
+    disconnected: sum((s) => s.disconnected),
+    framesReceived: sum((s) => s.framesReceived),
+  }
+}
+
+/** Every subject once, a fresh server for each size. */
+async function measureRound(o: MemoryOptions, log: (m: string) => void): Promise<Pick<MemoryResults, 'subjects' | 'skipped'>> {
+  const max = o.sizes.at(-1) ?? 0
   type Started = { ok: true; server: LiveServer } | { ok: false; error: unknown }
-  const starts = o.subjects.map((id) =>
+  // A server per subject and size: what a server held for the first size (its heap's free
+  // holes, the allocator's free lists) must not be counted as free room for the next.
+  const jobs = o.subjects.flatMap((id, k) => o.sizes.map((size, j) => ({ id, k, size, j })))
+  const starts = jobs.map(({ id }) =>
     startServer(id, o).then(
       (server): Started => ({ ok: true, server }),
       (error: unknown): Started => ({ ok: false, error }),
@@ -348,36 +456,45 @@ export async function measureMemory(o: MemoryOptions, log: (m: string) => void):
   )
   const stopping: Array<Promise<void> | undefined> = []
   // Once per server, and never throwing: a stop that fails is logged (the target's stop kills by pid then).
-  const stop = (k: number) =>
-    (stopping[k] ??= starts[k]!.then(async (started) => {
+  const stop = (n: number) =>
+    (stopping[n] ??= starts[n]!.then(async (started) => {
       if (!started.ok) return
       await started.server
         .stop()
-        .catch((err: unknown) => log(`${o.subjects[k]}: stop failed: ${err instanceof Error ? err.message : String(err)}`))
+        .catch((err: unknown) => log(`${jobs[n]!.id}: stop failed: ${err instanceof Error ? err.message : String(err)}`))
     }))
   const subjects: SubjectMemory[] = []
   const skipped: MemoryResults['skipped'] = []
   try {
     for (const [k, id] of o.subjects.entries()) {
-      // Every subject's clients from source addresses of their own: no wait on another's TIME_WAIT ports.
-      const firstSource = FIRST_SOURCE + k * o.sizes.length * SOURCES_PER_HOLDER * Math.ceil(max / 10_000)
-      const started = await starts[k]!
+      const runs: Run[] = []
+      let server: LiveServer | undefined
       try {
-        if (!started.ok) throw started.error
-        subjects.push(await measureSubject(id, started.server, o, firstSource, log))
+        for (const [j, size] of o.sizes.entries()) {
+          const n = jobs.findIndex((job) => job.k === k && job.j === j)
+          try {
+            const started = await starts[n]!
+            if (!started.ok) throw started.error
+            server = started.server
+            // Every run's clients from source addresses of their own: no wait on another's TIME_WAIT ports.
+            const firstSource = FIRST_SOURCE + n * SOURCES_PER_HOLDER * Math.ceil(max / 10_000)
+            runs.push(await measureRun(id, server, size, o, firstSource, log))
+          } finally {
+            // In the background: the next run does not wait for it.
+            void stop(n)
+          }
+        }
+        subjects.push(subjectOf(id, server!, runs))
       } catch (err) {
         if (id !== 'socketio') throw err
         const reason = err instanceof Error ? err.message : String(err)
         log(`${id}: not measured: ${reason}`)
         skipped.push({ id, reason })
-      } finally {
-        // In the background: the next subject does not wait for it.
-        void stop(k)
       }
     }
   } finally {
     // Every server started, measured or not.
-    await Promise.all(o.subjects.map((_, k) => stop(k)))
+    await Promise.all(jobs.map((_, n) => stop(n)))
   }
-  return { options: o, subjects, skipped }
+  return { subjects, skipped }
 }

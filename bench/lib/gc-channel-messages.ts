@@ -9,6 +9,8 @@ export interface GcRequest {
 export interface GcReply {
   mswooleBenchHeap: 'reply'
   heapUsed: number
+  /** Bytes V8 holds for the young generation (new space). */
+  youngGeneration: number
   error?: string
 }
 

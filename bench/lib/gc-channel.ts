@@ -4,6 +4,7 @@
  * global gc(), a full collection of the main thread) and to read what is in use. Only the
  * parent process holds the channel; no other process can ask.
  */
+import { youngGenerationBytes } from '../../src/daemon/control/debug-gc.js'
 import { isGcRequest, type GcReply } from './gc-channel-messages.js'
 
 if (process.send !== undefined) {
@@ -18,6 +19,7 @@ if (process.send !== undefined) {
     const reply: GcReply = {
       mswooleBenchHeap: 'reply',
       heapUsed: process.memoryUsage().heapUsed,
+      youngGeneration: youngGenerationBytes(),
       ...(error === undefined ? {} : { error }),
     }
     process.send?.(reply)

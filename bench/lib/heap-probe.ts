@@ -13,15 +13,20 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { IpcClient } from '../../src/ipc/client.js'
-import { isGcReply, type GcRequest } from './gc-channel-messages.js'
+import { isGcReply, type GcReply, type GcRequest } from './gc-channel-messages.js'
 
 const CALL_TIMEOUT_MS = 60_000
+
+export interface Collected {
+  /** Bytes V8 holds for the main thread's young generation (new space) after the collection. */
+  youngGeneration: number
+}
 
 export interface HeapProbe {
   /** Bytes of the main thread's JavaScript heap in use, garbage included. */
   heapUsed(): Promise<number>
-  /** A full collection of the main thread's heap. */
-  collectGarbage(): Promise<void>
+  /** A full collection of the main thread's heap; answers what V8 then holds for its young generation. */
+  collectGarbage(): Promise<Collected>
   close(): void
 }
 
@@ -41,7 +46,8 @@ export async function openControlHeapProbe(socket: string): Promise<HeapProbe> {
   return {
     heapUsed: async () => (await ipc.call('status', {}, { timeoutMs: CALL_TIMEOUT_MS })).memory.heapUsed,
     collectGarbage: async () => {
-      await ipc.call('debug.gc', {}, { timeoutMs: CALL_TIMEOUT_MS })
+      const { youngGeneration } = await ipc.call('debug.gc', {}, { timeoutMs: CALL_TIMEOUT_MS })
+      return { youngGeneration }
     },
     close: () => ipc.close(),
   }
@@ -52,7 +58,7 @@ export async function openChildHeapProbe(child: ChildProcess): Promise<HeapProbe
   if (!child.connected) throw new Error(`pid ${child.pid} has no IPC channel to collect its garbage through`)
   let queue: Promise<unknown> = Promise.resolve()
   // One request at a time: the replies carry no id.
-  const ask = (op: GcRequest['mswooleBenchHeap']): Promise<number> => {
+  const ask = (op: GcRequest['mswooleBenchHeap']): Promise<GcReply> => {
     const answer = queue.then(() => askOnce(child, op))
     queue = answer.catch(() => undefined)
     return answer
@@ -60,28 +66,26 @@ export async function openChildHeapProbe(child: ChildProcess): Promise<HeapProbe
   // Asks once up front, as for mswoole.
   await ask('gc')
   return {
-    heapUsed: () => ask('read'),
-    collectGarbage: async () => {
-      await ask('gc')
-    },
+    heapUsed: async () => (await ask('read')).heapUsed,
+    collectGarbage: async () => ({ youngGeneration: (await ask('gc')).youngGeneration }),
     close: () => undefined,
   }
 }
 
-function askOnce(child: ChildProcess, op: GcRequest['mswooleBenchHeap']): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const done = (err: Error | undefined, heapUsed = 0) => {
+function askOnce(child: ChildProcess, op: GcRequest['mswooleBenchHeap']): Promise<GcReply> {
+  return new Promise<GcReply>((resolve, reject) => {
+    const done = (err: Error | undefined, reply?: GcReply) => {
       clearTimeout(timer)
       child.off('message', onMessage)
       child.off('exit', onExit)
-      if (err) reject(err)
-      else resolve(heapUsed)
+      if (err || reply === undefined) reject(err ?? new Error(`pid ${child.pid}: no reply`))
+      else resolve(reply)
     }
     const timer = setTimeout(() => done(new Error(`pid ${child.pid}: no answer to ${op} within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS)
     const onMessage = (message: unknown) => {
       if (!isGcReply(message)) return
       if (message.error !== undefined) done(new Error(`pid ${child.pid}: ${message.error}`))
-      else done(undefined, message.heapUsed)
+      else done(undefined, message)
     }
     const onExit = () => done(new Error(`pid ${child.pid} exited`))
     child.on('message', onMessage)

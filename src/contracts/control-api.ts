@@ -328,6 +328,8 @@ export interface GcResult {
   /** The master's heap in use before and after the collection, in bytes. */
   heapUsedBefore: number
   heapUsed: number
+  /** Bytes V8 holds for the master's young generation after it (new space). */
+  youngGeneration: number
   durationMs: number
 }
 
