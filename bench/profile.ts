@@ -23,12 +23,12 @@ import { runLoad } from './load-client.js'
 import { isMain } from './lib/is-main.js'
 import { benchProject, benchUrls, cleanEnv } from './lib/mswoole-target.js'
 import { REPO_ROOT, RESULTS_DIR } from './lib/paths.js'
-import { type CpuProfile, type ProfileResults, type ThreadProfile, selfTimes, threadRole } from './lib/profiles.js'
+import { type CpuProfile, type LabelledRun, type ProfileResults, type ThreadProfile, selfTimes, threadRole } from './lib/profiles.js'
 
 const run = promisify(execFile)
 const TOP = 10
 
-async function commitOf(repo: string): Promise<string | null> {
+export async function commitOf(repo: string): Promise<string | null> {
   try {
     return (await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim()
   } catch {
@@ -37,7 +37,7 @@ async function commitOf(repo: string): Promise<string | null> {
 }
 
 /** Waits for the foreground daemon to answer `status`, and answers its outside port. */
-async function readyPort(cli: string, configDir: string, child: ChildProcess): Promise<number> {
+export async function readyPort(cli: string, configDir: string, child: ChildProcess): Promise<number> {
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode} before it was ready`)
@@ -49,23 +49,39 @@ async function readyPort(cli: string, configDir: string, child: ChildProcess): P
   throw new Error('the daemon did not answer status within 30 s')
 }
 
+/** The options every profile run takes: its label, what it shows, and the checkout it profiles. */
+export const RUN_OPTIONS = {
+  label: { type: 'string' },
+  describe: { type: 'string', default: '' },
+  repo: { type: 'string', default: REPO_ROOT },
+} as const
+
+/** The fields that name a run in its results file. */
+export async function labelledRun(label: string, describe: string, repo: string, startedAt: string): Promise<LabelledRun> {
+  return { label, describe, commit: await commitOf(repo), startedAt, node: process.version }
+}
+
+/** The label names the results file: letters, digits, ".", "_" and "-" only. */
+export function requireLabel(label: string | undefined): string {
+  if (label === undefined || !/^[\w.-]+$/.test(label))
+    throw new Error('--label NAME (letters, digits, ".", "_", "-") names the results file')
+  return label
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      label: { type: 'string' },
-      describe: { type: 'string', default: '' },
-      repo: { type: 'string', default: REPO_ROOT },
+      ...RUN_OPTIONS,
       connections: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '10' },
       out: { type: 'string', default: path.join(REPO_ROOT, '.cache', 'profiles') },
     },
   })
-  if (values.label === undefined || !/^[\w.-]+$/.test(values.label))
-    throw new Error('--label NAME (letters, digits, ".", "_", "-") names the results file')
+  const label = requireLabel(values.label)
   const repo = path.resolve(values.repo)
   const connections = Number(values.connections)
   const seconds = Number(values.seconds)
-  const out = path.resolve(values.out, values.label)
+  const out = path.resolve(values.out, label)
   await rm(out, { recursive: true, force: true })
   await mkdir(out, { recursive: true })
 
@@ -99,18 +115,14 @@ async function main(): Promise<void> {
   }
   const results: ProfileResults = {
     kind: 'profile',
-    label: values.label,
-    describe: values.describe,
-    commit: await commitOf(repo),
-    startedAt,
-    node: process.version,
+    ...(await labelledRun(label, values.describe, repo, startedAt)),
     connections,
     seconds,
     requestsPerSecond,
     ...summarise(threads),
   }
   await mkdir(RESULTS_DIR, { recursive: true })
-  const file = path.join(RESULTS_DIR, `profile-${values.label}.json`)
+  const file = path.join(RESULTS_DIR, `profile-${label}.json`)
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`)
   process.stdout.write(
     `${requestsPerSecond} req/s; master busy ${results.master.busyMs} ms, workers ${results.workers.busyMs} ms; ${file}\n`,

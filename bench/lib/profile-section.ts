@@ -9,6 +9,11 @@ import { RESULTS_DIR } from './paths.js'
 import type { ProfileResults, ProfileTop } from './profiles.js'
 
 export function storedProfiles(dir = RESULTS_DIR): ProfileResults[] {
+  return storedByLabel<ProfileResults>('profile', dir)
+}
+
+/** Every `<prefix>-<label>.json` in the results folder, in the order of their labels. */
+export function storedByLabel<T>(prefix: string, dir = RESULTS_DIR): T[] {
   let names: string[]
   try {
     names = readdirSync(dir)
@@ -16,9 +21,9 @@ export function storedProfiles(dir = RESULTS_DIR): ProfileResults[] {
     return []
   }
   return names
-    .filter((name) => /^profile-[\w.-]+\.json$/.test(name))
+    .filter((name) => name.startsWith(`${prefix}-`) && /^[\w.-]+\.json$/.test(name))
     .sort()
-    .map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as ProfileResults)
+    .map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as T)
 }
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })

@@ -24,13 +24,17 @@ export interface ProfileTop {
   top: Array<{ name: string; ms: number; share: number }>
 }
 
-export interface ProfileResults {
-  kind: 'profile'
+/** What names a profile run of either kind: its label, what it shows, where and when it was taken. */
+export interface LabelledRun {
   label: string
   describe: string
   commit: string | null
   startedAt: string
   node: string
+}
+
+export interface ProfileResults extends LabelledRun {
+  kind: 'profile'
   connections: number
   seconds: number
   requestsPerSecond: number

@@ -2,6 +2,8 @@
 import { latestSoak } from '../soak/results-file.js'
 import { soakSection, soakSummaryRow } from '../soak/report-section.js'
 import type { Chart } from './charts.js'
+import { heapProfileSection, storedHeapProfiles } from './heap-profile-section.js'
+import type { HeapProfileResults } from './heap-snapshots.js'
 import { profileSection, storedProfiles } from './profile-section.js'
 import type { ProfileResults } from './profiles.js'
 import type { BenchResults, ResultsFile } from './results.js'
@@ -155,6 +157,7 @@ export function renderBenchmarks(
   charts: Chart[],
   soak = latestSoak(),
   profiles: ProfileResults[] = storedProfiles(),
+  heapProfiles: HeapProfileResults[] = storedHeapProfiles(),
 ): string {
   const r = shown.results
   const m = r.machine
@@ -201,6 +204,7 @@ export function renderBenchmarks(
     ...r.scenarios.flatMap(scenarioSection),
     ...(soak === undefined ? [] : soakSection(soak.file, soak.results)),
     ...profileSection(profiles),
+    ...heapProfileSection(heapProfiles),
     '## Charts',
     '',
     ...(charts.length === 0
