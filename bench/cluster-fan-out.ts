@@ -16,6 +16,7 @@ import { startMswoole, type MswooleTarget } from './lib/mswoole-target.js'
 import { redisCommand } from './lib/plain-ws-target.js'
 // The same throwaway redis-server the tests start (installed from Debian when missing).
 import { startRedisServer } from '../test/helpers/redis-server.js'
+import { stopOnInterrupt } from './lib/entry.js'
 
 export type ClusterSubjectId = 'cluster' | 'single'
 export const CLUSTER_LABELS: Record<ClusterSubjectId, string> = { cluster: 'two nodes on Redis', single: 'one node on Redis' }
@@ -88,6 +89,7 @@ async function waitForPeers(first: MswooleTrigger, peers: number): Promise<void>
 /** One redis-server for both subjects (each under a prefix of its own), and both measured side by side. */
 export async function measureClusterFanOut(o: FanOutOptions, log: (m: string) => void = () => undefined): Promise<ClusterFanOutResults> {
   const redis = await startRedisServer()
+  const forget = stopOnInterrupt(() => redis.stop())
   try {
     const ids: ClusterSubjectId[] = ['single', 'cluster']
     const { started, results } = await startAndMeasure(
@@ -104,6 +106,7 @@ export async function measureClusterFanOut(o: FanOutOptions, log: (m: string) =>
       cpuCount: os.cpus().length,
     }
   } finally {
+    forget()
     await redis.stop()
   }
 }

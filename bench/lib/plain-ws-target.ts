@@ -13,6 +13,7 @@ import { openChildHeapProbe, type HeapProbe } from './heap-probe.js'
 import { REPO_ROOT } from './paths.js'
 // The same throwaway redis-server the tests start (installed from Debian when missing).
 import { startRedisServer } from '../../test/helpers/redis-server.js'
+import { stopOnInterrupt } from './entry.js'
 
 export const PLAIN_WS_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'plain-ws.ts')
 export const SOCKETIO_SCRIPT = path.join(REPO_ROOT, 'bench', 'baselines', 'socketio.ts')
@@ -50,6 +51,11 @@ export function redisCommand(port: number): string {
 /** bench/baselines/socketio.ts on a redis-server of its own; stop() ends both. */
 export async function startSocketIo(): Promise<SocketIoTarget> {
   const redis = await startRedisServer()
+  const forget = stopOnInterrupt(() => redis.stop())
+  const stopRedis = async () => {
+    forget()
+    await redis.stop()
+  }
   try {
     const server = await startBaseline(SOCKETIO_SCRIPT, ['--redis', redis.url], SOCKETIO_PATH)
     return {
@@ -60,12 +66,12 @@ export async function startSocketIo(): Promise<SocketIoTarget> {
         try {
           await server.stop()
         } finally {
-          await redis.stop()
+          await stopRedis()
         }
       },
     }
   } catch (err) {
-    await redis.stop()
+    await stopRedis()
     throw err
   }
 }
