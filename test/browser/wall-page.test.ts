@@ -253,7 +253,8 @@ describe('the /wall page in Chromium', () => {
       project: p,
       status: { outside },
     } = daemon()
-    const wallToken = await mintToken({ id: 'screen-1', type: 'wall', code: CODE, nickname: 'Host' })
+    // A uid of its own, so the kick below finds this page's connection whatever other walls are listed.
+    const wallToken = await mintToken({ id: 'screen-keepalive', type: 'wall', code: CODE, nickname: 'Host' })
     const page = await browser.newPage()
     // The page's timers run on a clock the test moves, so nothing here waits on real time.
     await page.clock.install()
@@ -272,8 +273,9 @@ describe('the /wall page in Chromium', () => {
     expect(sockets[0]?.sent).toContain('2')
 
     const { json } = await cliJson<ConnectionsListResult>(p, ['conn', 'ls'])
-    // This page's is the newest wall of the event: an earlier test's page may still be listed while its close arrives.
-    const wall = json.connections.filter((c) => c.type === 'wall' && c.code === CODE).sort((a, b) => b.fd - a.fd)[0]
+    const walls = json.connections.filter((c) => String(c.id) === 'screen-keepalive')
+    expect(walls).toHaveLength(1)
+    const wall = walls[0]
     expect(wall).toBeDefined()
     expect((await cli(p, ['kick', String(wall!.fd)])).exitCode).toBe(0)
     await page.locator('#status[data-state="closed"]').waitFor()
