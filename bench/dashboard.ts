@@ -18,7 +18,8 @@
  *      the largest page the manager gives (1,000 rows), fetched from the page with its session.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium } from '../test/helpers/chromium.js'
 import { IpcClient } from '../src/ipc/client.js'
 import type { ConnectFigures } from './fan-out-client.js'
 import { waitForQuiet } from './lib/cpu.js'
@@ -39,17 +40,6 @@ export interface DashboardOptions {
 export const FULL: DashboardOptions = { connections: 19_000, runs: 5, quietCores: 0.3, quietMaxWait: 20 }
 export const QUICK: DashboardOptions = { connections: 2_000, runs: 3, quietCores: 0.3, quietMaxWait: 2 }
 
-/** Debian's Chromium, never a downloaded one. */
-export const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 export const VIEWPORT = { width: 1280, height: 800 }
 const MANAGER_KEY = 'mswoole-bench-dashboard-key'
 /** The page's own page size (dashboard/app.js PAGE_SIZE). */
@@ -258,7 +248,7 @@ export async function measureDashboard(o: DashboardOptions, log: (m: string) => 
     const otherCoresBefore = await waitForQuiet(o.quietCores, o.quietMaxWait, [target.pid])
     if (otherCoresBefore !== null && otherCoresBefore > o.quietCores)
       log(`dashboard: machine busy: ${otherCoresBefore} cores of other work when the runs began`)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     const version = browser.version()
     const samples: Record<MeasureId, number[]> = {
       login: [],

@@ -13,11 +13,12 @@
 import { mkdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { WebSocket } from 'ws'
 import { AUTH_KEY, startMswoole, type MswooleTarget } from '../bench/lib/mswoole-target.js'
 import { REPO_ROOT } from '../bench/lib/paths.js'
 import { encodeToken } from '../src/auth/codec.js'
+import { launchChromium } from '../test/helpers/chromium.js'
 
 const OUT = path.join(REPO_ROOT, 'docs', 'images')
 const KEY = 'dashboard-screenshots-key'
@@ -79,17 +80,7 @@ async function main(): Promise<void> {
         if (ws.readyState === ws.OPEN && Math.random() < 0.3 + i / 20) ws.send(JSON.stringify({ method: 'index.index.index' }))
     }, 250)
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
     const page = await browser.newPage({ viewport: VIEWPORT })
     await page.goto(`${base}/dashboard/`)
     await page.getByLabel('Manager key').waitFor()

@@ -1,6 +1,5 @@
 import { expect } from 'vitest'
-import { chromium, type Browser } from 'playwright-core'
-import { ensureProgram } from './system-package.js'
+export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from './chromium.js'
 
 /**
  * The JavaScript client from MSwoole-ws's README, as a page would run it; only
@@ -31,25 +30,6 @@ export function seedClient(url: string): string {
 
 /** What the seed client keeps on a page's global object. */
 export type PageState = { received: string[]; closeCode: number | null; websocket: { send(data: string): void } }
-
-/** Debian's Chromium; installed with apt when missing, never downloaded. */
-export const CHROMIUM = '/usr/bin/chromium'
-
-/** Headless, as root in a container, with nothing that reaches out to the network on its own. */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-export async function launchChromium(): Promise<Browser> {
-  const executablePath = await ensureProgram(CHROMIUM, 'chromium')
-  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] })
-}
 
 /** Width and height from a PNG's IHDR chunk. */
 export function pngSize(png: Buffer): { width: number; height: number } {
