@@ -10,14 +10,13 @@
  * --repo takes the daemon from another checkout (built): a change's before and after.
  * Needs a build. A snapshot opens in Chrome DevTools' Memory tab for more.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
-import { execFile } from 'node:child_process'
 import { parseArgs, promisify } from 'node:util'
 import { type HeapProfileResults, type HeapSnapshot, type HeapSubjectProfile, kindTotals, perConnection } from './lib/heap-snapshots.js'
 import { openIdleClients } from './lib/idle-clients.js'

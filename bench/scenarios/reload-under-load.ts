@@ -117,14 +117,26 @@ async function reloadLoop(
     const startedAt = at()
     // A reload still running from the previous one pushes this one later: skip it if too late.
     if (!measuring() || startedAt > o.duration - o.reloadEndMargin) break
-    try {
-      const r = await mswoole.cliJson<ReloadResult>(['reload'])
-      out.push({ round, index: i + 1, startedAt: r3(startedAt), endedAt: r3(at()), durationMs: r.durationMs, generation: r.generation })
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      out.push({ round, index: i + 1, startedAt: r3(startedAt), endedAt: r3(at()), durationMs: null, generation: null, error })
-      log(`  reload ${i + 1} failed: ${error}`)
-    }
+    out.push(await timedReload(mswoole, round, i + 1, startedAt, at, log))
+  }
+}
+
+/** One `mswoole reload`, its times on the caller's clock (`at`); a failure is recorded and logged, never thrown. */
+async function timedReload(
+  mswoole: MswooleTarget,
+  round: number,
+  index: number,
+  startedAt: number,
+  at: () => number,
+  log: (m: string) => void,
+): Promise<ReloadRecord> {
+  try {
+    const r = await mswoole.cliJson<ReloadResult>(['reload'])
+    return { round, index, startedAt: r3(startedAt), endedAt: r3(at()), durationMs: r.durationMs, generation: r.generation }
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err)
+    log(`  ${round === 0 ? 'idle ' : ''}reload ${index} failed: ${error}`)
+    return { round, index, startedAt: r3(startedAt), endedAt: r3(at()), durationMs: null, generation: null, error }
   }
 }
 
@@ -136,15 +148,7 @@ async function idleReloads(mswoole: MswooleTarget, o: ReloadUnderLoadOptions, lo
   for (let i = 0; i < o.idleReloads; i++) {
     // A reload right after the start, or right after another, would find no standby generation ready.
     await sleep(o.idleReloadGap * 1000)
-    const startedAt = at()
-    try {
-      const r = await mswoole.cliJson<ReloadResult>(['reload'])
-      out.push({ round: 0, index: i + 1, startedAt: r3(startedAt), endedAt: r3(at()), durationMs: r.durationMs, generation: r.generation })
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      out.push({ round: 0, index: i + 1, startedAt: r3(startedAt), endedAt: r3(at()), durationMs: null, generation: null, error })
-      log(`  idle reload ${i + 1} failed: ${error}`)
-    }
+    out.push(await timedReload(mswoole, 0, i + 1, at(), at, log))
   }
   return out
 }
