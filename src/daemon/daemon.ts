@@ -260,6 +260,7 @@ export class Daemon {
       host: app.outside.host,
       port: app.outside.port,
       maxMessageSize: app.setting.max_message_size,
+      maxBufferedBytes: app.setting.max_buffered_bytes,
       auth: { enabled: app.auth.enabled, codec: app.auth.codec, key: app.auth.key, maxAge: app.auth.max_age },
       trustedProxies: app.outside.trusted_proxies,
       admission: {

@@ -3,20 +3,31 @@ import { replies } from '../../protocol/replies.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
 
 /**
- * ws closes a connection by itself on a frame over maxPayload (1009) or on
- * invalid UTF-8 (1007). Its close() is the one hook that runs before the close
- * frame goes out, so the client first gets an envelope that says why.
+ * A client's WebSocket as the outside port makes it (WebSocketServer's `WebSocket`
+ * option, with `autoPong: false`). ws closes a connection by itself on a frame over
+ * maxPayload (1009) or on invalid UTF-8 (1007); close() is the one hook that runs
+ * before the close frame goes out, so the client first gets an envelope that says why.
  */
 export class OutsideSocket extends WebSocket {
   /**
-   * ws follows each error of a client's socket (a bad frame, a reset) with
-   * 'close', where the daemon ends the connection, so an error nobody listens
-   * to is dropped here rather than thrown. A listener on every socket for that
-   * alone would take its listeners past the three that fit the small table
-   * every socket gets (some 100 bytes more a connection).
+   * Bytes a client may leave unread before a ping of its own cuts it rather than
+   * queue one more pong (a ping flood from a peer that never reads). The outside
+   * port makes a subclass with its `max_buffered_bytes` (outsideSocketClass).
+   */
+  static maxBufferedBytes = 4 * 1024 * 1024
+
+  /**
+   * Two events are handled here rather than by a listener or a closure on every socket:
+   * - 'error': ws follows each error of a client's socket (a bad frame, a reset) with
+   *   'close', where the daemon ends the connection, so an error nobody listens to is
+   *   dropped rather than thrown. A listener for that alone would take a socket's
+   *   listeners past the three that fit the small table each one gets.
+   * - 'ping': answered with its pong, as ws's autoPong would, which costs a closure and
+   *   three fields on every socket (some 120 bytes a connection).
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'error' && this.listenerCount('error') === 0) return false
+    if (event === 'ping') this.#answerPing(args[0] as Buffer)
+    else if (event === 'error' && this.listenerCount('error') === 0) return false
     return super.emit(event, ...args)
   }
 
@@ -26,5 +37,19 @@ export class OutsideSocket extends WebSocket {
       else if (code === CLOSE_CODES.INVALID_PAYLOAD) this.send(replies().badUtf8)
     }
     super.close(code, data)
+  }
+
+  #answerPing(data: Buffer): void {
+    if (this.readyState !== WebSocket.OPEN) return
+    // A peer that pings and never reads would pile pongs up here without end.
+    if (this.bufferedAmount > (this.constructor as typeof OutsideSocket).maxBufferedBytes) this.terminate()
+    else this.pong(data, false)
+  }
+}
+
+/** The outside port's socket class: pings answered while a client leaves at most `maxBufferedBytes` unread. */
+export function outsideSocketClass(maxBufferedBytes: number): typeof OutsideSocket {
+  return class extends OutsideSocket {
+    static override maxBufferedBytes = maxBufferedBytes
   }
 }

@@ -11,7 +11,7 @@ import { acceptUnmaskedFrames } from '../unmasked-frames.js'
 import { UpgradeAdmission, type AdmissionSettings } from './admission.js'
 import { AUTH_REFUSAL, authenticate, type AuthSettings } from './authenticate.js'
 import { clientIp, normalizeIp } from './client-ip.js'
-import { OutsideSocket } from './outside-socket.js'
+import { outsideSocketClass } from './outside-socket.js'
 import { refusal, refuse } from './refusal.js'
 import { OUTSIDE_PAGE } from './page.js'
 import { serveStatic } from './static-files.js'
@@ -20,6 +20,8 @@ export interface OutsideOptions {
   host: string
   port: number
   maxMessageSize: number
+  /** setting.max_buffered_bytes: a client that leaves more unread is cut when it pings. */
+  maxBufferedBytes: number
   auth: AuthSettings
   trustedProxies: string[]
   /** Checked at each upgrade before the token: origin, per-address limits, URL length. */
@@ -54,7 +56,9 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
     maxPayload: options.maxMessageSize,
     clientTracking: false,
     perMessageDeflate: false,
-    WebSocket: OutsideSocket,
+    // OutsideSocket answers pings itself, without ws's closure per socket.
+    autoPong: false,
+    WebSocket: outsideSocketClass(options.maxBufferedBytes),
   })
   const trusted = new Set(options.trustedProxies.map(normalizeIp))
   const admission = new UpgradeAdmission(options.admission)
@@ -107,6 +111,7 @@ export async function listenOutside(options: OutsideOptions): Promise<OutsideSer
           // ws now handles the socket's errors (unless it got a wrapper); a second listener costs a list per connection.
           if (upgraded.socket === socket) socket.off('error', destroySocket)
           options.onConnection(ws, { ip, auth, code: typeof auth?.code === 'string' ? auth.code : '' })
+          releasePeerAddress(socket)
         })
       },
       (err: Error & { code?: string }) => {
@@ -148,4 +153,15 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
     return
   }
   socket.destroy()
+}
+
+/**
+ * Node keeps a socket's peer address as an object on the socket from the first read
+ * (`_peername`) to its end. The daemon reads it once, at the accept, and its connection
+ * keeps the address, so the copy (some 60 bytes a connection) is let go; a later read of
+ * `remoteAddress` asks the kernel again.
+ */
+function releasePeerAddress(socket: Duplex): void {
+  const held = socket as Duplex & { _peername?: unknown }
+  if (held._peername !== undefined) held._peername = undefined
 }
