@@ -12,20 +12,27 @@ type Members = Connection | Set<Connection>
 export class LocalIndex {
   readonly #rooms = new Map<string, Members>()
   readonly #uids = new Map<string, Members>()
+  /**
+   * Each room's list of that room alone, which every connection in it and in no
+   * other shares (most are in their token's room only): one list a room rather
+   * than one a connection. Lists are never changed, so sharing one is safe.
+   */
+  readonly #alone = new Map<string, readonly string[]>()
 
   /** True when the connection was not in the room yet. */
   join(connection: Connection, room: string): boolean {
     if (connection.state !== 'open' || connection.rooms.includes(room)) return false
-    connection.rooms = connection.rooms.concat(room)
     add(this.#rooms, room, connection)
+    connection.rooms = connection.rooms.length === 0 ? this.#roomAlone(room) : connection.rooms.concat(room)
     return true
   }
 
   /** True when the connection was in the room. */
   leave(connection: Connection, room: string): boolean {
     if (!connection.rooms.includes(room)) return false
-    connection.rooms = connection.rooms.toSpliced(connection.rooms.indexOf(room), 1)
-    remove(this.#rooms, room, connection)
+    const rooms = connection.rooms.toSpliced(connection.rooms.indexOf(room), 1)
+    this.#removeFromRoom(room, connection)
+    connection.rooms = rooms.length === 1 ? this.#roomAlone(rooms[0]!) : rooms
     return true
   }
 
@@ -45,7 +52,7 @@ export class LocalIndex {
 
   /** Takes a closed connection out of every room and uid; its own lists stay, for the close hooks to read. */
   forget(connection: Connection): void {
-    for (const room of connection.rooms) remove(this.#rooms, room, connection)
+    for (const room of connection.rooms) this.#removeFromRoom(room, connection)
     for (const uid of connection.uids) remove(this.#uids, uid, connection)
   }
 
@@ -72,6 +79,21 @@ export class LocalIndex {
     const sizes = new Map<string, number>()
     for (const [room, held] of this.#rooms) sizes.set(room, held instanceof Set ? held.size : 1)
     return sizes
+  }
+
+  /** The shared list of `room` alone; the room must have a member here. */
+  #roomAlone(room: string): readonly string[] {
+    let list = this.#alone.get(room)
+    if (list === undefined) {
+      list = Object.freeze([room])
+      this.#alone.set(room, list)
+    }
+    return list
+  }
+
+  #removeFromRoom(room: string, connection: Connection): void {
+    remove(this.#rooms, room, connection)
+    if (!this.#rooms.has(room)) this.#alone.delete(room)
   }
 }
 

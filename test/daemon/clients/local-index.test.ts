@@ -26,6 +26,30 @@ describe('LocalIndex', () => {
     expect(index.roomCount).toBe(0)
   })
 
+  it('gives the connections in one room alone one shared, frozen list, and one of its own to a connection in two', () => {
+    const index = new LocalIndex()
+    const [a, b, c] = [connection(1), connection(2), connection(3)]
+    index.join(a, 'event')
+    index.join(b, 'event')
+    index.join(c, 'other')
+    expect(a.rooms).toEqual(['event'])
+    expect(b.rooms).toBe(a.rooms)
+    expect(Object.isFrozen(a.rooms)).toBe(true)
+    expect(c.rooms).not.toBe(a.rooms)
+    index.join(b, 'other')
+    expect(b.rooms).toEqual(['event', 'other'])
+    expect(a.rooms).toEqual(['event'])
+    // Back to one room: the room's shared list again.
+    index.leave(b, 'event')
+    expect(b.rooms).toBe(c.rooms)
+    expect(b.rooms).toEqual(['other'])
+    // A room emptied and made again starts a list of its own; the closed connection keeps what it had.
+    index.forget(a)
+    expect(a.rooms).toEqual(['event'])
+    index.join(connection(4), 'event')
+    expect(index.room('event')).toHaveLength(1)
+  })
+
   it("keeps a connection's own lists in step, replacing them rather than changing them", () => {
     const index = new LocalIndex()
     const a = connection(1)
