@@ -18,6 +18,7 @@ export interface ConnectionIdentity {
 export interface Connection extends ConnectionIdentity, RateWindow {
   readonly fd: number
   readonly ws: WebSocket
+  /** On the daemon's clock (clock.ts), as `lastActiveAt` and the rate window are. */
   readonly connectedAt: number
   lastActiveAt: number
   messagesIn: number

@@ -1,5 +1,6 @@
 import type { ConnectionRegistry } from './registry.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
+import { clockNow } from './clock.js'
 
 export interface HeartbeatOptions {
   idleSeconds: number
@@ -15,7 +16,7 @@ export interface HeartbeatOptions {
 export function startHeartbeat(registry: ConnectionRegistry, options: HeartbeatOptions): () => void {
   const idleMs = options.idleSeconds * 1000
   const timer = setInterval(() => {
-    const now = Date.now()
+    const now = clockNow()
     for (const connection of registry.values()) {
       if (connection.state !== 'open') continue
       if (now - connection.lastActiveAt > idleMs) registry.close(connection, CLOSE_CODES.IDLE_TIMEOUT, 'idle timeout')

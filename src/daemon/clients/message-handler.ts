@@ -8,6 +8,7 @@ import type { DaemonStats } from '../stats.js'
 import { type Connection, connectionOf } from './connection.js'
 import type { Delivery } from './delivery.js'
 import { wireFrames } from './frames.js'
+import { clockNow } from './clock.js'
 import { takeRate } from './rate-window.js'
 import type { ConnectionRegistry } from './registry.js'
 
@@ -42,7 +43,7 @@ export function clientMessages(options: ClientMessageOptions): (connection: Conn
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const connection = connectionOf(this)
     if (connection.state !== 'open') return
-    const now = Date.now()
+    const now = clockNow()
     connection.lastActiveAt = now
     connection.messagesIn++
     stats.messagesIn++
@@ -70,7 +71,7 @@ export function clientMessages(options: ClientMessageOptions): (connection: Conn
 
 /** A pong counts as activity, so a quiet but live client is not cut as idle. */
 function onPong(this: WebSocket): void {
-  connectionOf(this).lastActiveAt = Date.now()
+  connectionOf(this).lastActiveAt = clockNow()
 }
 
 function textOf(data: RawData): string {

@@ -1,6 +1,6 @@
 /** A connection's one-second rate window, kept as two numbers on the connection itself. */
 export interface RateWindow {
-  /** When the current window began (ms). */
+  /** When the current window began (ms, on the daemon's clock: clock.ts). */
   rateWindowStart: number
   /** Frames counted in it. */
   rateCount: number

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import { type ClientSocket, type ClosedConnection, type Connection, type ConnectionIdentity, connectionOf } from './connection.js'
 import { CLOSE_CODES } from '../../protocol/close-codes.js'
+import { clockNow } from './clock.js'
 
 export type CloseHook = (closed: ClosedConnection) => void
 
@@ -55,7 +56,7 @@ export class ConnectionRegistry {
 
   /** Registers an upgraded socket; it must drop its errors rather than throw them (OutsideSocket does). */
   add(ws: WebSocket, identity: ConnectionIdentity): Connection {
-    const now = Date.now()
+    const now = clockNow()
     // Written out field by field, in one order, so every connection shares one
     // hidden class; a spread of `identity` would give most of them their own.
     const connection: Connection = {

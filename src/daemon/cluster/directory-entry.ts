@@ -1,3 +1,4 @@
+import { epochMs } from '../clients/clock.js'
 import type { Connection } from '../clients/connection.js'
 
 /**
@@ -29,7 +30,7 @@ export function describeConnection(connection: Connection): DirectoryEntry {
     ip: connection.ip,
     rooms: [...connection.rooms],
     uids: [...connection.uids],
-    connectedAt: connection.connectedAt,
+    connectedAt: epochMs(connection.connectedAt),
   }
 }
 

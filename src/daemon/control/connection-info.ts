@@ -1,13 +1,14 @@
 import type { ConnectionInfo } from '../../contracts/control-api.js'
 import { connectionId } from '../../protocol/connection-id.js'
 import { describeConnection, type DirectoryEntry } from '../cluster/directory-entry.js'
+import { epochMs } from '../clients/clock.js'
 import type { Connection } from '../clients/connection.js'
 
 /** A connection of this node as `connections.list` shows it, with its activity. */
 export function connectionInfo(node: string, connection: Connection): ConnectionInfo {
   return {
     ...remoteConnectionInfo(node, describeConnection(connection)),
-    lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+    lastActiveAt: new Date(epochMs(connection.lastActiveAt)).toISOString(),
     messagesIn: connection.messagesIn,
     messagesOut: connection.messagesOut,
   }
