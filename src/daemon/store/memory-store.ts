@@ -14,7 +14,7 @@ import {
 export type MemoryEntry =
   | { type: 'string'; value: string; expireAt: number }
   | { type: 'hash'; value: Map<string, string>; expireAt: number }
-  | { type: 'set'; value: Set<string>; expireAt: number }
+  | { type: 'set'; value: Set<SetMember>; expireAt: number }
   | { type: 'list'; value: string[]; expireAt: number }
 
 type EntryOf<T extends MemoryEntry['type']> = Extract<MemoryEntry, { type: T }>
@@ -209,11 +209,10 @@ export class MemoryStore implements Store {
     let set = this.typed(key, 'set')?.value
     if (set === undefined) {
       if (members.length === 0) return 0 // never leave an empty set behind
-      set = this.create(key, 'set', new Set<string>())
+      set = this.create(key, 'set', new Set<SetMember>())
     }
     const before = set.size
-    // String(): keeps memory and Redis answering the same strings if a caller slips a number in.
-    for (const member of members) set.add(String(member))
+    for (const member of members) set.add(setMember(member))
     return set.size - before
   }
 
@@ -221,17 +220,17 @@ export class MemoryStore implements Store {
     const entry = this.typed(key, 'set')
     if (entry === undefined) return 0
     const before = entry.value.size
-    for (const member of members) entry.value.delete(String(member))
+    for (const member of members) entry.value.delete(setMember(member))
     return before - this.dropIfEmpty(key, entry, entry.value.size)
   }
 
   async smembers(key: string): Promise<string[]> {
     const entry = this.typed(key, 'set')
-    return entry === undefined ? [] : [...entry.value]
+    return entry === undefined ? [] : Array.from(entry.value, String)
   }
 
   async sismember(key: string, member: string): Promise<boolean> {
-    return this.typed(key, 'set')?.value.has(String(member)) ?? false
+    return this.typed(key, 'set')?.value.has(setMember(member)) ?? false
   }
 
   async scard(key: string): Promise<number> {
@@ -359,4 +358,21 @@ function listRange(length: number, start: number, stop: number): [number, number
   if (start < 0) start = 0
   if (start > stop || start >= length) return undefined
   return [start, Math.min(stop, length - 1)]
+}
+
+/**
+ * A set member as a set here holds it. Members are strings, as in Redis, but most are
+ * decimal integers (the fds of a room, the node's connections): such a member is held
+ * as its number, which V8 keeps in the set's own slot where the string would take some
+ * 30 bytes more. Only the exact decimal form of a small integer is, so reading it back
+ * with String() gives the same text; "007" or "1e3" stay strings.
+ */
+type SetMember = string | number
+
+const SMALL_DECIMAL = /^(?:0|[1-9][0-9]{0,8})$/
+
+function setMember(member: string): SetMember {
+  // String(): keeps memory and Redis answering the same strings if a caller slips a number in.
+  const text = String(member)
+  return SMALL_DECIMAL.test(text) ? Number(text) : text
 }

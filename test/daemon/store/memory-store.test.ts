@@ -54,6 +54,18 @@ describe('MemoryStore', () => {
     expect((error as MswError).details).toEqual({ key: 'room' })
   })
 
+  it("gives a set's members back as the text they were added as, decimal integers and the rest", async () => {
+    const store = open({})
+    await store.sadd('room', '12', '012', '12.0', '4294967296', 'x')
+    expect((await store.smembers('room')).sort()).toEqual(['012', '12', '12.0', '4294967296', 'x'])
+    expect(await store.sismember('room', '12')).toBe(true)
+    expect(await store.sismember('room', '0012')).toBe(false)
+    // A number slipped in by a caller counts as its text, as in Redis.
+    expect(await store.sadd('room', 12 as unknown as string)).toBe(0)
+    expect(await store.srem('room', '12', '012')).toBe(2)
+    expect(await store.smembers('room')).toEqual(expect.arrayContaining(['12.0', '4294967296', 'x']))
+  })
+
   it('ttl rounds the remaining time to the nearest second, as Redis does', async () => {
     let now = 0
     const store = open({ clock: () => now })

@@ -123,6 +123,28 @@ describe('RedisStore', () => {
     }
   })
 
+  it('answers set members as the text they were added as, as the memory store does', async () => {
+    const redis = await open()
+    const memory = new MemoryStore()
+    try {
+      const members = ['1', '0', '42', '007', '-1', '1e3', '999999999', '1000000000', ' 5', 'm']
+      for (const store of [redis, memory]) {
+        expect(await store.sadd('s', ...members, '42')).toBe(members.length)
+        expect((await store.smembers('s')).sort()).toEqual([...members].sort())
+        expect([await store.sismember('s', '007'), await store.sismember('s', '7'), await store.sismember('s', '42')]).toEqual([
+          true,
+          false,
+          true,
+        ])
+        expect(await store.srem('s', '1', '7', '1e3')).toBe(2)
+        expect(await store.scard('s')).toBe(members.length - 2)
+        await store.del('s')
+      }
+    } finally {
+      await memory.close()
+    }
+  })
+
   it('refuses the ioredis option keyPrefix: the store applies its own prefix', async () => {
     const connecting = RedisStore.connect({ url: server.url, options: { keyPrefix: 'x:' } })
     await expect(connecting).rejects.toMatchObject(storeError('MSW_ERR_INVALID_ARGUMENT'))
