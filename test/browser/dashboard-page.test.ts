@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/browser.js'
+import { LAUNCH_TIMEOUT_MS, launchChromium } from '../helpers/browser.js'
 import { useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient } from '../helpers/client.js'
 
@@ -9,7 +9,7 @@ const KEY = 'dashboard-browser-key'
 let browser: Browser
 beforeAll(async () => {
   browser = await launchChromium()
-})
+}, LAUNCH_TIMEOUT_MS)
 afterAll(async () => {
   await browser?.close()
 })

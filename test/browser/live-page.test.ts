@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { ConnectionsListResult } from '../../src/contracts/control-api.js'
 import { escapeHtml } from '../../src/protocol/escape-html.js'
-import { launchChromium, pngSize } from '../helpers/browser.js'
+import { LAUNCH_TIMEOUT_MS, launchChromium, pngSize } from '../helpers/browser.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type Envelope } from '../helpers/client.js'
 
@@ -26,7 +26,7 @@ const PHONE = { width: 390, height: 844 }
 beforeAll(async () => {
   browser = await launchChromium()
   shotDir = process.env.MSW_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'msw-live-shot-')))
-})
+}, LAUNCH_TIMEOUT_MS)
 
 afterAll(async () => {
   await browser?.close()

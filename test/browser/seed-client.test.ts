@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
-import { launchChromium, SEED_CLIENT, type PageState } from '../helpers/browser.js'
+import { LAUNCH_TIMEOUT_MS, launchChromium, SEED_CLIENT, type PageState } from '../helpers/browser.js'
 import { useSharedDaemon } from '../helpers/cli.js'
 import { mintToken } from '../helpers/client.js'
 
@@ -10,7 +10,7 @@ let browser: Browser
 
 beforeAll(async () => {
   browser = await launchChromium()
-})
+}, LAUNCH_TIMEOUT_MS)
 
 afterAll(async () => {
   await browser?.close()

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import type { ConnectionsListResult } from '../../src/contracts/control-api.js'
-import { launchChromium } from '../helpers/browser.js'
+import { LAUNCH_TIMEOUT_MS, launchChromium } from '../helpers/browser.js'
 import { cli, cliJson, useSharedDaemon } from '../helpers/cli.js'
 import { mintToken, TestClient, type Envelope } from '../helpers/client.js'
 
@@ -18,7 +18,7 @@ const ownShotDir = process.env.MSW_SCREENSHOT_DIR === undefined
 beforeAll(async () => {
   browser = await launchChromium()
   shotDir = process.env.MSW_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'msw-wall-shot-')))
-})
+}, LAUNCH_TIMEOUT_MS)
 
 afterAll(async () => {
   await browser?.close()

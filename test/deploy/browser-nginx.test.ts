@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import type { ConnectionInfo, ConnectionsListResult, ReloadResult } from '../../src/contracts/control-api.js'
-import { launchChromium, seedClient, type PageState } from '../helpers/browser.js'
+import { LAUNCH_TIMEOUT_MS, launchChromium, seedClient, type PageState } from '../helpers/browser.js'
 import { cliJson, startDaemon, useProjects } from '../helpers/cli.js'
 import { mintToken } from '../helpers/client.js'
 import { startNginx, type NginxServer } from '../helpers/nginx.js'
@@ -28,7 +28,7 @@ let nextUid = 1
 
 beforeAll(async () => {
   browser = await launchChromium()
-})
+}, LAUNCH_TIMEOUT_MS)
 
 // Registered after useProjects' hook, so it runs before it: pages, then nginx, then the daemon.
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from './chromium.js'
+export { CHROMIUM, CHROMIUM_ARGS, LAUNCH_TIMEOUT_MS, launchChromium } from './chromium.js'
 
 /**
  * The JavaScript client from MSwoole-ws's README, as a page would run it; only
