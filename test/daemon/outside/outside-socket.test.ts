@@ -1,6 +1,6 @@
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { type AddressInfo, connect } from 'node:net'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { OutsideSocket, outsideSocketClass } from '../../../src/daemon/outside/outside-socket.js'
 
@@ -10,7 +10,8 @@ function serverSide<T extends WebSocket>(Socket: new (address: null, protocols: 
 }
 
 const servers: WebSocketServer[] = []
-const clients: WebSocket[] = []
+/** Each client's end, run before the servers close. */
+const clients: Array<{ terminate(): void }> = []
 afterEach(async () => {
   // Without client tracking the server's close waits for its sockets: the clients end first.
   for (const client of clients.splice(0)) client.terminate()
@@ -62,6 +63,40 @@ describe('OutsideSocket', () => {
     client.ping('flood')
     const [code] = (await closed) as [number]
     expect(code).toBe(1006)
+  })
+
+  it('reads a pong and the frame after it in one chunk, and the frames of later chunks, whole and in order', async () => {
+    const wss = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      autoPong: false,
+      clientTracking: false,
+      WebSocket: outsideSocketClass(1024),
+    })
+    servers.push(wss)
+    await once(wss, 'listening')
+    const raw = connect((wss.address() as AddressInfo).port, '127.0.0.1')
+    clients.push({ terminate: () => raw.destroy() })
+    const connected = once(wss, 'connection')
+    raw.write(
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    )
+    const [server] = (await connected) as [OutsideSocket]
+    const heard: string[] = []
+    server.on('pong', () => heard.push('pong'))
+    server.on('message', (data) => heard.push(String(data)))
+    // Client frames are masked; a zero mask leaves the payload as it is.
+    const frame = (opcode: number, text: string) =>
+      Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | text.length, 0, 0, 0, 0]), Buffer.from(text)])
+    raw.write(Buffer.concat([frame(0xa, ''), frame(0x1, 'after the pong')]))
+    await vi.waitFor(() => expect(heard).toEqual(['pong', 'after the pong']))
+    raw.write(frame(0xa, ''))
+    const split = frame(0x1, 'split across chunks')
+    raw.write(split.subarray(0, 9))
+    await vi.waitFor(() => expect(heard).toHaveLength(3))
+    raw.write(split.subarray(9))
+    await vi.waitFor(() => expect(heard).toEqual(['pong', 'after the pong', 'pong', 'split across chunks']))
   })
 
   it('gives each outside port its own limit', () => {
