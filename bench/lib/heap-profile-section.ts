@@ -51,13 +51,13 @@ export function heapProfileSection(profiles: HeapProfileResults[]): string[] {
     `| **every kind** | **${bytes(total(plain))}** | ${profiles.map((p) => `**${bytes(total(mswoole(p)))}**`).join(' | ')} | **${bytes(total(mswoole(last)) - total(plain))}** |`,
     '',
     'What mswoole keeps for each connection that the plain ws server does not, each for a feature: ' +
-      'its connection record (fd, token, rooms, uids, counters, state; `object: Object`, 176 bytes), which `conn ls`, kick and the close hooks read; ' +
-      'the decoded token (56 bytes, and its nickname among the `(string)` rows); ' +
-      "the room of its token's code and its uid as one-element lists (`object: Array` and `array: (object elements)`) and its entries in the fd table, " +
-      "the local room and uid indexes and the store's room set (the hash tables, `array: `), which make a room or uid send a lookup; " +
-      'two timestamps held as heap numbers (`(number)`); and the peer address Node caches on the socket once it is read (`object: Object`, 56 bytes). ' +
-      "Where the plain ws server makes three closures and two contexts per socket for its handlers, mswoole's handlers are one function for every socket: " +
-      "its one closure per socket is ws's own auto-pong callback.",
+      'its connection record (fd, token, rooms, uids, counters, times, state; `object: Object`, 176 bytes), which `conn ls`, kick and the close hooks read; ' +
+      'the decoded token (64 bytes, and its nickname among the `(string)` rows, with its uid and address); ' +
+      "its uid as a one-element list (`object: Array` and `array: (object elements)`; the connections in one room alone share that room's list) and its entries in the fd table, " +
+      "the local room and uid indexes and the store's room set (the hash tables, `array: `), which make a room or uid send a lookup. " +
+      "Where the plain ws server makes three closures and two contexts per socket for its handlers, mswoole's handlers are one function for every socket, " +
+      "and OutsideSocket answers pings itself where ws's auto-pong keeps a closure per socket. Once a client has answered a heartbeat ping, ws keeps room for 17 chunks in its read list (`array: (object elements)`, some 150 bytes); " +
+      'mswoole gives it back at the pong, and the plain ws server, which never pings, never makes it.',
     '',
     ...profiles.map(
       (p) =>
