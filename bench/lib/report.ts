@@ -188,7 +188,8 @@ export function renderBenchmarks(
     ...(r.partialRuns ?? []).map(
       (p) =>
         `- ${p.scenarios.map((n) => `\`${n}\``).join(', ')} measured on its own later (\`${p.command}\`), started ${p.startedAt}, load average ${p.loadAverage.toFixed(2)}` +
-        (p.git === null ? '' : `, commit \`${p.git.commit}\`${p.git.dirty ? ' (with uncommitted changes)' : ''}`),
+        (p.git === null ? '' : `, commit \`${p.git.commit}\`${p.git.dirty ? ' (with uncommitted changes)' : ''}`) +
+        (p.replaced ?? []).map((r) => `; it replaced \`${r.name}\` as measured ${r.startedAt}: "${r.verdict}"`).join(''),
     ),
     '',
     '## Reproduce',

@@ -44,6 +44,8 @@ export interface PartialRun {
   git: { commit: string; dirty: boolean } | null
   loadAverage: number
   command: string
+  /** What this file showed for those scenarios before (the full run's verdicts, as a rule), so a rerun never hides a miss. */
+  replaced?: Array<{ name: string; startedAt: string; verdict: string }>
 }
 
 /**
@@ -53,6 +55,10 @@ export interface PartialRun {
 export function mergeResults(base: BenchResults, run: BenchResults, order: readonly string[]): BenchResults {
   const measured = new Set(run.scenarios.map((s) => s.name))
   const ran = new Set([...measured, ...run.failures.map((f) => f.name)])
+  // An earlier partial run stays listed while a scenario it measured is still shown; one that
+  // goes hands on what it had replaced, so the first figures of a scenario stay named.
+  const stays = (p: PartialRun) => p.scenarios.some((n) => !measured.has(n))
+  const handedOn = (base.partialRuns ?? []).filter((p) => !stays(p)).flatMap((p) => p.replaced ?? [])
   const scenarios = [...base.scenarios.filter((s) => !measured.has(s.name)), ...run.scenarios].sort(
     (a, b) => order.indexOf(a.name) - order.indexOf(b.name),
   )
@@ -63,14 +69,24 @@ export function mergeResults(base: BenchResults, run: BenchResults, order: reado
     git: run.git,
     loadAverage: run.machine.loadAverage,
     command: run.commands.at(-1) ?? '',
+    replaced: base.scenarios
+      .filter((s) => measured.has(s.name))
+      .flatMap((s) => [
+        ...handedOn.filter((r) => r.name === s.name),
+        { name: s.name, startedAt: shownSince(base, s.name), verdict: s.verdict },
+      ]),
   }
   return {
     ...base,
     scenarios,
     failures: [...base.failures.filter((f) => !ran.has(f.name)), ...run.failures],
-    // An earlier partial run stays listed while a scenario it measured is still shown.
-    partialRuns: [...(base.partialRuns ?? []).filter((p) => p.scenarios.some((n) => !measured.has(n))), partial],
+    partialRuns: [...(base.partialRuns ?? []).filter(stays), partial],
   }
+}
+
+/** When the figures `base` shows for a scenario were taken: by its latest partial run that measured it, else by the run itself. */
+function shownSince(base: BenchResults, name: string): string {
+  return (base.partialRuns ?? []).findLast((p) => p.scenarios.includes(name))?.startedAt ?? base.startedAt
 }
 
 export async function readResults(date: string, mode: 'full' | 'quick'): Promise<BenchResults | undefined> {
