@@ -57,7 +57,10 @@ export function useFuzzDaemon(app: AppJson): () => FuzzDaemon {
   let daemon: FuzzDaemon | undefined
   let made: Project | undefined
   beforeAll(async () => {
-    const project = await makeProject(app)
+    // The properties check every frame the server sends, and a heartbeat ping may land on any
+    // open connection (every 10 s by default): none comes while a file runs.
+    const setting = { heartbeat_check_interval: 3600, heartbeat_idle_time: 7200, ...(app.setting as Record<string, unknown>) }
+    const project = await makeProject({ ...app, setting })
     made = project
     const started = await startDaemon(project)
     const control = await RawControl.connect(project.socket)
