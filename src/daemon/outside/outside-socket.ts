@@ -17,13 +17,14 @@ export class OutsideSocket extends WebSocket {
   static maxBufferedBytes = 4 * 1024 * 1024
 
   /**
-   * Two events are handled here rather than by a listener or a closure on every socket:
+   * Three events are handled here rather than by a listener or a closure on every socket:
    * - 'error': ws follows each error of a client's socket (a bad frame, a reset) with
    *   'close', where the daemon ends the connection, so an error nobody listens to is
    *   dropped rather than thrown. A listener for that alone would take a socket's
    *   listeners past the three that fit the small table each one gets.
    * - 'ping': answered with its pong, as ws's autoPong would, which costs a closure and
    *   three fields on every socket (some 120 bytes a connection).
+   * - 'pong': ws's read list is given back (#releaseReadList) before the listeners hear it.
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'pong') this.#releaseReadList()
